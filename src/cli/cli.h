@@ -1,0 +1,121 @@
+/*
+ * The command-line layer: a small declarative option parser in the manner of
+ * Espressif's click-based tools, so scripts for espsecure/espefuse/
+ * nvs_partition_gen run unchanged with the program name swapped.
+ *
+ * - Command and option names match with '_' and '-' treated alike
+ *   (sign_data = sign-data, --flash_crypt_conf = --flash-crypt-conf).
+ * - Options take "--name value", "--name=value" or "-k value".
+ * - A CLI_MULTI option eats values up to the next option, as click's
+ *   OptionEatAll does, but leaves enough arguments for required positionals.
+ * - "-h"/"--help" anywhere prints help and exits 0.
+ * - Failure: one line "espsec: error: ..." on stderr and a non-zero status.
+ */
+#ifndef ESPSEC_CLI_H
+#define ESPSEC_CLI_H
+
+#include <stddef.h>
+
+#include "espsec/error.h"
+
+typedef enum {
+    CLI_FLAG,   /* no value */
+    CLI_VALUE,  /* one value; the last occurrence wins */
+    CLI_MULTI,  /* one or more values; may repeat */
+} cli_opt_kind_t;
+
+typedef struct {
+    const char *name;  /* long name with dashes, "flash-crypt-conf" */
+    char short_name;   /* 'k', or 0 */
+    cli_opt_kind_t kind;
+    const char *metavar;
+    const char *help;
+} cli_opt_t;
+
+typedef struct {
+    const char *name;
+    const char *help;
+    int optional; /* 0 = required */
+    int many;     /* the last positional may take several values */
+} cli_pos_t;
+
+#define CLI_MAX_OPTS 32
+#define CLI_MAX_VALUES 16
+#define CLI_MAX_POS 16
+
+struct cli_args;
+typedef int (*cli_run_fn)(struct cli_args *a);
+
+typedef struct cli_cmd {
+    const char *name;
+    const char *alias; /* another accepted name, or NULL */
+    const char *summary;
+    const char *description; /* longer text for --help, or NULL */
+    const cli_opt_t *opts;   /* terminated by {0} */
+    const cli_pos_t *pos;    /* terminated by {0} */
+    cli_run_fn run;
+} cli_cmd_t;
+
+typedef struct cli_group {
+    const char *name;
+    const char *summary;
+    const char *description;
+    const cli_opt_t *opts; /* group options, given before the command (espefuse style) */
+    const cli_cmd_t *cmds; /* terminated by {0}; a group with one unnamed command is a plain command */
+} cli_group_t;
+
+typedef struct cli_args {
+    const cli_group_t *group;
+    const cli_cmd_t *cmd;
+    const char *prog; /* "espsec secure sign-data" */
+    /* option values, indexed like cmd->opts / group->opts */
+    size_t nvals[CLI_MAX_OPTS];
+    const char *vals[CLI_MAX_OPTS][CLI_MAX_VALUES];
+    size_t gnvals[CLI_MAX_OPTS];
+    const char *gvals[CLI_MAX_OPTS][CLI_MAX_VALUES];
+    size_t npos;
+    const char *pos[CLI_MAX_POS * 4];
+} cli_args_t;
+
+/** Run a group with argv after the group name. Returns the exit status. */
+int cli_run_group(const cli_group_t *g, int argc, char **argv);
+
+/** 1 if the flag was given (command options, then group options). */
+int cli_flag(const cli_args_t *a, const char *name);
+/** Last value of an option, or NULL. */
+const char *cli_str(const cli_args_t *a, const char *name);
+/** All values of an option (in order); returns the count. */
+size_t cli_list(const cli_args_t *a, const char *name, const char ***vals);
+/** Positional i, or NULL. */
+const char *cli_pos(const cli_args_t *a, size_t i);
+
+/** Parse an integer option (decimal/0x/0o/0b); def when absent; -1 and an error on junk. */
+int cli_u64(const cli_args_t *a, const char *name, unsigned long long def, unsigned long long *out);
+
+/** Print "espsec: error: <msg>" on stderr; returns 2 (espsecure's fatal exit code). */
+int cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/** Report an espsec_error_t (message or code name); returns the exit status. */
+int cli_fail(const espsec_error_t *err);
+
+/** Ask "Type 'BURN' (all capitals) to continue." unless do_not_confirm; 0 = go ahead. */
+int cli_confirm(const char *what, int do_not_confirm);
+
+/* The groups. */
+extern const cli_group_t CLI_SECURE;
+extern const cli_group_t CLI_IMAGE;
+extern const cli_group_t CLI_PARTITION_TABLE;
+extern const cli_group_t CLI_EFUSE;
+extern const cli_group_t CLI_NVS;
+extern const cli_group_t CLI_BOOT;
+extern const cli_group_t CLI_DOCTOR;
+extern const cli_group_t CLI_DEMO;
+extern const cli_group_t CLI_TLS;
+extern const cli_group_t CLI_EMBED;
+extern const cli_group_t CLI_MFG;
+
+#endif

@@ -1,0 +1,54 @@
+/* espsec: entry point and group dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_group_t *const GROUPS[] = {
+    &CLI_SECURE,
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: espsec GROUP [COMMAND] [OPTIONS] [ARGS]...\n\n"
+               "  espsec %s: the ESP32 security model on a Linux host, byte-compatible with\n"
+               "  Espressif's espsecure, espefuse, nvs_partition_gen and mfg_gen.\n\nGroups:\n",
+            ESPSEC_VERSION);
+    for (size_t i = 0; i < sizeof(GROUPS) / sizeof(GROUPS[0]); i++) {
+        fprintf(f, "  %-18s %s\n", GROUPS[i]->name, GROUPS[i]->summary);
+    }
+    fprintf(f, "\nRun 'espsec GROUP --help' for the commands of a group.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("espsec %s\n", ESPSEC_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(GROUPS) / sizeof(GROUPS[0]); i++) {
+        const char *n = GROUPS[i]->name;
+        int match = 1;
+        size_t k = 0;
+        for (; n[k] && argv[1][k]; k++) {
+            char x = n[k] == '_' ? '-' : n[k], y = argv[1][k] == '_' ? '-' : argv[1][k];
+            if (x != y) {
+                match = 0;
+                break;
+            }
+        }
+        if (match && n[k] == '\0' && argv[1][k] == '\0') {
+            return cli_run_group(GROUPS[i], argc - 2, argv + 2);
+        }
+    }
+    usage(stderr);
+    return cli_error("unknown group '%s'", argv[1]);
+}

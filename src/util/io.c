@@ -1,0 +1,218 @@
+/* The file edge (espsec/io.h). */
+#include "espsec/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+espsec_err_t espsec_read_file(const char *path, uint8_t **data, size_t *len, size_t max_len,
+                              espsec_error_t *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+    if (fp == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    size_t cap = 65536, n = 0;
+    uint8_t *buf = malloc(cap + 1);
+    espsec_err_t rc = ESPSEC_OK;
+    if (buf == NULL) {
+        rc = espsec_fail(err, ESPSEC_ERR_NO_MEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (;;) {
+        if (n == cap) {
+            if (max_len && cap >= max_len + 1) {
+                break;
+            }
+            size_t ncap = cap * 2;
+            uint8_t *nb = realloc(buf, ncap + 1);
+            if (nb == NULL) {
+                rc = espsec_fail(err, ESPSEC_ERR_NO_MEM, "%s: out of memory", path);
+                goto done;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0) {
+            if (ferror(fp)) {
+                rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: read failed: %s", path, strerror(errno));
+                goto done;
+            }
+            break;
+        }
+    }
+    if (max_len && n > max_len) {
+        rc = espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "%s: file larger than the %zu bytes allowed",
+                         path, max_len);
+        goto done;
+    }
+    buf[n] = 0;
+    *data = buf;
+    *len = n;
+    buf = NULL;
+done:
+    free(buf);
+    if (!is_stdin) {
+        fclose(fp);
+    }
+    return rc;
+}
+
+int espsec_path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int espsec_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0) {
+        return 0;
+    }
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+espsec_err_t espsec_out_open(espsec_out_file_t *out, const char *path, unsigned mode,
+                             espsec_error_t *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->mode = mode;
+    if (strcmp(path, "-") == 0) {
+        out->is_stdout = 1;
+        out->fp = stdout;
+        return ESPSEC_OK;
+    }
+    out->path = strdup(path);
+    char *dircopy = strdup(path);
+    char *basecopy = strdup(path);
+    if (out->path == NULL || dircopy == NULL || basecopy == NULL) {
+        free(dircopy);
+        free(basecopy);
+        espsec_out_abort(out);
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "%s: out of memory", path);
+    }
+    const char *dir = dirname(dircopy);
+    const char *base = basename(basecopy);
+    size_t tlen = strlen(dir) + strlen(base) + 32;
+    out->tmp_path = malloc(tlen);
+    if (out->tmp_path == NULL) {
+        free(dircopy);
+        free(basecopy);
+        espsec_out_abort(out);
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "%s: out of memory", path);
+    }
+    snprintf(out->tmp_path, tlen, "%s/.%s.XXXXXX", dir, base);
+    free(dircopy);
+    free(basecopy);
+    int fd = mkstemp(out->tmp_path);
+    if (fd < 0) {
+        espsec_err_t rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot create output: %s", path,
+                                      strerror(errno));
+        free(out->tmp_path);
+        out->tmp_path = NULL;
+        espsec_out_abort(out);
+        return rc;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    /* Secrets stay 0600 whatever the umask; public files honour it. */
+    mode_t eff = (mode == ESPSEC_MODE_SECRET) ? (mode_t)mode : ((mode_t)mode & ~mask);
+    if (fchmod(fd, eff) != 0) {
+        close(fd);
+        espsec_out_abort(out);
+        return espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot set mode: %s", path, strerror(errno));
+    }
+    out->fp = fdopen(fd, "wb");
+    if (out->fp == NULL) {
+        close(fd);
+        espsec_out_abort(out);
+        return espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot open output", path);
+    }
+    return ESPSEC_OK;
+}
+
+espsec_err_t espsec_out_write(espsec_out_file_t *out, const void *data, size_t len,
+                              espsec_error_t *err)
+{
+    if (len > 0 && fwrite(data, 1, len, out->fp) != len) {
+        return espsec_fail(err, ESPSEC_ERR_IO, "%s: write failed: %s",
+                           out->is_stdout ? "<stdout>" : out->path, strerror(errno));
+    }
+    return ESPSEC_OK;
+}
+
+espsec_err_t espsec_out_commit(espsec_out_file_t *out, espsec_error_t *err)
+{
+    if (out->is_stdout) {
+        out->fp = NULL;
+        return fflush(stdout) == 0 ? ESPSEC_OK
+                                   : espsec_fail(err, ESPSEC_ERR_IO, "<stdout>: write failed");
+    }
+    espsec_err_t rc = ESPSEC_OK;
+    if (fflush(out->fp) != 0 || fsync(fileno(out->fp)) != 0) {
+        rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: write failed: %s", out->path, strerror(errno));
+    }
+    if (fclose(out->fp) != 0 && rc == ESPSEC_OK) {
+        rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: write failed: %s", out->path, strerror(errno));
+    }
+    out->fp = NULL;
+    if (rc == ESPSEC_OK && rename(out->tmp_path, out->path) != 0) {
+        rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot rename into place: %s", out->path,
+                         strerror(errno));
+    }
+    if (rc == ESPSEC_OK) {
+        free(out->tmp_path);
+        out->tmp_path = NULL;
+    }
+    espsec_out_abort(out);
+    return rc;
+}
+
+void espsec_out_abort(espsec_out_file_t *out)
+{
+    if (out->fp != NULL && !out->is_stdout) {
+        fclose(out->fp);
+    }
+    out->fp = NULL;
+    if (out->tmp_path != NULL) {
+        unlink(out->tmp_path);
+        free(out->tmp_path);
+        out->tmp_path = NULL;
+    }
+    free(out->path);
+    out->path = NULL;
+}
+
+espsec_err_t espsec_write_file(const char *path, const void *data, size_t len, unsigned mode,
+                               espsec_error_t *err)
+{
+    espsec_out_file_t out;
+    espsec_err_t rc = espsec_out_open(&out, path, mode, err);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_out_write(&out, data, len, err);
+    }
+    if (rc == ESPSEC_OK) {
+        rc = espsec_out_commit(&out, err);
+    } else {
+        espsec_out_abort(&out);
+    }
+    return rc;
+}
+
+espsec_err_t espsec_write_secret_file(const char *path, const void *data, size_t len,
+                                      int overwrite, espsec_error_t *err)
+{
+    if (!overwrite && espsec_path_exists(path)) {
+        return espsec_fail(err, ESPSEC_ERR_EXISTS,
+                           "%s: key file already exists; refusing to overwrite a key", path);
+    }
+    return espsec_write_file(path, data, len, ESPSEC_MODE_SECRET, err);
+}

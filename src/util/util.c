@@ -1,0 +1,201 @@
+/* Shared primitives (espsec/util.h). */
+#include "espsec/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pthread.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+/* Slice-by-8 CRC-32 tables, built once on first use. */
+static uint32_t crc_table[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) {
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        }
+        crc_table[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++) {
+        for (int t = 1; t < 8; t++) {
+            uint32_t prev = crc_table[t - 1][i];
+            crc_table[t][i] = (prev >> 8) ^ crc_table[0][prev & 0xFF];
+        }
+    }
+}
+
+uint32_t espsec_crc32(uint32_t crc, const void *buf, size_t len)
+{
+    pthread_once(&crc_once, crc_init);
+    const uint8_t *p = buf;
+    uint32_t c = ~crc;
+    while (len >= 8) {
+        uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+        c = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^ crc_table[5][(lo >> 16) & 0xFF] ^
+            crc_table[4][lo >> 24] ^ crc_table[3][hi & 0xFF] ^ crc_table[2][(hi >> 8) & 0xFF] ^
+            crc_table[1][(hi >> 16) & 0xFF] ^ crc_table[0][hi >> 24];
+        p += 8;
+        len -= 8;
+    }
+    while (len--) {
+        c = crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+    }
+    return ~c;
+}
+
+static espsec_err_t digest(const EVP_MD *md, const void *buf, size_t len, uint8_t *out)
+{
+    unsigned int outlen = 0;
+    return EVP_Digest(buf, len, out, &outlen, md, NULL) == 1 ? ESPSEC_OK : ESPSEC_ERR_CRYPTO;
+}
+
+espsec_err_t espsec_sha256(const void *buf, size_t len, uint8_t out[ESPSEC_SHA256_LEN])
+{
+    return digest(EVP_sha256(), buf, len, out);
+}
+
+espsec_err_t espsec_sha384(const void *buf, size_t len, uint8_t out[ESPSEC_SHA384_LEN])
+{
+    return digest(EVP_sha384(), buf, len, out);
+}
+
+espsec_err_t espsec_md5(const void *buf, size_t len, uint8_t out[ESPSEC_MD5_LEN])
+{
+    return digest(EVP_md5(), buf, len, out);
+}
+
+espsec_err_t espsec_random(void *buf, size_t len)
+{
+    if (len > (size_t)INT32_MAX) {
+        return ESPSEC_ERR_INVALID_SIZE;
+    }
+    return RAND_bytes(buf, (int)len) == 1 ? ESPSEC_OK : ESPSEC_ERR_CRYPTO;
+}
+
+int espsec_ct_compare(const void *a, const void *b, size_t len)
+{
+    return CRYPTO_memcmp(a, b, len) == 0 ? 0 : 1;
+}
+
+void espsec_wipe(void *buf, size_t len)
+{
+    if (buf != NULL && len > 0) {
+        OPENSSL_cleanse(buf, len);
+    }
+}
+
+void espsec_free_secret(void *buf, size_t len)
+{
+    espsec_wipe(buf, len);
+    free(buf);
+}
+
+void espsec_hex(const uint8_t *buf, size_t len, char *out, char sep)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *o = out;
+    for (size_t i = 0; i < len; i++) {
+        if (sep && i > 0) {
+            *o++ = sep;
+        }
+        *o++ = digits[buf[i] >> 4];
+        *o++ = digits[buf[i] & 15];
+    }
+    *o = '\0';
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = tolower(c);
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+long espsec_unhex(const char *text, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+    const char *p = text;
+    while (isspace((unsigned char)*p)) {
+        p++;
+    }
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        p += 2;
+    }
+    for (; *p; p++) {
+        if (isspace((unsigned char)*p)) {
+            continue;
+        }
+        int v = hexval((unsigned char)*p);
+        if (v < 0) {
+            return -1;
+        }
+        if (hi < 0) {
+            hi = v;
+        } else {
+            if (n >= cap) {
+                return -1;
+            }
+            out[n++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    return hi < 0 ? (long)n : -1;
+}
+
+int espsec_parse_u64(const char *text, uint64_t *out)
+{
+    const char *p = text;
+    int base = 10;
+    if (p == NULL || *p == '\0') {
+        return -1;
+    }
+    while (isspace((unsigned char)*p)) {
+        p++;
+    }
+    if (*p == '+' || *p == '-') {
+        return -1;
+    }
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+    } else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O')) {
+        base = 8;
+        p += 2;
+    } else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) {
+        base = 2;
+        p += 2;
+    }
+    if (*p == '\0' || isspace((unsigned char)*p)) {
+        return -1;
+    }
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(p, &end, base);
+    if (errno != 0 || end == p) {
+        return -1;
+    }
+    while (isspace((unsigned char)*end)) {
+        end++;
+    }
+    if (*end != '\0') {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
