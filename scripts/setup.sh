@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the Debian packages espsec needs, only those missing (run as root on
+# a fresh Debian 12; a no-op when everything is there).
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config libssl-dev openssl clang libclang-rt-14-dev python3 nginx softhsm2 opensc)
+missing=()
+for p in "${PKGS[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "espsec setup: installing ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

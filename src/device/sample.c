@@ -1,0 +1,122 @@
+/* Sample images (espsec/sample.h). */
+#include "espsec/sample.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "espsec/util.h"
+#include "util/bytes.h"
+
+struct layout {
+    uint32_t drom, iram, irom, entry;               /* app */
+    uint32_t boot_dram, boot_iram_lo, boot_iram_hi; /* bootloader */
+};
+
+static int layout_for(espsec_chip_t chip, struct layout *l)
+{
+    if (chip == ESPSEC_CHIP_ESP32) {
+        *l = (struct layout){0x3F400020, 0x40080400, 0x400D0020, 0x40080400, 0x3FFF0000, 0x40078000, 0x40080400};
+        return 0;
+    }
+    if (chip == ESPSEC_CHIP_ESP32C3) {
+        *l = (struct layout){0x3C000020, 0x40380000, 0x42000020, 0x40380000, 0x3FCD5800, 0x403CE000, 0x403D0000};
+        return 0;
+    }
+    return -1;
+}
+
+static void fill(uint8_t *p, size_t n, uint64_t *rng)
+{
+    for (size_t i = 0; i < n; i++) {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        p[i] = (uint8_t)(*rng >> 24);
+    }
+}
+
+espsec_err_t espsec_sample_app(const espsec_sample_app_t *p, uint8_t **out, size_t *len, espsec_error_t *err)
+{
+    struct layout l;
+    if (layout_for(p->chip, &l) != 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "sample images exist for ESP32 and ESP32-C3 only");
+    }
+    uint32_t code = p->code_size ? (p->code_size + 3) & ~3u : 0x8000;
+    uint64_t rng = 0x9E3779B97F4A7C15ull ^ p->seed;
+    uint8_t *drom = calloc(1, 0x1000), *iram = malloc(0x1800), *irom = malloc(code);
+    if (drom == NULL || iram == NULL || irom == NULL) {
+        free(drom);
+        free(iram);
+        free(irom);
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
+    espsec_app_desc_t d;
+    memset(&d, 0, sizeof(d));
+    d.secure_version = p->secure_version;
+    snprintf(d.version, sizeof(d.version), "%s", p->version ? p->version : "1.0.0");
+    snprintf(d.project_name, sizeof(d.project_name), "%s", p->project_name ? p->project_name : "espsec_sample");
+    snprintf(d.time, sizeof(d.time), "12:00:00");
+    snprintf(d.date, sizeof(d.date), "Nov 24 2026");
+    snprintf(d.idf_ver, sizeof(d.idf_ver), "v5.3");
+    d.max_efuse_blk_rev_full = 0xFFFF;
+    d.mmu_page_size = 16; /* 64 KiB */
+    fill(iram, 0x1800, &rng);
+    fill(irom, code, &rng);
+    /* the ELF hash field: a digest of the "code", as a real build has */
+    espsec_sha256(irom, code, d.app_elf_sha256);
+    espsec_app_desc_encode(&d, drom);
+    fill(drom + ESPSEC_APP_DESC_LEN, 0x1000 - ESPSEC_APP_DESC_LEN, &rng);
+    espsec_image_build_segment_t segs[3] = {
+        {l.drom, drom, 0x1000},
+        {l.iram, iram, 0x1800},
+        {l.irom, irom, code},
+    };
+    espsec_image_build_params_t bp = {
+        .chip_id = (uint16_t)p->chip,
+        .entry_addr = l.entry,
+        .spi_mode = 2,           /* DIO */
+        .spi_size_freq = 0x20,   /* 4MB, 40m */
+        .hash_appended = 1,
+        .flash_offset = 0,
+    };
+    espsec_err_t rc = espsec_image_build(&bp, segs, 3, out, len, err);
+    free(drom);
+    free(iram);
+    free(irom);
+    return rc;
+}
+
+espsec_err_t espsec_sample_bootloader(espsec_chip_t chip, uint32_t seed, uint8_t **out, size_t *len,
+                                      espsec_error_t *err)
+{
+    struct layout l;
+    if (layout_for(chip, &l) != 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "sample images exist for ESP32 and ESP32-C3 only");
+    }
+    uint64_t rng = 0xB5AD4ECEDA1CE2A9ull ^ seed;
+    uint8_t dram[0x900], iram1[0x3400], iram2[0x2200];
+    fill(dram, sizeof(dram), &rng);
+    fill(iram1, sizeof(iram1), &rng);
+    fill(iram2, sizeof(iram2), &rng);
+    /* esp_bootloader_desc_t: magic byte, reserved, version, idf_ver, date_time */
+    memset(dram, 0, ESPSEC_BOOTLOADER_DESC_LEN);
+    dram[0] = ESPSEC_BOOTLOADER_DESC_MAGIC;
+    put_le32(dram + 4, 1);
+    memcpy(dram + 8, "v5.3", 4);
+    memcpy(dram + 40, "Nov 24 2026 12:00:00", 20);
+    espsec_image_build_segment_t segs[3] = {
+        {l.boot_dram, dram, sizeof(dram)},
+        {l.boot_iram_lo, iram1, sizeof(iram1)},
+        {l.boot_iram_hi, iram2, sizeof(iram2)},
+    };
+    espsec_image_build_params_t bp = {
+        .chip_id = (uint16_t)chip,
+        .entry_addr = l.boot_iram_hi,
+        .spi_mode = 2,
+        .spi_size_freq = 0x20,
+        .hash_appended = 1,
+        .flash_offset = chip == ESPSEC_CHIP_ESP32 ? 0x1000 : 0,
+    };
+    return espsec_image_build(&bp, segs, 3, out, len, err);
+}
