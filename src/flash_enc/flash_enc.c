@@ -15,7 +15,7 @@
 #include "util/bytes.h"
 
 #define XTS_UNIT 128
-#define XTS_BATCH_UNITS 512 /* 64 KiB per batch */
+#define XTS_BATCH_UNITS 128 /* 64 KiB per batch */
 
 struct espsec_fe_ctx {
     espsec_flash_enc_params_t p;
@@ -164,98 +164,213 @@ static espsec_err_t esp32_crypt(struct espsec_fe_ctx *c, uint32_t addr, const ui
 {
     /* The flash controller's encryption is AES decryption, and vice versa. */
     const int aes_enc = decrypt ? 1 : 0;
-    uint8_t key[32];
+    uint64_t key[4], mask[24][4];
     espsec_err_t rc = ESPSEC_OK;
-    uint32_t keyed_for = UINT32_MAX;
-    for (size_t off = 0; off < len; off += 16) {
+    memcpy(key, c->key, 32);
+    memcpy(mask, c->masks, sizeof(mask));
+    /* The tweaked key of a 32-byte block is the key XOR the masks of its set
+     * address bits; from one block to the next only the bits the address
+     * increment flips change, so the key is updated, not rebuilt. */
+    uint32_t keyed_for = 0;
+    size_t off = 0;
+    while (off < len && rc == ESPSEC_OK) {
         uint32_t a = addr + (uint32_t)off;
-        uint32_t block32 = a & ~31u;
-        if (block32 != keyed_for) {
-            memcpy(key, c->key, 32);
-            for (int k = 5; k < 24; k++) {
-                if (a & (1u << k)) {
-                    for (int i = 0; i < 32; i++) {
-                        key[i] ^= c->masks[k][i];
-                    }
+        uint32_t flipped = ((a & ~31u) ^ keyed_for) & 0x00FFFFE0u;
+        for (int k = 5; flipped != 0 && k < 24; k++) {
+            if (flipped & (1u << k)) {
+                for (int w = 0; w < 4; w++) {
+                    key[w] ^= mask[k][w];
                 }
+                flipped &= ~(1u << k);
             }
-            if (EVP_CipherInit_ex(c->aes, NULL, NULL, key, NULL, aes_enc) != 1) {
-                rc = espsec_fail(err, ESPSEC_ERR_CRYPTO, "AES re-key failed");
-                break;
-            }
-            keyed_for = block32;
         }
-        uint8_t blk[16], res[16];
+        keyed_for = a & ~31u;
+        /* the 16-byte blocks of this 32-byte block present in the data */
+        size_t n = 32 - (a & 31u);
+        if (n > len - off) {
+            n = len - off;
+        }
+        uint8_t blk[32];
         int outl = 0;
-        reverse_copy(blk, in + off, 16);
-        if (EVP_CipherUpdate(c->aes, res, &outl, blk, 16) != 1 || outl != 16) {
+        for (size_t b = 0; b < n; b += 16) {
+            reverse_copy(blk + b, in + off + b, 16);
+        }
+        if (EVP_CipherInit_ex(c->aes, NULL, NULL, (const uint8_t *)key, NULL, aes_enc) != 1 ||
+            EVP_CipherUpdate(c->aes, blk, &outl, blk, (int)n) != 1 || (size_t)outl != n) {
             rc = espsec_fail(err, ESPSEC_ERR_CRYPTO, "AES failed");
             break;
         }
-        reverse_copy(out + off, res, 16);
+        for (size_t b = 0; b < n; b += 16) {
+            reverse_copy(out + off + b, blk + b, 16);
+        }
+        off += n;
     }
     espsec_wipe(key, sizeof(key));
+    espsec_wipe(mask, sizeof(mask));
     return rc;
 }
 
-/* Multiply a 128-bit little-endian XTS tweak by x in GF(2^128). */
-static void xts_mul_x(uint8_t t[16])
+static inline uint64_t load64(const uint8_t *p)
 {
-    uint64_t lo = get_le64(t), hi = get_le64(t + 8);
-    uint64_t carry = hi >> 63;
-    hi = (hi << 1) | (lo >> 63);
-    lo = (lo << 1) ^ (carry * 0x87u);
-    put_le64(t, lo);
-    put_le64(t + 8, hi);
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
 }
 
-static void xor_into(uint8_t *dst, const uint8_t *src, size_t n)
+static inline void store64(uint8_t *p, uint64_t v)
 {
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t a, b;
-        memcpy(&a, dst + i, 8);
-        memcpy(&b, src + i, 8);
-        a ^= b;
-        memcpy(dst + i, &a, 8);
+    memcpy(p, &v, 8);
+}
+
+/* The 8 tweaks of a unit: T0 * x^j in GF(2^128), little-endian. */
+static inline void xts_next(uint64_t *lo, uint64_t *hi)
+{
+    uint64_t carry = *hi >> 63;
+    *hi = (*hi << 1) | (*lo >> 63);
+    *lo = (*lo << 1) ^ (carry * 0x87u);
+}
+
+/* dst block j = reverse16(src block 7-j) ^ T_j, for each unit (generic C). */
+static void xts_pre_c(const uint8_t *in, uint8_t *out, const uint8_t *tw, size_t nunits)
+{
+    for (size_t u = 0; u < nunits; u++) {
+        const uint8_t *src = in + u * XTS_UNIT;
+        uint8_t *dst = out + u * XTS_UNIT;
+        uint64_t lo = load64(tw + 16 * u), hi = load64(tw + 16 * u + 8);
+        uint64_t tmp[XTS_UNIT / 8];
+        for (int j = 0; j < 8; j++) {
+            const uint8_t *s16 = src + 16 * (7 - j);
+            tmp[2 * j] = __builtin_bswap64(load64(s16 + 8)) ^ lo;
+            tmp[2 * j + 1] = __builtin_bswap64(load64(s16)) ^ hi;
+            xts_next(&lo, &hi);
+        }
+        memcpy(dst, tmp, XTS_UNIT);
     }
+}
+
+/* buf block j ^= T_j, then the unit reversed (generic C). */
+static void xts_post_c(uint8_t *buf, const uint8_t *tw, size_t nunits)
+{
+    for (size_t u = 0; u < nunits; u++) {
+        uint8_t *d = buf + u * XTS_UNIT;
+        uint64_t lo = load64(tw + 16 * u), hi = load64(tw + 16 * u + 8);
+        uint64_t tmp[XTS_UNIT / 8];
+        for (int j = 0; j < 8; j++) {
+            uint8_t *b16 = d + 16 * j;
+            tmp[2 * (7 - j) + 1] = __builtin_bswap64(load64(b16) ^ lo);
+            tmp[2 * (7 - j)] = __builtin_bswap64(load64(b16 + 8) ^ hi);
+            xts_next(&lo, &hi);
+        }
+        memcpy(d, tmp, XTS_UNIT);
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_SSSE3_PATH 1
+
+/* multiply a 128-bit little-endian tweak by x in GF(2^128), in SSE registers */
+__attribute__((target("ssse3"))) static inline __m128i xts_mulx_sse(__m128i t)
+{
+    const __m128i poly = _mm_set_epi64x(1, 0x87);
+    __m128i carries = _mm_shuffle_epi32(_mm_srli_epi64(t, 63), 0x4E); /* [hi>>63, lo>>63] swapped */
+    __m128i mask = _mm_sub_epi64(_mm_setzero_si128(), carries);
+    return _mm_xor_si128(_mm_slli_epi64(t, 1), _mm_and_si128(mask, poly));
+}
+
+__attribute__((target("ssse3"))) static void xts_pre_ssse3(const uint8_t *in, uint8_t *out, const uint8_t *tw,
+                                                            uint8_t *pad, size_t nunits)
+{
+    const __m128i rev = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    /* all tweaks of the batch, step j of every unit before step j+1: the
+     * units' chains are independent, so they overlap in the pipeline */
+    for (size_t u = 0; u < nunits; u++) {
+        _mm_storeu_si128((__m128i *)(pad + u * XTS_UNIT), _mm_loadu_si128((const __m128i *)(tw + 16 * u)));
+    }
+    for (int j = 1; j < 8; j++) {
+        for (size_t u = 0; u < nunits; u++) {
+            uint8_t *p = pad + u * XTS_UNIT + 16 * j;
+            _mm_storeu_si128((__m128i *)p, xts_mulx_sse(_mm_loadu_si128((const __m128i *)(p - 16))));
+        }
+    }
+    for (size_t u = 0; u < nunits; u++) {
+        const uint8_t *src = in + u * XTS_UNIT;
+        uint8_t *dst = out + u * XTS_UNIT;
+        const uint8_t *p = pad + u * XTS_UNIT;
+        /* read the whole unit first (in and out may be the same), then write
+         * each block to its mirrored place */
+        __m128i v[8];
+        for (int j = 0; j < 8; j++) {
+            v[j] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(src + 16 * j)), rev);
+        }
+        for (int j = 0; j < 8; j++) {
+            __m128i t = _mm_loadu_si128((const __m128i *)(p + 16 * (7 - j)));
+            _mm_storeu_si128((__m128i *)(dst + 16 * (7 - j)), _mm_xor_si128(v[j], t));
+        }
+    }
+}
+
+__attribute__((target("ssse3"))) static void xts_post_ssse3(uint8_t *buf, const uint8_t *pad, size_t nunits)
+{
+    const __m128i rev = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (size_t u = 0; u < nunits; u++) {
+        uint8_t *d = buf + u * XTS_UNIT;
+        const uint8_t *p = pad + u * XTS_UNIT;
+        __m128i v[8];
+        for (int j = 0; j < 8; j++) {
+            __m128i t = _mm_loadu_si128((const __m128i *)(p + 16 * j));
+            v[7 - j] = _mm_shuffle_epi8(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(d + 16 * j)), t), rev);
+        }
+        for (int j = 0; j < 8; j++) {
+            _mm_storeu_si128((__m128i *)(d + 16 * j), v[j]);
+        }
+    }
+}
+#endif
+
+/* The SSSE3 path unless the CPU lacks it or ESPSEC_NO_SIMD is set (tests run both). */
+static int simd_allowed(void)
+{
+#ifdef HAVE_SSSE3_PATH
+    return __builtin_cpu_supports("ssse3") && getenv("ESPSEC_NO_SIMD") == NULL;
+#else
+    return 0;
+#endif
 }
 
 /*
- * XTS over whole 128-byte units starting at unit_addr (128-aligned): the
- * tweaks of all units are encrypted in one ECB call, the data in another.
+ * XTS over whole 128-byte units starting at unit_addr (128-aligned). Each
+ * unit is byte-reversed before and after standard XTS. The tweaks of all
+ * units are encrypted in one ECB call and the data in another; reversal and
+ * tweak XOR share one pass on each side.
  */
-static espsec_err_t xts_units(struct espsec_fe_ctx *c, uint32_t unit_addr, uint8_t *buf, size_t nunits, int decrypt,
-                              espsec_error_t *err)
+static espsec_err_t xts_units(struct espsec_fe_ctx *c, uint32_t unit_addr, const uint8_t *in, uint8_t *out,
+                              size_t nunits, int decrypt, espsec_error_t *err)
 {
     int outl = 0;
+    uint8_t *tw = c->tweaks;
+    memset(tw, 0, nunits * 16);
     for (size_t u = 0; u < nunits; u++) {
-        uint8_t *t = c->tweaks + u * 16;
-        memset(t, 0, 16);
-        put_le32(t, unit_addr + (uint32_t)(u * XTS_UNIT));
-        reverse_bytes(buf + u * XTS_UNIT, XTS_UNIT);
+        put_le32(tw + u * 16, unit_addr + (uint32_t)(u * XTS_UNIT));
     }
-    /* encrypt the tweak values in place at the start of the tweak buffer,
-     * then expand each into the 8 per-block tweaks (from the end backwards) */
-    if (EVP_CipherUpdate(c->xts_tw, c->tweaks, &outl, c->tweaks, (int)(nunits * 16)) != 1) {
+    if (EVP_CipherUpdate(c->xts_tw, tw, &outl, tw, (int)(nunits * 16)) != 1) {
         return espsec_fail(err, ESPSEC_ERR_CRYPTO, "AES (tweak) failed");
     }
-    for (size_t u = nunits; u-- > 0;) {
-        uint8_t t[16];
-        memcpy(t, c->tweaks + u * 16, 16);
-        for (int j = 0; j < XTS_UNIT / 16; j++) {
-            memcpy(c->work + u * XTS_UNIT + (size_t)j * 16, t, 16);
-            xts_mul_x(t);
-        }
-    }
     size_t n = nunits * XTS_UNIT;
-    xor_into(buf, c->work, n);
-    if (EVP_CipherUpdate(decrypt ? c->xts_dec : c->xts_enc, buf, &outl, buf, (int)n) != 1 || (size_t)outl != n) {
+#ifdef HAVE_SSSE3_PATH
+    int simd = simd_allowed();
+    simd ? xts_pre_ssse3(in, out, tw, c->work, nunits) : xts_pre_c(in, out, tw, nunits);
+#else
+    xts_pre_c(in, out, tw, nunits);
+#endif
+    if (EVP_CipherUpdate(decrypt ? c->xts_dec : c->xts_enc, out, &outl, out, (int)n) != 1 || (size_t)outl != n) {
         return espsec_fail(err, ESPSEC_ERR_CRYPTO, "AES (data) failed");
     }
-    xor_into(buf, c->work, n);
-    for (size_t u = 0; u < nunits; u++) {
-        reverse_bytes(buf + u * XTS_UNIT, XTS_UNIT);
-    }
+#ifdef HAVE_SSSE3_PATH
+    simd ? xts_post_ssse3(out, c->work, nunits) : xts_post_c(out, tw, nunits);
+#else
+    xts_post_c(out, tw, nunits);
+#endif
     return ESPSEC_OK;
 }
 
@@ -273,7 +388,7 @@ static espsec_err_t xts_crypt(struct espsec_fe_ctx *c, uint32_t addr, const uint
             size_t n = XTS_UNIT - lead < len - pos ? XTS_UNIT - lead : len - pos;
             memset(tmp, 0, sizeof(tmp));
             memcpy(tmp + lead, in + pos, n);
-            espsec_err_t rc = xts_units(c, unit, tmp, 1, decrypt, err);
+            espsec_err_t rc = xts_units(c, unit, tmp, tmp, 1, decrypt, err);
             memcpy(out + pos, tmp + lead, n);
             espsec_wipe(tmp, sizeof(tmp));
             if (rc != ESPSEC_OK) {
@@ -286,10 +401,7 @@ static espsec_err_t xts_crypt(struct espsec_fe_ctx *c, uint32_t addr, const uint
         if (nunits > XTS_BATCH_UNITS) {
             nunits = XTS_BATCH_UNITS;
         }
-        if (out != in) {
-            memmove(out + pos, in + pos, nunits * XTS_UNIT);
-        }
-        espsec_err_t rc = xts_units(c, unit, out + pos, nunits, decrypt, err);
+        espsec_err_t rc = xts_units(c, unit, in + pos, out + pos, nunits, decrypt, err);
         if (rc != ESPSEC_OK) {
             return rc;
         }

@@ -66,6 +66,16 @@ static int t_checks;
         printf("%s %s\n", t_failures == before_ ? "ok  " : "FAIL", #fn); \
     } while (0)
 
+static inline int is_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static inline int test_done(void)
 {
     printf("%d checks, %d failures\n", t_checks, t_failures);

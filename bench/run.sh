@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Run espsec's benchmarks next to `openssl speed` in the same run and print
+# ratios. Usage: bench/run.sh [BUILD_DIR] [SUITE...]   (suites: image flashenc)
+# A time alone means little on a shared machine; the ratios are the result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+shift || true
+SUITES=${*:-image flashenc}
+B="$BUILD/bench/espsec_bench"
+[ -x "$B" ] || { echo "build first: cmake --build $BUILD" >&2; exit 2; }
+osp() { openssl speed -seconds 2 "$@" 2>/dev/null; }
+kbps() { awk -v name="$1" '$1 == name {v = $NF; sub(/k$/, "", v); print v * 1000}'; }
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(openssl version)"
+for s in $SUITES; do
+    case $s in
+    image)
+        sha=$(osp -bytes 16384 -evp sha256 | kbps sha256)
+        rsa=$(osp rsa3072 | awk '$1 == "rsa" && $2 == "3072" {print $6, $7}')
+        ec=$(osp ecdsap256 | awk '$1 == 256 && $3 == "ecdsa" {print $7, $8}')
+        out=$("$B" image)
+        v() { echo "$out" | awk -v k="$1" '$1 == k {print $2}'; }
+        echo "== image (4 MiB signed image; RSA-3072 / ECDSA P-256 signature blocks)"
+        awk -v a="$(v image_sha256_4MiB_MBps)" -v b="$sha" 'BEGIN {printf "SHA-256 of the image      %8.1f MB/s   openssl speed sha256 %8.1f MB/s   ratio %.2f\n", a, b/1e6, a/(b/1e6)}'
+        awk -v a="$(v image_verify_4MiB_ms)" -v b="$(v raw_sha256_plus_rsa_verify_ms)" 'BEGIN {printf "verify signed 4 MiB image %8.3f ms     raw SHA-256 + RSA verify %7.3f ms   ratio %.2f (target <= 1.5)\n", a, b, a/b}'
+        set -- $rsa
+        awk -v a="$(v sbv2_rsa3072_sign_per_s)" -v b="$1" 'BEGIN {printf "RSA-3072 signature block  %8.1f /s     openssl speed sign  %8.1f /s     ratio %.2f\n", a, b, a/b}'
+        awk -v a="$(v sbv2_rsa3072_verify_block_per_s)" -v b="$2" 'BEGIN {printf "RSA-3072 block verify     %8.1f /s     openssl speed verify %7.1f /s     ratio %.2f\n", a, b, a/b}'
+        set -- $ec
+        awk -v a="$(v sbv2_ecdsa256_sign_per_s)" -v b="$1" 'BEGIN {printf "ECDSA P-256 block sign    %8.1f /s     openssl speed sign  %8.1f /s     ratio %.2f\n", a, b, a/b}'
+        awk -v a="$(v sbv2_ecdsa256_verify_block_per_s)" -v b="$2" 'BEGIN {printf "ECDSA P-256 block verify  %8.1f /s     openssl speed verify %7.1f /s     ratio %.2f\n", a, b, a/b}'
+        ;;
+    flashenc)
+        xts=$(osp -bytes 16384 -evp aes-256-xts | kbps AES-256-XTS)
+        xts128=$(osp -bytes 16384 -evp aes-128-xts | kbps AES-128-XTS)
+        out=$("$B" flashenc)
+        v() { echo "$out" | awk -v k="$1" '$1 == k {print $2}'; }
+        echo "== flash encryption (4 MiB at 0x10000)"
+        awk -v a="$(v xts_aes256_4MiB_MBps)" -v b="$xts" 'BEGIN {printf "XTS-AES-256 (Espressif)   %8.1f MB/s   openssl speed aes-256-xts %8.1f MB/s   ratio %.2f (target >= 0.5)\n", a, b/1e6, a/(b/1e6)}'
+        awk -v a="$(v xts_aes128_4MiB_MBps)" -v b="$xts128" 'BEGIN {printf "XTS-AES-128 (Espressif)   %8.1f MB/s   openssl speed aes-128-xts %8.1f MB/s   ratio %.2f\n", a, b/1e6, a/(b/1e6)}'
+        awk -v a="$(v esp32_tweaked_aes_4MiB_MBps)" -v k="$(v aes256_decrypt_rekey_per_s)" 'BEGIN {printf "ESP32 tweaked AES-256     %8.1f MB/s   (target >= 100); bound: %.1f M AES-256 key schedules/s through EVP = %.0f MB/s at one per 32 bytes\n", a, k/1e6, k*32/1e6}'
+        ;;
+    *) "$B" "$s" ;;
+    esac
+done

@@ -1,0 +1,163 @@
+/*
+ * espsec/efuse.h — virtual eFuses with the real chips' fields and rules.
+ *
+ * An espsec_efuse_t holds the eFuse controller's register space of one chip
+ * (ESP32, or ESP32-C3 with its KEY_PURPOSE layout) and enforces what the
+ * silicon enforces: bits only go from 0 to 1; a field or block whose WR_DIS
+ * bit is set cannot change; a field or block whose RD_DIS bit is set reads
+ * back as zeros to software; the ESP32's 3/4 coding scheme limits key blocks
+ * to 192 bits and forbids a second write to a block; on ESP32-C3 key blocks
+ * carry Reed-Solomon check words.
+ *
+ * The file format is espefuse's virtual eFuse file (`--virt
+ * --path-efuse-file`): the controller's register space, byte-reversed. espsec
+ * reads and writes it so both tools share one file; after the same
+ * operations both produce the same bytes.
+ *
+ * A real chip still uses a read-protected key (for flash decryption, say)
+ * although software reads zeros. espefuse's file keeps only the software
+ * view, so espsec keeps the hardware view of protected areas in a companion
+ * file ("FILE.hidden", mode 0600) when it burns such keys itself.
+ *
+ * Changes are staged (espsec_efuse_stage_*), checked as espefuse checks
+ * them, then applied together by espsec_efuse_burn — or discarded.
+ */
+#ifndef ESPSEC_EFUSE_H
+#define ESPSEC_EFUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "espsec/error.h"
+#include "espsec/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct espsec_efuse espsec_efuse_t;
+
+typedef enum { ESPSEC_EF_BOOL, ESPSEC_EF_UINT, ESPSEC_EF_BYTES } espsec_efuse_type_t;
+
+/** A field as the summary shows it. */
+typedef struct {
+    const char *name;
+    const char *alt_name; /* or NULL */
+    const char *category;
+    const char *description;
+    int block, word, pos; /* word/pos are -1 for calculated fields */
+    int bit_len;
+    espsec_efuse_type_t type;
+    char efuse_type[16]; /* "bool", "uint:7", "bytes:32" */
+    int readable, writeable;
+    /* value as espefuse shows it: text, and for JSON whether it is a bool,
+     * an integer or a string */
+    char value[160];
+    enum { ESPSEC_EFV_BOOL, ESPSEC_EFV_INT, ESPSEC_EFV_STR } value_kind;
+    long long int_value;
+    char raw_hex[80];   /* "0x01" / "0x7557..." as espefuse's raw_value */
+    char bitstring[80]; /* "0b0000001" / "0x0180" as in espefuse's text summary; "" for bytes */
+} espsec_efuse_field_info_t;
+
+/** A new virtual eFuse of a chip, all zero (a fresh chip). */
+espsec_err_t espsec_efuse_new(espsec_chip_t chip, espsec_efuse_t **out, espsec_error_t *err);
+
+/**
+ * Load from an espefuse virtual file image (and optionally espsec's hidden
+ * companion). A file of the wrong size is refused (ESPSEC_ERR_INVALID_SIZE).
+ */
+espsec_err_t espsec_efuse_load(espsec_chip_t chip, const uint8_t *file, size_t len, const uint8_t *hidden,
+                               size_t hidden_len, espsec_efuse_t **out, espsec_error_t *err);
+
+/** Size of the virtual file of a chip (ESP32 0x120, ESP32-C3 0x200); 0 if unsupported. */
+size_t espsec_efuse_file_size(espsec_chip_t chip);
+
+/**
+ * The file image (software view) and, when a read-protected area holds
+ * something software cannot see, the hidden companion (else *hidden = NULL).
+ * Both malloc'd.
+ */
+espsec_err_t espsec_efuse_serialize(const espsec_efuse_t *e, uint8_t **file, size_t *len, uint8_t **hidden,
+                                    size_t *hidden_len, espsec_error_t *err);
+
+void espsec_efuse_free(espsec_efuse_t *e);
+espsec_chip_t espsec_efuse_chip(const espsec_efuse_t *e);
+
+/** Load path (and path.hidden if present); a missing file gives a fresh chip and *created = 1. */
+espsec_err_t espsec_efuse_load_file(espsec_chip_t chip, const char *path, espsec_efuse_t **out, int *created,
+                                    espsec_error_t *err);
+/** Write path atomically (and path.hidden, mode 0600, when needed). */
+espsec_err_t espsec_efuse_save_file(const espsec_efuse_t *e, const char *path, espsec_error_t *err);
+
+/* ---- fields ---- */
+
+/** Number of fields the summary shows now (it depends on the coding scheme and on some fields). */
+size_t espsec_efuse_field_count(const espsec_efuse_t *e);
+/** Describe field i (0 <= i < count). */
+espsec_err_t espsec_efuse_field_info(const espsec_efuse_t *e, size_t i, espsec_efuse_field_info_t *info);
+/** Index of a field by name or alternative name (case-insensitive); -1 if none. */
+int espsec_efuse_find(const espsec_efuse_t *e, const char *name);
+
+/** A field's value as software reads it (zeros when read-protected). */
+espsec_err_t espsec_efuse_get_uint(const espsec_efuse_t *e, const char *name, uint64_t *value, espsec_error_t *err);
+/** What the hardware holds in a field (read protection ignored). */
+espsec_err_t espsec_efuse_get_uint_hw(const espsec_efuse_t *e, const char *name, uint64_t *value,
+                                      espsec_error_t *err);
+/** A block's data as the hardware holds it (blk 0..3 on ESP32, 0..10 on ESP32-C3); out gets 32 bytes. */
+espsec_err_t espsec_efuse_get_block_hw(const espsec_efuse_t *e, int blk, uint8_t out[32], int *known,
+                                       espsec_error_t *err);
+/** Block number of a block name or alias ("BLOCK1", "flash_encryption", "BLOCK_KEY0"); -1 if unknown. */
+int espsec_efuse_block_by_name(const espsec_efuse_t *e, const char *name);
+const char *espsec_efuse_block_name(const espsec_efuse_t *e, int blk);
+int espsec_efuse_block_count(const espsec_efuse_t *e);
+int espsec_efuse_block_readable(const espsec_efuse_t *e, int blk);
+int espsec_efuse_block_writeable(const espsec_efuse_t *e, int blk);
+/** The block's bytes as software reads them (zeros if read-protected). */
+void espsec_efuse_get_block(const espsec_efuse_t *e, int blk, uint8_t out[32]);
+/** 3/4 coding scheme in force (ESP32): key blocks hold 24 bytes. */
+int espsec_efuse_coding_34(const espsec_efuse_t *e);
+
+/* ---- staged changes ---- */
+
+/**
+ * Stage a field value. Booleans take 1; integers must be non-zero and fit;
+ * a value equal to what is burned is accepted and changes nothing (*noop = 1).
+ * Refused: write-protected, read-protected, or a value that would need a
+ * burned bit cleared. The message names the field and the reason.
+ */
+espsec_err_t espsec_efuse_stage_uint(espsec_efuse_t *e, const char *name, uint64_t value, int *noop,
+                                     espsec_error_t *err);
+/** Stage a bytes field (len must equal its size). */
+espsec_err_t espsec_efuse_stage_bytes(espsec_efuse_t *e, const char *name, const uint8_t *data, size_t len,
+                                      espsec_error_t *err);
+/** Stage the next bit of a bit-count field (FLASH_CRYPT_CNT, SPI_BOOT_CRYPT_CNT): what "burn_efuse NAME" does. */
+espsec_err_t espsec_efuse_stage_next_bit(espsec_efuse_t *e, const char *name, uint64_t *new_value,
+                                         espsec_error_t *err);
+/** Stage the write-protection of a field or block. */
+espsec_err_t espsec_efuse_stage_write_protect(espsec_efuse_t *e, const char *name, espsec_error_t *err);
+/** Stage the read-protection of a field or block. */
+espsec_err_t espsec_efuse_stage_read_protect(espsec_efuse_t *e, const char *name, espsec_error_t *err);
+/** Stage a key into a block. ESP32: block name/alias, key bytes as given (reversal is the caller's).
+ *  ESP32-C3: purpose (KEY_PURPOSE name) is staged too. protect: write-protect (and read-protect when rd). */
+espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *key, size_t len, const char *purpose,
+                                    int write_protect, int read_protect, espsec_error_t *err);
+/** 1 when something is staged. */
+int espsec_efuse_has_staged(const espsec_efuse_t *e);
+/** Burn everything staged (blocks first, then BLOCK0, protection bits last). */
+espsec_err_t espsec_efuse_burn(espsec_efuse_t *e, espsec_error_t *err);
+/** Forget what is staged. */
+void espsec_efuse_discard(espsec_efuse_t *e);
+
+/** ESP32-C3: name of key purpose value v ("XTS_AES_128_KEY"), NULL if none. */
+const char *espsec_efuse_key_purpose_name(int v);
+/** ESP32-C3: value of a key purpose name, -1 if unknown. */
+int espsec_efuse_key_purpose_value(const char *name);
+/** ESP32-C3: whether a purpose stores its key byte-reversed, is read-protected by
+ *  default, holds a digest. 0, or -1 for an unknown name. */
+int espsec_efuse_key_purpose_flags(const char *name, int *reverse, int *read_protect, int *digest);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

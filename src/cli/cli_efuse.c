@@ -1,0 +1,635 @@
+/* espsec efuse: espefuse's commands on a virtual eFuse file. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "espsec/efuse.h"
+#include "espsec/io.h"
+#include "espsec/secure_boot.h"
+#include "espsec/util.h"
+#include "json.h"
+
+typedef struct {
+    espsec_efuse_t *e;
+    const char *path;
+    espsec_chip_t chip;
+} efctx_t;
+
+/* Open the virtual eFuse file named by the group options. */
+static int open_efuse(cli_args_t *a, efctx_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    const char *chip = cli_str(a, "chip");
+    c->chip = chip ? espsec_chip_from_name(chip) : ESPSEC_CHIP_ESP32;
+    if (chip != NULL && strcmp(chip, "auto") == 0) {
+        c->chip = ESPSEC_CHIP_ESP32;
+    }
+    if (c->chip == ESPSEC_CHIP_ESP8266) {
+        return cli_error("the ESP8266 has no eFuse key storage, secure boot or flash encryption: espsec efuse does "
+                         "not apply to it");
+    }
+    if (c->chip == ESPSEC_CHIP_UNKNOWN) {
+        return cli_error("--chip '%s': esp32 or esp32c3 expected", chip);
+    }
+    if (cli_str(a, "port") != NULL && !cli_flag(a, "virt")) {
+        return cli_error("espsec works on virtual eFuses only: use --virt --path-efuse-file FILE (no serial port)");
+    }
+    c->path = cli_str(a, "path-efuse-file");
+    if (c->path == NULL) {
+        return cli_error("--path-efuse-file FILE is required (espsec keeps virtual eFuses in a file, as espefuse --virt "
+                         "does)");
+    }
+    espsec_error_t err;
+    int created = 0;
+    if (espsec_efuse_load_file(c->chip, c->path, &c->e, &created, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    if (created) {
+        /* as espefuse: a missing or empty file becomes a fresh chip */
+        if (espsec_efuse_save_file(c->e, c->path, &err) != ESPSEC_OK) {
+            espsec_efuse_free(c->e);
+            return cli_fail(&err);
+        }
+    }
+    return 0;
+}
+
+static int finish_burn(cli_args_t *a, efctx_t *c, const char *what)
+{
+    espsec_error_t err;
+    if (!espsec_efuse_has_staged(c->e)) {
+        printf("Nothing to burn, see messages above.\n");
+        return 0;
+    }
+    if (cli_confirm(what, cli_flag(a, "do-not-confirm")) != 0) {
+        espsec_efuse_discard(c->e);
+        return cli_error("cancelled: nothing was burned (type BURN to confirm, or pass --do-not-confirm)");
+    }
+    if (espsec_efuse_burn(c->e, &err) != ESPSEC_OK || espsec_efuse_save_file(c->e, c->path, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    printf("Successful.\n");
+    return 0;
+}
+
+/* ---- summary ---- */
+
+static void title_case(const char *cat, char *out, size_t cap)
+{
+    int start = 1;
+    size_t i = 0;
+    for (; cat[i] && i + 1 < cap; i++) {
+        out[i] = start ? (char)toupper((unsigned char)cat[i]) : (char)tolower((unsigned char)cat[i]);
+        start = !isalnum((unsigned char)cat[i]);
+    }
+    out[i] = '\0';
+}
+
+static int cmp_cat(const void *x, const void *y)
+{
+    char a[32], b[32];
+    title_case(*(const char *const *)x, a, sizeof(a));
+    title_case(*(const char *const *)y, b, sizeof(b));
+    return strcmp(a, b);
+}
+
+static void print_row(FILE *out, const espsec_efuse_t *e, const espsec_efuse_field_info_t *f)
+{
+    char info[96], desc50[51];
+    snprintf(info, sizeof(info), "%s (BLOCK%d)", f->name, f->block);
+    int blk = f->block;
+    if (espsec_efuse_chip(e) == ESPSEC_CHIP_ESP32C3 && strncmp(f->name, "BLOCK_KEY", 9) == 0) {
+        char kp[32];
+        uint64_t v = 0;
+        snprintf(kp, sizeof(kp), "KEY_PURPOSE_%d", (blk - 4) & 7);
+        espsec_efuse_get_uint(e, kp, &v, NULL);
+        const char *pn = espsec_efuse_key_purpose_name((int)v);
+        snprintf(info, sizeof(info), "%s (BLOCK%d)\n  Purpose: %s\n ", f->name, blk, pn ? pn : "FORBIDDEN_STATE");
+    }
+    snprintf(desc50, sizeof(desc50), "%s", f->description);
+    const char *perms = f->readable && f->writeable ? "R/W" : f->readable ? "R/-" : f->writeable ? "-/W" : "-/-";
+    char raw[90] = "";
+    if (f->bitstring[0]) {
+        snprintf(raw, sizeof(raw), "(%s)", f->bitstring);
+    }
+    fprintf(out, "%-50s %-50s%s = %s %s %s\n", info, desc50, strlen(f->value) > 20 ? "\n  " : "", f->value, perms, raw);
+    size_t dl = strlen(f->description);
+    for (size_t i = 50; i < dl; i += 50) {
+        fprintf(out, "%-50s %-50.50s\n", "", f->description + i);
+    }
+}
+
+static int cmd_summary(cli_args_t *a)
+{
+    efctx_t c;
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    const char *format = cli_str(a, "format");
+    if (format == NULL) {
+        format = "summary";
+    }
+    size_t n = espsec_efuse_field_count(c.e);
+    espsec_efuse_field_info_t *fi = calloc(n ? n : 1, sizeof(*fi));
+    if (fi == NULL) {
+        espsec_efuse_free(c.e);
+        return cli_error("out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        espsec_efuse_field_info(c.e, i, &fi[i]);
+    }
+    /* optional names to show */
+    int nfilter = (int)a->npos;
+    for (int k = 0; k < nfilter; k++) {
+        if (espsec_efuse_find(c.e, a->pos[k]) < 0) {
+            free(fi);
+            espsec_efuse_free(c.e);
+            return cli_error("no eFuse named '%s' on %s", a->pos[k], espsec_chip_name(c.chip));
+        }
+    }
+    FILE *out = stdout;
+    const char *file = cli_str(a, "file");
+    espsec_out_file_t of;
+    espsec_error_t err;
+    if (file != NULL) {
+        if (espsec_out_open(&of, file, ESPSEC_MODE_PUBLIC, &err) != ESPSEC_OK) {
+            free(fi);
+            espsec_efuse_free(c.e);
+            return cli_fail(&err);
+        }
+        out = of.fp;
+    }
+    if (strcmp(format, "json") == 0) {
+        json_t j;
+        json_init(&j, out);
+        json_obj(&j, NULL);
+        /* sorted by name, as espefuse's json.dump(sort_keys=True) */
+        int *order = malloc(n * sizeof(int));
+        for (size_t i = 0; i < n; i++) {
+            order[i] = (int)i;
+        }
+        for (size_t i = 1; i < n; i++) {
+            for (size_t k = i; k > 0 && strcmp(fi[order[k - 1]].name, fi[order[k]].name) > 0; k--) {
+                int t = order[k];
+                order[k] = order[k - 1];
+                order[k - 1] = t;
+            }
+        }
+        for (size_t oi = 0; oi < n; oi++) {
+            const espsec_efuse_field_info_t *f = &fi[order[oi]];
+            int show = nfilter == 0;
+            for (int k = 0; k < nfilter; k++) {
+                show |= strcasecmp(a->pos[k], f->name) == 0 || (f->alt_name && strcasecmp(a->pos[k], f->alt_name) == 0);
+            }
+            if (!show) {
+                continue;
+            }
+            json_obj(&j, f->name);
+            json_int(&j, "bit_len", f->bit_len);
+            json_int(&j, "block", f->block);
+            json_str(&j, "category", f->category);
+            json_str(&j, "description", f->description);
+            json_str(&j, "efuse_type", f->efuse_type);
+            json_str(&j, "name", f->name);
+            f->word < 0 ? json_null(&j, "pos") : json_int(&j, "pos", f->pos);
+            json_str(&j, "raw_value", f->raw_hex);
+            json_bool(&j, "readable", f->readable);
+            if (f->value_kind == ESPSEC_EFV_BOOL) {
+                json_bool(&j, "value", (int)f->int_value);
+            } else if (f->value_kind == ESPSEC_EFV_INT) {
+                json_int(&j, "value", f->int_value);
+            } else {
+                json_str(&j, "value", f->value);
+            }
+            f->word < 0 ? json_null(&j, "word") : json_int(&j, "word", f->word);
+            json_bool(&j, "writeable", f->writeable);
+            json_obj_end(&j);
+        }
+        free(order);
+        json_obj_end(&j);
+        json_end(&j);
+    } else if (strcmp(format, "value_only") == 0) {
+        if (nfilter != 1) {
+            if (file != NULL) {
+                espsec_out_abort(&of);
+            }
+            free(fi);
+            espsec_efuse_free(c.e);
+            return cli_error("the 'value_only' format shows exactly one eFuse");
+        }
+        const espsec_efuse_field_info_t *f = &fi[espsec_efuse_find(c.e, a->pos[0])];
+        fprintf(out, "%s\n", f->value);
+    } else if (strcmp(format, "summary") == 0) {
+        fprintf(out, "%-12s %-12s%s = %s %s %s\n", "EFUSE_NAME (Block)", "Description", "", "[Meaningful Value]",
+               "[Readable/Writeable]", "(Hex Value)");
+        fprintf(out, "----------------------------------------------------------------------------------------\n");
+        const char *cats[32];
+        size_t ncat = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = 0;
+            while (k < ncat && strcmp(cats[k], fi[i].category) != 0) {
+                k++;
+            }
+            if (k == ncat && ncat < 32) {
+                cats[ncat++] = fi[i].category;
+            }
+        }
+        qsort(cats, ncat, sizeof(cats[0]), cmp_cat);
+        for (size_t k = 0; k < ncat; k++) {
+            char t[32];
+            int any = 0;
+            title_case(cats[k], t, sizeof(t));
+            for (size_t i = 0; i < n; i++) {
+                int show = nfilter == 0;
+                for (int q = 0; q < nfilter; q++) {
+                    show |= strcasecmp(a->pos[q], fi[i].name) == 0;
+                }
+                if (strcmp(fi[i].category, cats[k]) != 0 || !show) {
+                    continue;
+                }
+                if (!any) {
+                    fprintf(out, "%s fuses:\n", t);
+                    any = 1;
+                }
+                print_row(out, c.e, &fi[i]);
+            }
+            if (any) {
+                fprintf(out, "\n");
+            }
+        }
+        if (c.chip == ESPSEC_CHIP_ESP32) {
+            uint64_t force = 0, reg = 0, tieh = 0;
+            espsec_efuse_get_uint(c.e, "XPD_SDIO_FORCE", &force, NULL);
+            espsec_efuse_get_uint(c.e, "XPD_SDIO_REG", &reg, NULL);
+            espsec_efuse_get_uint(c.e, "XPD_SDIO_TIEH", &tieh, NULL);
+            fprintf(out, "%s\n", !force  ? "Flash voltage (VDD_SDIO) determined by GPIO12 on reset (High for 1.8V, Low/NC for 3.3V)"
+                           : !reg  ? "Flash voltage (VDD_SDIO) internal regulator disabled by efuse."
+                           : !tieh ? "Flash voltage (VDD_SDIO) set to 1.8V by efuse."
+                                   : "Flash voltage (VDD_SDIO) set to 3.3V by efuse.");
+        } else {
+            fprintf(out, "\n");
+        }
+    } else {
+        if (file != NULL) {
+            espsec_out_abort(&of);
+        }
+        free(fi);
+        espsec_efuse_free(c.e);
+        return cli_error("--format '%s': summary, json or value_only expected", format);
+    }
+    int rc = 0;
+    if (file != NULL) {
+        rc = espsec_out_commit(&of, &err) == ESPSEC_OK ? 0 : cli_fail(&err);
+        if (rc == 0) {
+            printf("Saving eFuse values to %s\nDone\n", file);
+        }
+    }
+    free(fi);
+    espsec_efuse_free(c.e);
+    return rc;
+}
+
+/* ---- dump ---- */
+
+static int cmd_dump(cli_args_t *a)
+{
+    efctx_t c;
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    for (int b = 0; b < espsec_efuse_block_count(c.e); b++) {
+        uint8_t d[32];
+        espsec_efuse_get_block(c.e, b, d);
+        int words = espsec_efuse_chip(c.e) == ESPSEC_CHIP_ESP32 ? (b == 0 ? 7 : 8)
+                    : (b <= 1)                                  ? 6
+                                                                : 8;
+        printf("%-15s [%-2d] read_regs:", espsec_efuse_block_name(c.e, b), b);
+        for (int w = 0; w < words; w++) {
+            printf(" %02x%02x%02x%02x", d[4 * w + 3], d[4 * w + 2], d[4 * w + 1], d[4 * w]);
+        }
+        printf("\n");
+    }
+    espsec_efuse_free(c.e);
+    return 0;
+}
+
+/* ---- burn-efuse ---- */
+
+static int is_field_name(const espsec_efuse_t *e, const char *s)
+{
+    return espsec_efuse_find(e, s) >= 0 || (isalpha((unsigned char)s[0]) && strchr(s, '_') != NULL &&
+                                            !isdigit((unsigned char)s[0]));
+}
+
+static int cmd_burn_efuse(cli_args_t *a)
+{
+    efctx_t c;
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    espsec_error_t err;
+    printf("The eFuses to burn:\n");
+    for (size_t i = 0; i < a->npos; i++) {
+        const char *name = a->pos[i];
+        const char *val = (i + 1 < a->npos && !is_field_name(c.e, a->pos[i + 1])) ? a->pos[++i] : NULL;
+        espsec_err_t rc;
+        int noop = 0;
+        uint64_t v = 0;
+        if (val == NULL) {
+            rc = espsec_efuse_stage_next_bit(c.e, name, &v, &err);
+        } else if (espsec_parse_u64(val, &v) == 0) {
+            rc = espsec_efuse_stage_uint(c.e, name, v, &noop, &err);
+        } else {
+            uint8_t bytes[64];
+            long nb = espsec_unhex(val, bytes, sizeof(bytes));
+            int kp = espsec_efuse_key_purpose_value(val);
+            if (kp >= 0) {
+                rc = espsec_efuse_stage_uint(c.e, name, (uint64_t)kp, &noop, &err);
+            } else if (nb > 0) {
+                /* espefuse: "0x..." is most significant byte first, plain hex as stored */
+                if (strncmp(val, "0x", 2) == 0) {
+                    for (long k = 0; k < nb / 2; k++) {
+                        uint8_t t = bytes[k];
+                        bytes[k] = bytes[nb - 1 - k];
+                        bytes[nb - 1 - k] = t;
+                    }
+                }
+                rc = espsec_efuse_stage_bytes(c.e, name, bytes, (size_t)nb, &err);
+            } else {
+                rc = espsec_fail(&err, ESPSEC_ERR_PARSE, "value '%s' for %s is not a number", val, name);
+            }
+        }
+        if (rc != ESPSEC_OK) {
+            espsec_efuse_free(c.e);
+            return cli_fail(&err);
+        }
+        if (noop) {
+            printf("\tThe same value for %s is already burned. Do not change the eFuse.\n", name);
+        } else {
+            printf("  - %s%s%s\n", name, val ? " = " : "", val ? val : "");
+        }
+    }
+    st = finish_burn(a, &c, "Burning eFuses.");
+    espsec_efuse_free(c.e);
+    return st;
+}
+
+static int protect_cmd(cli_args_t *a, int rd)
+{
+    efctx_t c;
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    espsec_error_t err;
+    printf("Permanently %s-disabling eFuses", rd ? "read" : "write");
+    for (size_t i = 0; i < a->npos; i++) {
+        printf("%s%s", i ? ", " : " ", a->pos[i]);
+        espsec_err_t rc = rd ? espsec_efuse_stage_read_protect(c.e, a->pos[i], &err)
+                             : espsec_efuse_stage_write_protect(c.e, a->pos[i], &err);
+        if (rc != ESPSEC_OK) {
+            printf("\n");
+            espsec_efuse_free(c.e);
+            return cli_fail(&err);
+        }
+    }
+    printf("\n");
+    st = finish_burn(a, &c, rd ? "Read-protecting eFuses." : "Write-protecting eFuses.");
+    espsec_efuse_free(c.e);
+    return st;
+}
+
+static int cmd_read_protect(cli_args_t *a)
+{
+    return protect_cmd(a, 1);
+}
+
+static int cmd_write_protect(cli_args_t *a)
+{
+    return protect_cmd(a, 0);
+}
+
+/* ---- keys ---- */
+
+static int read_key(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+    uint8_t *data = NULL;
+    espsec_error_t err;
+    if (espsec_read_file(path, &data, len, 4096, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    if (*len > cap) {
+        espsec_free_secret(data, *len);
+        return cli_error("%s: key file is %zu bytes, too long for an eFuse block", path, *len);
+    }
+    memcpy(buf, data, *len);
+    espsec_free_secret(data, *len);
+    return 0;
+}
+
+static int cmd_burn_key(cli_args_t *a)
+{
+    efctx_t c;
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    espsec_error_t err;
+    int esp32 = c.chip == ESPSEC_CHIP_ESP32;
+    size_t per = esp32 ? 2 : 3;
+    if (a->npos == 0 || a->npos % per != 0) {
+        espsec_efuse_free(c.e);
+        return cli_error(esp32 ? "burn-key takes BLOCK KEYFILE pairs (BLOCK: flash_encryption, secure_boot_v1, "
+                                 "secure_boot_v2, BLOCK1-3)"
+                               : "burn-key takes BLOCK KEYFILE KEYPURPOSE triples (e.g. BLOCK_KEY0 key.bin "
+                                 "XTS_AES_128_KEY)");
+    }
+    printf("Burn keys to blocks:\n");
+    for (size_t i = 0; i < a->npos; i += per) {
+        const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = esp32 ? NULL : a->pos[i + 2];
+        int blk = espsec_efuse_block_by_name(c.e, bname);
+        if (blk <= 0) {
+            espsec_efuse_free(c.e);
+            return cli_error("unknown block name - %s", bname);
+        }
+        uint8_t key[64];
+        size_t klen = 0;
+        if (read_key(kf, key, sizeof(key), &klen) != 0) {
+            espsec_efuse_free(c.e);
+            return 2;
+        }
+        int reverse = 0, rdp = 0, digest = 0;
+        if (esp32) {
+            reverse = strcmp(bname, "flash_encryption") == 0 || strcmp(bname, "secure_boot_v1") == 0;
+            rdp = reverse;
+        } else if (espsec_efuse_key_purpose_flags(purpose, &reverse, &rdp, &digest) != 0) {
+            espsec_wipe(key, sizeof(key));
+            espsec_efuse_free(c.e);
+            return cli_error("unknown key purpose '%s'", purpose);
+        }
+        size_t need = esp32 && espsec_efuse_coding_34(c.e) ? 24 : 32;
+        if (klen != need) {
+            espsec_wipe(key, sizeof(key));
+            espsec_efuse_free(c.e);
+            return cli_error("%s: incorrect key file size %zu. Key file must be %zu bytes (%zu bits) of raw binary key "
+                             "data",
+                             kf, klen, need, need * 8);
+        }
+        printf(" - %s -> [", espsec_efuse_block_name(c.e, blk));
+        for (size_t k = 0; k < klen; k++) {
+            printf("%s??", k ? " " : "");
+        }
+        printf("]\n");
+        if (reverse) {
+            for (size_t k = 0; k < klen / 2; k++) {
+                uint8_t t = key[k];
+                key[k] = key[klen - 1 - k];
+                key[klen - 1 - k] = t;
+            }
+            printf("\tReversing the byte order...\n");
+        }
+        int wp = esp32 ? !cli_flag(a, "no-protect-key") : !cli_flag(a, "no-write-protect");
+        int rp = rdp && (esp32 ? !cli_flag(a, "no-protect-key") : !cli_flag(a, "no-read-protect"));
+        espsec_err_t rc = espsec_efuse_stage_key(c.e, blk, key, klen, purpose, wp, rp, &err);
+        espsec_wipe(key, sizeof(key));
+        if (rc != ESPSEC_OK) {
+            espsec_efuse_free(c.e);
+            return cli_fail(&err);
+        }
+        if (rp) {
+            printf("\tDisabling read to key block...\n");
+        }
+        if (wp) {
+            printf("\tDisabling write to key block...\n");
+        }
+    }
+    st = finish_burn(a, &c, "Burn keys in eFuse blocks.");
+    espsec_efuse_free(c.e);
+    return st;
+}
+
+static int cmd_burn_key_digest(cli_args_t *a)
+{
+    efctx_t c;
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    espsec_error_t err;
+    int esp32 = c.chip == ESPSEC_CHIP_ESP32;
+    const char *bname = esp32 ? "BLOCK2" : cli_pos(a, 0), *kf = esp32 ? cli_pos(a, 0) : cli_pos(a, 1);
+    const char *purpose = esp32 ? NULL : cli_pos(a, 2);
+    if ((esp32 && a->npos != 1) || (!esp32 && a->npos != 3)) {
+        espsec_efuse_free(c.e);
+        return cli_error(esp32 ? "burn-key-digest takes KEYFILE (the Secure Boot V2 key; its digest goes to BLOCK2)"
+                               : "burn-key-digest takes BLOCK KEYFILE KEYPURPOSE (e.g. BLOCK_KEY1 key.pem "
+                                 "SECURE_BOOT_DIGEST0)");
+    }
+    if (esp32 && espsec_efuse_coding_34(c.e)) {
+        espsec_efuse_free(c.e);
+        return cli_error("burn-key-digest only works with the 'None' coding scheme");
+    }
+    int blk = espsec_efuse_block_by_name(c.e, bname);
+    int reverse = 0, rdp = 0, digest_purpose = 1;
+    if (!esp32 && (espsec_efuse_key_purpose_flags(purpose, &reverse, &rdp, &digest_purpose) != 0 || !digest_purpose)) {
+        espsec_efuse_free(c.e);
+        return cli_error("'%s' is not a digest purpose (SECURE_BOOT_DIGEST0, 1 or 2)", purpose ? purpose : "");
+    }
+    if (blk <= 0) {
+        espsec_efuse_free(c.e);
+        return cli_error("unknown block name - %s", bname);
+    }
+    uint8_t *pem = NULL;
+    size_t plen = 0;
+    espsec_sb_key_t *key = NULL;
+    uint8_t digest[32];
+    if (espsec_read_file(kf, &pem, &plen, 1u << 20, &err) != ESPSEC_OK) {
+        espsec_efuse_free(c.e);
+        return cli_fail(&err);
+    }
+    espsec_err_t rc = espsec_sb_key_load_pem(pem, plen, &key, &err);
+    espsec_free_secret(pem, plen);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_sbv2_key_digest(key, digest, &err);
+        espsec_sb_key_free(key);
+    } else {
+        espsec_error_prefix(&err, "%s: ", kf);
+    }
+    if (rc == ESPSEC_OK) {
+        printf(" - %s -> [?? ?? ... 32 bytes]\n", espsec_efuse_block_name(c.e, blk));
+        int wp = esp32 ? !cli_flag(a, "no-protect-key") : !cli_flag(a, "no-write-protect");
+        rc = espsec_efuse_stage_key(c.e, blk, digest, 32, purpose, wp, 0, &err);
+        if (rc == ESPSEC_OK && wp) {
+            printf("Disabling write to eFuse %s...\n", espsec_efuse_block_name(c.e, blk));
+        }
+    }
+    if (rc != ESPSEC_OK) {
+        espsec_efuse_free(c.e);
+        return cli_fail(&err);
+    }
+    st = finish_burn(a, &c, "Burn the Secure Boot key digest.");
+    espsec_efuse_free(c.e);
+    return st;
+}
+
+static const cli_opt_t GROUP_OPTS[] = {
+    {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3; esp8266 is refused (it has no eFuse security)."},
+    {"virt", 0, CLI_FLAG, NULL, "Virtual eFuses (always; accepted for espefuse compatibility)."},
+    {"path-efuse-file", 0, CLI_VALUE, "FILE", "The virtual eFuse file (espefuse's format); created if missing."},
+    {"do-not-confirm", 0, CLI_FLAG, NULL, "Do not ask for confirmation before burning."},
+    {"port", 'p', CLI_VALUE, "PORT", "Refused: espsec drives no hardware."},
+    {"baud", 'b', CLI_VALUE, "BAUD", "Ignored (no hardware)."},
+    {"debug", 'd', CLI_FLAG, NULL, "Accepted for compatibility."},
+    {0}};
+
+static const cli_opt_t OPT_SUMMARY[] = {
+    {"format", 0, CLI_VALUE, "FMT", "summary (default), json or value_only."},
+    {"file", 0, CLI_VALUE, "FILE", "Write the summary to FILE."},
+    {0}};
+static const cli_pos_t POS_SUMMARY[] = {{"EFUSES", "Only these eFuses.", 1, 1}, {0}};
+static const cli_opt_t OPT_BURN[] = {
+    {"force-write-always", 0, CLI_FLAG, NULL, "Accepted for compatibility; protections are always enforced."},
+    {0}};
+static const cli_pos_t POS_BURN[] = {{"NAME_VALUE", "Pairs NAME [VALUE] (the value may be omitted for booleans and "
+                                                    "bit counters).",
+                                      0, 1},
+                                     {0}};
+static const cli_opt_t OPT_KEY[] = {
+    {"no-protect-key", 0, CLI_FLAG, NULL, "ESP32: leave the key readable and writable."},
+    {"no-write-protect", 0, CLI_FLAG, NULL, "ESP32-C3: leave the key block writable."},
+    {"no-read-protect", 0, CLI_FLAG, NULL, "ESP32-C3: leave the key block readable."},
+    {"show-sensitive-info", 0, CLI_FLAG, NULL, "Accepted; espsec never prints key bytes."},
+    {"force-write-always", 0, CLI_FLAG, NULL, "Accepted for compatibility."},
+    {0}};
+static const cli_pos_t POS_KEY[] = {{"ARGS", "ESP32: BLOCK KEYFILE ...; ESP32-C3: BLOCK KEYFILE KEYPURPOSE ...", 0, 1},
+                                    {0}};
+static const cli_pos_t POS_NAMES[] = {{"NAMES", "eFuse or block names.", 0, 1}, {0}};
+static const cli_opt_t OPT_NONE[] = {{0}};
+
+static const cli_cmd_t EFUSE_CMDS[] = {
+    {"summary", NULL, "Show every eFuse: value, protection, raw bits (espefuse's layout; --format json).", NULL,
+     OPT_SUMMARY, POS_SUMMARY, cmd_summary},
+    {"dump", NULL, "Dump the raw read registers of every block.", NULL, OPT_NONE, NULL, cmd_dump},
+    {"burn-efuse", NULL, "Burn eFuse fields: NAME [VALUE] [NAME [VALUE]]...", NULL, OPT_BURN, POS_BURN, cmd_burn_efuse},
+    {"burn-key", NULL, "Burn a key into a key block (read/write protected unless told otherwise).", NULL, OPT_KEY,
+     POS_KEY, cmd_burn_key},
+    {"burn-key-digest", NULL, "Burn the SHA-256 digest of a Secure Boot V2 public key.", NULL, OPT_KEY, POS_KEY,
+     cmd_burn_key_digest},
+    {"read-protect-efuse", NULL, "Read-protect eFuses or blocks (software then reads zeros).", NULL, OPT_NONE,
+     POS_NAMES, cmd_read_protect},
+    {"write-protect-efuse", NULL, "Write-protect eFuses or blocks.", NULL, OPT_NONE, POS_NAMES, cmd_write_protect},
+    {0}};
+
+const cli_group_t CLI_EFUSE = {
+    "efuse",
+    "Virtual eFuses (espefuse's commands, on espefuse's --virt file).",
+    "Example: espsec efuse --chip esp32 --virt --path-efuse-file efuse.bin --do-not-confirm burn_efuse ABS_DONE_1 1",
+    GROUP_OPTS,
+    EFUSE_CMDS,
+};

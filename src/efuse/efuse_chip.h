@@ -1,0 +1,82 @@
+/* Internal to the efuse module: chip descriptions. */
+#ifndef ESPSEC_EFUSE_CHIP_H
+#define ESPSEC_EFUSE_CHIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "espsec/efuse.h"
+
+/* How a field's value is shown (espefuse's field classes). */
+enum efuse_class {
+    EC_PLAIN,
+    EC_MAC,        /* MAC address with CRC check */
+    EC_KEYBLOCK,   /* key block (C3: with its purpose) */
+    EC_KEYPURPOSE, /* KEY_PURPOSE_n */
+    EC_BITCOUNT,   /* FLASH_CRYPT_CNT & co: burn sets the next bit */
+    EC_VREF,       /* ESP32 ADC_VREF, sign-magnitude in 7 mV steps */
+    EC_ADC_TP,     /* ADC two-point calibration */
+    EC_T_SENSOR,   /* temperature sensor calibration, 0.1 steps */
+    EC_WAFER,      /* calculated wafer revision */
+    EC_PKG,        /* calculated package */
+    EC_SPIPIN,     /* ESP32 SPI pad GPIO: 30, 31 stand for 32, 33 */
+};
+
+/* When a field is part of the summary. */
+enum efuse_group {
+    EG_ALWAYS,
+    EG_KEYBLOCK,
+    EG_CALC,
+    EG_CUSTOM_MAC,  /* ESP32 */
+    EG_ADC_CALIB,   /* ESP32: when BLK3_PART_RESERVE */
+    EG_BLK2_CALIB,  /* ESP32-C3: when BLK_VERSION_MAJOR >= 1 */
+    EG_HIDDEN,      /* never shown */
+};
+
+typedef struct {
+    const char *name;
+    const char *alt;
+    uint8_t block;
+    int8_t word, pos; /* -1 for calculated fields */
+    uint16_t bit_len;
+    espsec_efuse_type_t type;
+    int8_t wr_dis, rd_dis; /* -1: none */
+    const char *category;
+    enum efuse_class cls;
+    const char *dict; /* "0=Enable;1=Disable" or NULL */
+    enum efuse_group group;
+    const char *desc;
+} efuse_field_def_t;
+
+typedef struct {
+    const char *name;
+    const char *alias[3];
+    uint16_t rd_off, wr_off; /* byte offsets in the register space */
+    uint8_t words;           /* data words of the block */
+    int8_t wr_dis, rd_dis;
+    const char *key_purpose; /* C3 key blocks: "KEY_PURPOSE_n" */
+} efuse_block_def_t;
+
+typedef struct {
+    espsec_chip_t chip;
+    size_t mem_size;
+    const efuse_block_def_t *blocks;
+    int nblocks;
+    const efuse_field_def_t *fields;
+    size_t nfields;
+    const enum efuse_group *group_order;
+    size_t ngroups;
+    /* registers the controller leaves set after a burn: (offset, bits ORed in) */
+    const uint32_t (*after_burn)[2];
+    size_t nafter_burn;
+    int rs_coding;          /* C3: key blocks carry Reed-Solomon check words */
+    uint16_t rs_check_off;  /* where the last block's 12 check bytes stay */
+} efuse_chip_def_t;
+
+extern const efuse_chip_def_t EFUSE_ESP32;
+extern const efuse_chip_def_t EFUSE_ESP32C3;
+
+/* Reed-Solomon RS(44,32) over GF(2^8) (poly 0x11d, roots 2^0..2^11): 12 check bytes. */
+void efuse_rs_encode(const uint8_t data[32], uint8_t check[12]);
+
+#endif

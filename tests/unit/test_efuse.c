@@ -1,0 +1,166 @@
+/* The virtual eFuse rules: 0->1 only, protections, hidden keys, coding schemes. */
+#include "espsec/efuse.h"
+#include "test.h"
+
+static espsec_efuse_t *fresh(espsec_chip_t chip)
+{
+    espsec_efuse_t *e = NULL;
+    if (espsec_efuse_new(chip, &e, NULL) != ESPSEC_OK) {
+        exit(2);
+    }
+    return e;
+}
+
+static void test_bits_only_set(void)
+{
+    espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32);
+    espsec_error_t err;
+    int noop = 0;
+    CHECK_OK(espsec_efuse_stage_uint(e, "FLASH_CRYPT_CONFIG", 0x5, &noop, NULL));
+    CHECK_OK(espsec_efuse_burn(e, NULL));
+    uint64_t v = 0;
+    CHECK_OK(espsec_efuse_get_uint(e, "FLASH_CRYPT_CONFIG", &v, NULL));
+    CHECK(v == 5);
+    /* a value that needs a burned bit cleared is refused; adding bits is fine */
+    CHECK_ERR(espsec_efuse_stage_uint(e, "FLASH_CRYPT_CONFIG", 0x3, &noop, &err), ESPSEC_ERR_NOT_ALLOWED);
+    CHECK_OK(espsec_efuse_stage_uint(e, "FLASH_CRYPT_CONFIG", 0xF, &noop, NULL));
+    CHECK_OK(espsec_efuse_burn(e, NULL));
+    /* as espefuse: a value whose bits are all burned already is a no-op */
+    CHECK_OK(espsec_efuse_stage_uint(e, "FLASH_CRYPT_CONFIG", 0x3, &noop, NULL));
+    CHECK(noop == 1);
+    /* the same value again changes nothing */
+    CHECK_OK(espsec_efuse_stage_uint(e, "FLASH_CRYPT_CONFIG", 0xF, &noop, NULL));
+    CHECK(noop == 1 && !espsec_efuse_has_staged(e));
+    /* next bit of a bit counter */
+    uint64_t nv = 0;
+    CHECK_OK(espsec_efuse_stage_next_bit(e, "FLASH_CRYPT_CNT", &nv, NULL));
+    CHECK(nv == 1);
+    CHECK_OK(espsec_efuse_burn(e, NULL));
+    CHECK_OK(espsec_efuse_stage_next_bit(e, "FLASH_CRYPT_CNT", &nv, NULL));
+    CHECK(nv == 3);
+    espsec_efuse_discard(e);
+    CHECK(!espsec_efuse_has_staged(e));
+    CHECK_ERR(espsec_efuse_stage_uint(e, "FLASH_CRYPT_CONFIG", 0x1F, &noop, &err), ESPSEC_ERR_INVALID_ARG);
+    CHECK_ERR(espsec_efuse_stage_uint(e, "MAC", 1, &noop, &err), ESPSEC_ERR_NOT_ALLOWED);
+    CHECK_ERR(espsec_efuse_stage_uint(e, "PKG_VERSION", 1, &noop, &err), ESPSEC_ERR_NOT_ALLOWED);
+    espsec_efuse_free(e);
+}
+
+static void test_protection_and_hidden(void)
+{
+    espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32);
+    uint8_t key[32], hw[32], sw[32];
+    for (int i = 0; i < 32; i++) {
+        key[i] = (uint8_t)(0xA0 + i);
+    }
+    int blk = espsec_efuse_block_by_name(e, "flash_encryption");
+    CHECK(blk == 1);
+    CHECK_OK(espsec_efuse_stage_key(e, blk, key, 32, NULL, 1, 1, NULL));
+    CHECK_OK(espsec_efuse_burn(e, NULL));
+    espsec_efuse_get_block(e, 1, sw);
+    CHECK(is_zero(sw, 32));
+    int known = 0;
+    CHECK_OK(espsec_efuse_get_block_hw(e, 1, hw, &known, NULL));
+    CHECK(known && memcmp(hw, key, 32) == 0);
+    CHECK(!espsec_efuse_block_readable(e, 1) && !espsec_efuse_block_writeable(e, 1));
+    /* the file keeps zeros, the companion the key; both load back to the same */
+    uint8_t *file = NULL, *hid = NULL;
+    size_t len = 0, hlen = 0;
+    CHECK_OK(espsec_efuse_serialize(e, &file, &len, &hid, &hlen, NULL));
+    CHECK(hid != NULL && len == 0x120 && hlen == 0x120);
+    espsec_efuse_t *a = NULL, *b = NULL;
+    CHECK_OK(espsec_efuse_load(ESPSEC_CHIP_ESP32, file, len, hid, hlen, &a, NULL));
+    CHECK_OK(espsec_efuse_get_block_hw(a, 1, hw, &known, NULL));
+    CHECK(known && memcmp(hw, key, 32) == 0);
+    CHECK_OK(espsec_efuse_load(ESPSEC_CHIP_ESP32, file, len, NULL, 0, &b, NULL));
+    CHECK_OK(espsec_efuse_get_block_hw(b, 1, hw, &known, NULL));
+    CHECK(!known);
+    /* a companion that contradicts the file is refused */
+    espsec_error_t err;
+    espsec_efuse_t *c = NULL;
+    hid[0x120 - 1 - 0x00] |= 0; /* BLOCK0 word 0 low byte: fine */
+    file[0x120 - 1 - 0x14] ^= 0x01; /* a BLOCK0 bit the companion lacks */
+    CHECK_ERR(espsec_efuse_load(ESPSEC_CHIP_ESP32, file, len, hid, hlen, &c, &err), ESPSEC_ERR_FORMAT);
+    /* writing a protected block is refused */
+    CHECK_ERR(espsec_efuse_stage_bytes(e, "BLOCK1", key, 32, &err), ESPSEC_ERR_PROTECTED);
+    free(file);
+    free(hid);
+    espsec_efuse_free(a);
+    espsec_efuse_free(b);
+    espsec_efuse_free(e);
+}
+
+static void test_write_protect_field(void)
+{
+    espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32);
+    espsec_error_t err;
+    int noop;
+    CHECK_OK(espsec_efuse_stage_write_protect(e, "FLASH_CRYPT_CNT", NULL));
+    CHECK_OK(espsec_efuse_burn(e, NULL));
+    CHECK_ERR(espsec_efuse_stage_uint(e, "FLASH_CRYPT_CNT", 1, &noop, &err), ESPSEC_ERR_PROTECTED);
+    CHECK_MSG(err, "write-protected");
+    /* fields sharing the protection bit are protected too */
+    CHECK_ERR(espsec_efuse_stage_uint(e, "UART_DOWNLOAD_DIS", 1, &noop, &err), ESPSEC_ERR_PROTECTED);
+    /* a field without a protection bit cannot be protected */
+    CHECK_ERR(espsec_efuse_stage_write_protect(e, "CHIP_PACKAGE", &err), ESPSEC_ERR_NOT_ALLOWED);
+    espsec_efuse_free(e);
+}
+
+static void test_c3_purposes(void)
+{
+    espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32C3);
+    espsec_error_t err;
+    uint8_t key[32] = {1, 2, 3};
+    CHECK_OK(espsec_efuse_stage_key(e, 4, key, 32, "XTS_AES_128_KEY", 1, 1, NULL));
+    CHECK_OK(espsec_efuse_burn(e, NULL));
+    uint64_t v = 0;
+    CHECK_OK(espsec_efuse_get_uint(e, "KEY_PURPOSE_0", &v, NULL));
+    CHECK(v == 4);
+    int i = espsec_efuse_find(e, "KEY_PURPOSE_0");
+    espsec_efuse_field_info_t fi;
+    CHECK_OK(espsec_efuse_field_info(e, (size_t)i, &fi));
+    CHECK(strcmp(fi.value, "XTS_AES_128_KEY") == 0 && !fi.writeable);
+    int noop;
+    CHECK_ERR(espsec_efuse_stage_uint(e, "KEY_PURPOSE_5", 4, &noop, &err), ESPSEC_ERR_NOT_ALLOWED);
+    CHECK_ERR(espsec_efuse_stage_uint(e, "KEY_PURPOSE_1", 2, &noop, &err), ESPSEC_ERR_INVALID_ARG);
+    CHECK(espsec_efuse_key_purpose_value("SECURE_BOOT_DIGEST1") == 10);
+    espsec_efuse_free(e);
+}
+
+static void test_coding_34(void)
+{
+    espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32);
+    espsec_error_t err;
+    int noop;
+    uint8_t key[32] = {9};
+    CHECK_OK(espsec_efuse_stage_uint(e, "CODING_SCHEME", 1, &noop, NULL));
+    CHECK_OK(espsec_efuse_burn(e, NULL));
+    CHECK(espsec_efuse_coding_34(e));
+    CHECK_ERR(espsec_efuse_stage_key(e, 3, key, 32, NULL, 0, 0, &err), ESPSEC_ERR_INVALID_SIZE);
+    CHECK_OK(espsec_efuse_stage_key(e, 3, key, 24, NULL, 0, 0, NULL));
+    CHECK_OK(espsec_efuse_burn(e, NULL));
+    uint8_t more[24] = {9, 1};
+    CHECK(espsec_efuse_stage_bytes(e, "BLOCK3", more, 24, &err) != ESPSEC_OK);
+    espsec_efuse_free(e);
+}
+
+static void test_unsupported(void)
+{
+    espsec_efuse_t *e = NULL;
+    espsec_error_t err;
+    CHECK_ERR(espsec_efuse_new(ESPSEC_CHIP_ESP8266, &e, &err), ESPSEC_ERR_CHIP);
+    CHECK_MSG(err, "ESP8266");
+    uint8_t junk[10] = {0};
+    CHECK_ERR(espsec_efuse_load(ESPSEC_CHIP_ESP32, junk, sizeof(junk), NULL, 0, &e, &err), ESPSEC_ERR_INVALID_SIZE);
+}
+
+int main(void)
+{
+    RUN(test_bits_only_set);
+    RUN(test_protection_and_hidden);
+    RUN(test_write_protect_field);
+    RUN(test_c3_purposes);
+    RUN(test_coding_34);
+    RUN(test_unsupported);
+    return test_done();
+}
