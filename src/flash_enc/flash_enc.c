@@ -217,11 +217,6 @@ static inline uint64_t load64(const uint8_t *p)
     return v;
 }
 
-static inline void store64(uint8_t *p, uint64_t v)
-{
-    memcpy(p, &v, 8);
-}
-
 /* The 8 tweaks of a unit: T0 * x^j in GF(2^128), little-endian. */
 static inline void xts_next(uint64_t *lo, uint64_t *hi)
 {

@@ -150,6 +150,16 @@ done
 cmp -s "$T/fek_256.bin" "$T/fek_512.bin" && fail "two random keys are equal"
 bad "already exists" "$ESPSEC" secure generate-flash-encryption-key "$T/fek_256.bin"
 bad "128, 192" "$ESPSEC" secure generate-flash-encryption-key -l 100 "$T/fek_100.bin"
+# espsec-signed files that espsecure accepted (tests/vectors/crosscheck/MANIFEST.md) still verify
+C=$VECTORS/crosscheck
+for s in rsa3072 ecdsa192 ecdsa256 ecdsa384; do
+    ok "$ESPSEC" secure verify-signature -v 2 -k "$S/input/key_$s.pem" "$C/app_8k_$s.espsec.signed"
+done
+for k in "" _b _c; do ok "$ESPSEC" secure verify-signature -v 2 -k "$S/input/key_rsa3072$k.pem" "$C/app_8k_3keys.espsec.signed"; done
+ok "$ESPSEC" secure verify-signature -v 2 -k "$S/input/key_rsa3072_b.pem" "$C/appended.espsec.signed"
+ok "$ESPSEC" secure verify-signature -v 2 --skip-padding -k "$S/input/key_ecdsa256.pem" "$C/hello_nopad.espsec.signed"
+ESPSEC_NO_SIMD=1 ok "$ESPSEC" secure encrypt-flash-data -x -k "$E/input/key_512.bin" -a 0x1000 -o "$T/ns.bin" "$E/input/data_4k.bin"
+same "$T/ns.bin" "$E/expected/xts512_0x1000.bin"
 # help everywhere
 for c in sign-data verify-signature encrypt-flash-data digest-secure-bootloader; do
     ok "$ESPSEC" secure $c --help
