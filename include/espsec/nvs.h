@@ -75,6 +75,9 @@ espsec_err_t espsec_nvs_keys_parse(const uint8_t *buf, size_t len, espsec_nvs_ke
 void espsec_nvs_keys_encode(const espsec_nvs_keys_t *keys, uint8_t out[ESPSEC_NVS_KEYS_PART_SIZE]);
 /** Fresh random keys from the OS CSPRNG. */
 espsec_err_t espsec_nvs_keys_generate(espsec_nvs_keys_t *keys);
+/** Keys derived from an HMAC key, as ESP-IDF's HMAC-based key protection scheme
+ *  (HMAC-SHA-256 of fixed seeds). */
+espsec_err_t espsec_nvs_keys_from_hmac(const uint8_t *hmac_key, size_t len, espsec_nvs_keys_t *keys);
 
 /**
  * XTS-AES-256 of one or more 32-byte entries at partition offset `offset`
@@ -143,12 +146,28 @@ typedef struct {
 
 /**
  * Iterate values: ns NULL for all namespaces, type ESPSEC_NVS_TYPE_ANY for
- * all types. Fills up to cap entries, returns the number in *count; to list
- * everything call with a large enough array (espsec_nvs_get_stats tells the
- * used entry count).
+ * all types, in the order they were written. Fills at most cap entries and
+ * sets *count to the number filled; ESP_ERR_NVS_INVALID_LENGTH when more
+ * values exist (an array of espsec_nvs_get_stats' used_entries always
+ * suffices), ESP_ERR_NVS_NOT_FOUND when there are none.
  */
 espsec_err_t espsec_nvs_list(espsec_nvs_t *nvs, const char *ns, espsec_nvs_type_t type, espsec_nvs_entry_info_t *out,
                              size_t cap, size_t *count);
+
+
+/*
+ * Iterators, as nvs_entry_find / nvs_entry_next / nvs_entry_info: find gives
+ * an iterator on the first matching value (or ESP_ERR_NVS_NOT_FOUND and
+ * NULL); next moves on, and at the end releases the iterator, sets it to
+ * NULL and returns ESP_ERR_NVS_NOT_FOUND. The iterator is a snapshot taken
+ * by find. Release it with espsec_nvs_release_iterator when stopping early.
+ */
+typedef struct espsec_nvs_iterator espsec_nvs_iterator_t;
+espsec_err_t espsec_nvs_entry_find(espsec_nvs_t *nvs, const char *ns, espsec_nvs_type_t type,
+                                   espsec_nvs_iterator_t **it);
+espsec_err_t espsec_nvs_entry_next(espsec_nvs_iterator_t **it);
+espsec_err_t espsec_nvs_entry_info(const espsec_nvs_iterator_t *it, espsec_nvs_entry_info_t *info);
+void espsec_nvs_release_iterator(espsec_nvs_iterator_t *it);
 
 typedef struct {
     size_t used_entries;
@@ -168,6 +187,7 @@ typedef struct {
     size_t duplicates_erased;   /* older copies of a value removed */
     size_t orphan_chunks_erased;
     size_t freeing_pages_finished;
+    size_t partial_copies_erased; /* pages of an interrupted reclaim, copied again */
     size_t corrupt_pages;
 } espsec_nvs_repairs_t;
 void espsec_nvs_get_repairs(const espsec_nvs_t *nvs, espsec_nvs_repairs_t *r);

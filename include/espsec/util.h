@@ -54,6 +54,13 @@ void espsec_hex(const uint8_t *buf, size_t len, char *out, char sep);
  * Returns the number of bytes, or -1 on a bad digit, odd length or overflow.
  */
 long espsec_unhex(const char *text, uint8_t *out, size_t cap);
+/**
+ * Decode base64 leniently, as Python's binascii.a2b_base64: characters
+ * outside the alphabet are skipped and '=' ends the data. out needs
+ * len * 3 / 4 + 3 bytes. Returns the length, or -1 when a lone character
+ * is left over.
+ */
+long espsec_base64_decode(const char *text, size_t len, uint8_t *out);
 
 /**
  * Parse an unsigned integer the way Python's int(x, 0) does for the tools we

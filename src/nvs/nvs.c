@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 
 #include "espsec/nvs.h"
@@ -35,6 +36,7 @@ struct espsec_nvs {
     page_t *pages;
     int active; /* page index, -1: none yet */
     uint32_t max_seq;
+    int seq_seen; /* a page with a sequence number exists (else the first page gets 0, as ESP-IDF) */
     item_t *items;
     size_t nitems, cap;
     struct {
@@ -117,6 +119,27 @@ espsec_err_t espsec_nvs_keys_generate(espsec_nvs_keys_t *keys)
         }
     } while (memcmp(keys->eky, keys->tky, 32) == 0);
     return ESPSEC_OK;
+}
+
+espsec_err_t espsec_nvs_keys_from_hmac(const uint8_t *hmac_key, size_t len, espsec_nvs_keys_t *keys)
+{
+    /* seeds: 0x5A5ABEAE (data key) and 0xA5A5DECE (tweak key), each repeated 8 times */
+    static const uint8_t E_SEED[4] = {0x5A, 0x5A, 0xBE, 0xAE}, T_SEED[4] = {0xA5, 0xA5, 0xDE, 0xCE};
+    uint8_t es[32], ts[32];
+    for (int i = 0; i < 8; i++) {
+        memcpy(es + 4 * i, E_SEED, 4);
+        memcpy(ts + 4 * i, T_SEED, 4);
+    }
+    size_t l1 = 32, l2 = 32;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0), OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    int ok = c != NULL && EVP_MAC_init(c, hmac_key, len, params) == 1 && EVP_MAC_update(c, es, 32) == 1 &&
+             EVP_MAC_final(c, keys->eky, &l1, 32) == 1 && EVP_MAC_init(c, hmac_key, len, params) == 1 &&
+             EVP_MAC_update(c, ts, 32) == 1 && EVP_MAC_final(c, keys->tky, &l2, 32) == 1;
+    EVP_MAC_CTX_free(c);
+    EVP_MAC_free(mac);
+    return ok ? ESPSEC_OK : ESPSEC_ERR_CRYPTO;
 }
 
 espsec_err_t espsec_nvs_xts(const espsec_nvs_keys_t *keys, uint32_t offset, const uint8_t *in, uint8_t *out,
@@ -259,14 +282,17 @@ static espsec_err_t erase_page(espsec_nvs_t *n, int p)
 static espsec_err_t init_page(espsec_nvs_t *n, int p)
 {
     uint8_t h[32];
-    nvs_header_make(h, NVS_STATE_ACTIVE, n->max_seq + 1, NVS_VERSION_2);
+    uint32_t seq = n->seq_seen ? n->max_seq + 1 : 0;
+    nvs_header_make(h, NVS_STATE_ACTIVE, seq, NVS_VERSION_2);
     espsec_err_t rc = raw_write(n, page_addr(n, p), h, sizeof(h));
     if (rc != ESPSEC_OK) {
         return rc;
     }
     page_t *pg = &n->pages[p];
     pg->state = NVS_STATE_ACTIVE;
-    pg->seq = ++n->max_seq;
+    pg->seq = seq;
+    n->max_seq = seq;
+    n->seq_seen = 1;
     pg->version = NVS_VERSION_2;
     memset(pg->es, NVS_ES_EMPTY, sizeof(pg->es));
     pg->next_free = 0;
@@ -409,9 +435,10 @@ static espsec_err_t load_page(espsec_nvs_t *n, int p, espsec_error_t *err)
                            "page %d (offset 0x%x) has NVS format version 0x%02x, newer than this tool knows (0xfe)", p,
                            page_addr(n, p) - n->base, pg->version);
     }
-    if (pg->seq > n->max_seq) {
+    if (!n->seq_seen || pg->seq > n->max_seq) {
         n->max_seq = pg->seq;
     }
+    n->seq_seen = 1;
     for (int i = 0; i < NVS_NENT; i++) {
         pg->es[i] = (uint8_t)nvs_bitmap_get(h + NVS_BITMAP_OFF, i);
     }
@@ -732,6 +759,33 @@ espsec_err_t espsec_nvs_mount(espsec_flash_t *flash, uint32_t offset, uint32_t s
         if (s == NVS_STATE_ACTIVE || s == NVS_STATE_FULL || s == NVS_STATE_FREEING) {
             rc = scan_page(n, p, &bad);
         }
+    }
+    /*
+     * A reclaim was cut: the ACTIVE page newer than the FREEING one holds only
+     * copies of its items, perhaps a torn one. Erase it and copy again from
+     * an empty page (as ESP-IDF does), so the copy always fits.
+     */
+    for (int p = 0; rc == ESPSEC_OK && p < n->npages; p++) {
+        if (n->pages[p].state != NVS_STATE_FREEING) {
+            continue;
+        }
+        int newest = -1;
+        for (int q = 0; q < n->npages; q++) {
+            if (n->pages[q].state == NVS_STATE_ACTIVE && n->pages[q].seq > n->pages[p].seq &&
+                (newest < 0 || n->pages[q].seq > n->pages[newest].seq)) {
+                newest = q;
+            }
+        }
+        if (newest >= 0) {
+            for (size_t i = 0; i < n->nitems; i++) {
+                if (n->items[i].page == newest) {
+                    drop_item(n, i--);
+                }
+            }
+            rc = erase_page(n, newest);
+            n->repairs.partial_copies_erased++;
+        }
+        break;
     }
     /* more than one ACTIVE page: all but the newest are full */
     for (int p = 0; rc == ESPSEC_OK && p < n->npages; p++) {
@@ -1628,8 +1682,61 @@ espsec_err_t espsec_nvs_list(espsec_nvs_t *n, const char *ns, espsec_nvs_type_t 
                           : (espsec_nvs_type_t)it->type;
     }
     free(sel);
-    *count = c;
-    return c == 0 ? ESP_ERR_NVS_NOT_FOUND : ESPSEC_OK;
+    *count = c < cap ? c : cap;
+    return c == 0 ? ESP_ERR_NVS_NOT_FOUND : c > cap ? ESP_ERR_NVS_INVALID_LENGTH : ESPSEC_OK;
+}
+
+struct espsec_nvs_iterator {
+    size_t pos, count;
+    espsec_nvs_entry_info_t entries[];
+};
+
+espsec_err_t espsec_nvs_entry_find(espsec_nvs_t *n, const char *ns, espsec_nvs_type_t type, espsec_nvs_iterator_t **it)
+{
+    *it = NULL;
+    if (n == NULL) {
+        return ESP_ERR_NVS_NOT_INITIALIZED;
+    }
+    size_t cap = n->nitems ? n->nitems : 1;
+    espsec_nvs_iterator_t *x = malloc(sizeof(*x) + cap * sizeof(x->entries[0]));
+    if (x == NULL) {
+        return ESPSEC_ERR_NO_MEM;
+    }
+    x->pos = 0;
+    espsec_err_t rc = espsec_nvs_list(n, ns, type, x->entries, cap, &x->count);
+    if (rc != ESPSEC_OK) {
+        free(x);
+        return rc;
+    }
+    *it = x;
+    return ESPSEC_OK;
+}
+
+espsec_err_t espsec_nvs_entry_next(espsec_nvs_iterator_t **it)
+{
+    if (it == NULL || *it == NULL) {
+        return ESP_ERR_NVS_INVALID_HANDLE;
+    }
+    if (++(*it)->pos >= (*it)->count) {
+        free(*it);
+        *it = NULL;
+        return ESP_ERR_NVS_NOT_FOUND;
+    }
+    return ESPSEC_OK;
+}
+
+espsec_err_t espsec_nvs_entry_info(const espsec_nvs_iterator_t *it, espsec_nvs_entry_info_t *info)
+{
+    if (it == NULL || it->pos >= it->count) {
+        return ESP_ERR_NVS_INVALID_HANDLE;
+    }
+    *info = it->entries[it->pos];
+    return ESPSEC_OK;
+}
+
+void espsec_nvs_release_iterator(espsec_nvs_iterator_t *it)
+{
+    free(it);
 }
 
 espsec_err_t espsec_nvs_get_stats(espsec_nvs_t *n, espsec_nvs_stats_t *s)

@@ -199,3 +199,43 @@ int espsec_parse_u64(const char *text, uint64_t *out)
     *out = v;
     return 0;
 }
+
+/* binascii.a2b_base64 (lenient): characters outside the alphabet are skipped, '=' ends a quantum. */
+long espsec_base64_decode(const char *s, size_t len, uint8_t *out)
+{
+    uint32_t acc = 0;
+    int bits = 0, pads = 0;
+    long n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)s[i], v;
+        if (c >= 'A' && c <= 'Z') {
+            v = c - 'A';
+        } else if (c >= 'a' && c <= 'z') {
+            v = c - 'a' + 26;
+        } else if (c >= '0' && c <= '9') {
+            v = c - '0' + 52;
+        } else if (c == '+') {
+            v = 62;
+        } else if (c == '/') {
+            v = 63;
+        } else {
+            if (c == '=' && bits >= 2) {
+                pads++;
+                if ((bits == 2 && pads == 2) || bits == 4) {
+                    break;
+                }
+            }
+            continue;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    if (bits == 6) {
+        return -1; /* a single leftover character cannot be decoded */
+    }
+    return n;
+}
