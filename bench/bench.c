@@ -3,6 +3,8 @@
  * puts next to `openssl speed` figures taken in the same run.
  *   espsec_bench image     4 MiB signed image: hash, verify; sign/verify rates
  *   espsec_bench flashenc  XTS-AES and ESP32 tweaked AES throughput
+ *   espsec_bench nvs       1 MiB partition from a 2000-key CSV (plain and
+ *                          encrypted); set/get rates of the store on 64 KiB
  */
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -11,7 +13,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "espsec/flash.h"
 #include "espsec/flash_enc.h"
+#include "espsec/nvs.h"
+#include "espsec/nvs_part.h"
 #include "espsec/secure_boot.h"
 #include "espsec/util.h"
 
@@ -148,6 +153,137 @@ static int bench_flashenc(void)
     return 0;
 }
 
+/* A CSV of 2000 values over 8 namespaces: u32, i64, short strings, 200-byte hex blobs. */
+static char *nvs_csv(size_t *len)
+{
+    size_t cap = 2u << 20, n = 0;
+    char *csv = malloc(cap);
+    n += (size_t)snprintf(csv + n, cap - n, "key,type,encoding,value\n");
+    uint64_t r = 12345;
+    for (int i = 0; i < 2000; i++) {
+        if (i % 250 == 0) {
+            n += (size_t)snprintf(csv + n, cap - n, "ns%d,namespace,,\n", i / 250);
+        }
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        switch (i % 4) {
+        case 0:
+            n += (size_t)snprintf(csv + n, cap - n, "k%d,data,u32,%u\n", i, (unsigned)(r >> 32));
+            break;
+        case 1:
+            n += (size_t)snprintf(csv + n, cap - n, "k%d,data,i64,%lld\n", i, (long long)(r >> 1) - (1ll << 62));
+            break;
+        case 2:
+            n += (size_t)snprintf(csv + n, cap - n, "k%d,data,string,value-%016llx-%d\n", i, (unsigned long long)r, i);
+            break;
+        default:
+            n += (size_t)snprintf(csv + n, cap - n, "k%d,data,hex2bin,", i);
+            for (int b = 0; b < 200; b++) {
+                n += (size_t)snprintf(csv + n, cap - n, "%02x", (unsigned)((r >> (b % 56)) + (unsigned)b) & 0xFF);
+            }
+            n += (size_t)snprintf(csv + n, cap - n, "\n");
+        }
+    }
+    *len = n;
+    return csv;
+}
+
+static int bench_nvs(void)
+{
+    size_t clen;
+    char *csv = nvs_csv(&clen);
+    espsec_nvs_keys_t keys;
+    espsec_nvs_keys_generate(&keys);
+    const size_t part = 1u << 20;
+    espsec_error_t err;
+    for (int enc = 0; enc < 2; enc++) {
+        espsec_nvs_csv_opts_t o = {.version = 2, .keys = enc ? &keys : NULL};
+        uint8_t *img = NULL;
+        if (espsec_nvs_gen_csv(csv, clen, "bench.csv", part, &o, &img, &err) != ESPSEC_OK) {
+            fprintf(stderr, "generate: %s\n", err.msg);
+            return 1;
+        }
+        free(img);
+        double t = TIME(1.0, {
+            espsec_nvs_gen_csv(csv, clen, "bench.csv", part, &o, &img, NULL);
+            free(img);
+        });
+        printf("nvs_generate_1MiB_2000keys%s_ms %.3f\n", enc ? "_encrypted" : "", t * 1e3);
+    }
+    /* the encrypted partition's written bytes, for the raw XTS comparison */
+    {
+        espsec_nvs_csv_opts_t o = {.version = 2};
+        uint8_t *img = NULL;
+        espsec_nvs_gen_csv(csv, clen, "bench.csv", part, &o, &img, NULL);
+        size_t written = 0;
+        for (size_t p = 0; p < part; p += 4096) {
+            for (size_t e = 0; e < 126; e++) {
+                const uint8_t *x = img + p + 64 + e * 32;
+                int blank = 1;
+                for (int b = 0; b < 32 && blank; b++) {
+                    blank = x[b] == 0xFF;
+                }
+                written += blank ? 0 : 32;
+            }
+        }
+        printf("nvs_generate_written_bytes %zu\n", written);
+        /* encrypting the written entries of the partition (nvs encrypt/decrypt's XTS work) */
+        double tc = TIME(1.0, espsec_nvs_image_crypt(img, part, &keys, 0, NULL));
+        printf("nvs_crypt_written_MBps %.1f\n", (double)written / tc / 1e6);
+        free(img);
+    }
+    free(csv);
+    /* the store on 64 KiB: random u32 sets over 200 keys (pages are reclaimed), gets */
+    for (int enc = 0; enc < 2; enc++) {
+        espsec_flash_t *f = NULL;
+        espsec_nvs_t *n = NULL;
+        espsec_nvs_handle_t h;
+        espsec_flash_new(0x10000, &f, NULL);
+        if (espsec_nvs_mount(f, 0, 0x10000, enc ? &keys : NULL, &n, &err) != ESPSEC_OK ||
+            espsec_nvs_open(n, "bench", ESPSEC_NVS_READWRITE, &h) != ESPSEC_OK) {
+            return 1;
+        }
+        uint64_t r = 99;
+        char key[16];
+        long sets = 0, gets = 0;
+        double t0 = now();
+        while (now() - t0 < 1.0) {
+            for (int i = 0; i < 1000; i++) {
+                r = r * 6364136223846793005ull + 1442695040888963407ull;
+                snprintf(key, sizeof(key), "key%u", (unsigned)(r >> 33) % 200);
+                if (espsec_nvs_set_u32(n, h, key, (uint32_t)r) != ESPSEC_OK) {
+                    fprintf(stderr, "set failed\n");
+                    return 1;
+                }
+            }
+            sets += 1000;
+        }
+        double ts = (now() - t0) / (double)sets;
+        uint32_t v;
+        t0 = now();
+        while (now() - t0 < 1.0) {
+            for (int i = 0; i < 1000; i++) {
+                snprintf(key, sizeof(key), "key%d", i % 200);
+                (void)espsec_nvs_get_u32(n, h, key, &v);
+            }
+            gets += 1000;
+        }
+        double tg = (now() - t0) / (double)gets;
+        /* mount of the full 64 KiB partition (decrypting every entry when encrypted) */
+        espsec_nvs_unmount(n);
+        double tm = TIME(0.5, {
+            espsec_nvs_mount(f, 0, 0x10000, enc ? &keys : NULL, &n, NULL);
+            espsec_nvs_unmount(n);
+        });
+        const char *sfx = enc ? "_encrypted" : "";
+        printf("nvs_set_u32_64KiB%s_per_s %.0f\n", sfx, 1.0 / ts);
+        printf("nvs_get_u32_64KiB%s_per_s %.0f\n", sfx, 1.0 / tg);
+        printf("nvs_mount_64KiB%s_ms %.3f\n", sfx, tm * 1e3);
+        espsec_flash_free(f);
+    }
+    espsec_wipe(&keys, sizeof(keys));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "all";
@@ -157,6 +293,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(what, "flashenc") || !strcmp(what, "all")) {
         rc |= bench_flashenc();
+    }
+    if (!strcmp(what, "nvs") || !strcmp(what, "all")) {
+        rc |= bench_nvs();
     }
     return rc;
 }

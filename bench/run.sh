@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Run espsec's benchmarks next to `openssl speed` in the same run and print
-# ratios. Usage: bench/run.sh [BUILD_DIR] [SUITE...]   (suites: image flashenc)
+# ratios. Usage: bench/run.sh [BUILD_DIR] [SUITE...]   (suites: image flashenc nvs)
 # A time alone means little on a shared machine; the ratios are the result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 shift || true
-SUITES=${*:-image flashenc}
+SUITES=${*:-image flashenc nvs}
 B="$BUILD/bench/espsec_bench"
 [ -x "$B" ] || { echo "build first: cmake --build $BUILD" >&2; exit 2; }
 osp() { openssl speed -seconds 2 "$@" 2>/dev/null; }
@@ -39,6 +39,18 @@ for s in $SUITES; do
         awk -v a="$(v xts_aes256_4MiB_MBps)" -v b="$xts" 'BEGIN {printf "XTS-AES-256 (Espressif)   %8.1f MB/s   openssl speed aes-256-xts %8.1f MB/s   ratio %.2f (target >= 0.5)\n", a, b/1e6, a/(b/1e6)}'
         awk -v a="$(v xts_aes128_4MiB_MBps)" -v b="$xts128" 'BEGIN {printf "XTS-AES-128 (Espressif)   %8.1f MB/s   openssl speed aes-128-xts %8.1f MB/s   ratio %.2f\n", a, b/1e6, a/(b/1e6)}'
         awk -v a="$(v esp32_tweaked_aes_4MiB_MBps)" -v k="$(v aes256_decrypt_rekey_per_s)" 'BEGIN {printf "ESP32 tweaked AES-256     %8.1f MB/s   (target >= 100); bound: %.1f M AES-256 key schedules/s through EVP = %.0f MB/s at one per 32 bytes\n", a, k/1e6, k*32/1e6}'
+        ;;
+    nvs)
+        x32=$(osp -bytes 32 -evp aes-256-xts | kbps AES-256-XTS)
+        x16k=$(osp -bytes 16384 -evp aes-256-xts | kbps AES-256-XTS)
+        out=$("$B" nvs)
+        v() { echo "$out" | awk -v k="$1" '$1 == k {print $2}'; }
+        echo "== NVS (1 MiB partition from a 2000-key CSV; store on a 64 KiB partition)"
+        awk -v p="$(v nvs_generate_1MiB_2000keys_ms)" -v e="$(v nvs_generate_1MiB_2000keys_encrypted_ms)" 'BEGIN {printf "generate 1 MiB, 2000 keys  %7.2f ms plain   %7.2f ms encrypted\n", p, e}'
+        awk -v r="$(v nvs_crypt_written_MBps)" -v w="$(v nvs_generate_written_bytes)" -v a="$x32" -v b="$x16k" 'BEGIN {printf "XTS of its %d written bytes %7.1f MB/s   openssl aes-256-xts 32-byte units %7.1f MB/s ratio %.2f; 16 KiB units %7.1f MB/s ratio %.2f\n", w, r, a/1e6, r/(a/1e6), b/1e6, r/(b/1e6)}'
+        awk -v s="$(v nvs_set_u32_64KiB_per_s)" -v se="$(v nvs_set_u32_64KiB_encrypted_per_s)" -v a="$x32" 'BEGIN {printf "set u32 (64 KiB, GC incl.) %9.0f /s plain %9.0f /s encrypted (ratio %.2f)   openssl 32-byte XTS units %9.0f /s   ratio %.3f\n", s, se, se/s, a/32, se/(a/32)}'
+        awk -v g="$(v nvs_get_u32_64KiB_per_s)" -v ge="$(v nvs_get_u32_64KiB_encrypted_per_s)" 'BEGIN {printf "get u32                    %9.0f /s plain %9.0f /s encrypted (values are kept decoded in RAM after mount)\n", g, ge}'
+        awk -v m="$(v nvs_mount_64KiB_ms)" -v me="$(v nvs_mount_64KiB_encrypted_ms)" -v a="$x32" 'BEGIN {printf "mount 64 KiB (16 pages)    %9.3f ms plain %9.3f ms encrypted; decrypting all 2016 entries one XTS unit each would take %.3f ms at openssl speed\n", m, me, 2016 / (a/32) * 1e3}'
         ;;
     *) "$B" "$s" ;;
     esac

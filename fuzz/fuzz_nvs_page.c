@@ -18,8 +18,10 @@ static void exercise(const uint8_t *img, size_t len, const espsec_nvs_keys_t *ke
     espsec_error_t err;
     FILE *null = fopen("/dev/null", "w");
     size_t problems;
-    (void)espsec_nvs_dump(img, len, keys, ESPSEC_NVS_DUMP_JSON, null, &problems, &err);
-    (void)espsec_nvs_dump(img, len, keys, ESPSEC_NVS_DUMP_TEXT, null, &problems, &err);
+    espsec_nvs_dump_opts_t oj = {ESPSEC_NVS_DUMP_JSON, ESPSEC_NVS_DUMP_ALL}, on = {ESPSEC_NVS_DUMP_TEXT, ESPSEC_NVS_DUMP_NONE};
+    (void)espsec_nvs_dump(img, len, keys, &oj, null, &problems, &err);
+    (void)espsec_nvs_dump(img, len, keys, &on, null, &problems, &err);
+    (void)espsec_nvs_dump(img, len, keys, NULL, null, &problems, &err);
     fclose(null);
     espsec_flash_t *f = NULL;
     espsec_nvs_t *n = NULL;
@@ -83,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *null = fopen("/dev/null", "w");
     size_t problems;
     espsec_error_t err;
-    (void)espsec_nvs_dump(data, size, NULL, ESPSEC_NVS_DUMP_TEXT, null, &problems, &err);
+    (void)espsec_nvs_dump(data, size, NULL, NULL, null, &problems, &err);
     fclose(null);
     free(img);
     return 0;

@@ -90,23 +90,29 @@ espsec_err_t espsec_nvs_image_crypt(uint8_t *img, size_t len, const espsec_nvs_k
 
 /* ---- dump ---- */
 
-typedef struct {
-    uint32_t state;
-    uint32_t seq;
-    uint8_t version;
-    int header_crc_ok;
-    const char *state_name;
-} espsec_nvs_dump_page_t;
-
 typedef enum { ESPSEC_NVS_DUMP_TEXT, ESPSEC_NVS_DUMP_JSON } espsec_nvs_dump_format_t;
 
+/** Which entries to show (nvs_tool's --dump all / written / namespaces / none). */
+typedef enum {
+    ESPSEC_NVS_DUMP_ALL,        /* every page and every non-empty entry */
+    ESPSEC_NVS_DUMP_WRITTEN,    /* entries in the written state only */
+    ESPSEC_NVS_DUMP_NAMESPACES, /* the namespace table only */
+    ESPSEC_NVS_DUMP_NONE,       /* nothing but the problems */
+} espsec_nvs_dump_select_t;
+
+typedef struct {
+    espsec_nvs_dump_format_t format;
+    espsec_nvs_dump_select_t select;
+} espsec_nvs_dump_opts_t;
+
 /**
- * Print every page, entry (state, type, namespace, key, value, CRC checks)
+ * Print pages, entries (state, type, namespace, key, value, CRC checks)
  * and the problems found, decrypting with keys when given. Returns the
  * number of problems in *problems. Pure reading: the image is not changed.
+ * opts NULL = text, everything.
  */
 espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_keys_t *keys,
-                             espsec_nvs_dump_format_t format, FILE *out, size_t *problems, espsec_error_t *err);
+                             const espsec_nvs_dump_opts_t *opts, FILE *out, size_t *problems, espsec_error_t *err);
 
 #ifdef __cplusplus
 }

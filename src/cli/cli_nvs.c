@@ -299,44 +299,6 @@ static int cmd_decrypt(cli_args_t *a)
     return 0;
 }
 
-static int cmd_dump(cli_args_t *a)
-{
-    const char *in = cli_pos(a, 0), *kf = cli_str(a, "keyfile"), *fmt = cli_str(a, "format");
-    espsec_nvs_keys_t keys;
-    if (kf != NULL && load_keys(kf, &keys) != 0) {
-        return 2;
-    }
-    if (fmt != NULL && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
-        return cli_error("--format '%s': text or json expected", fmt);
-    }
-    uint8_t *img = NULL;
-    size_t len = 0, problems = 0;
-    espsec_error_t err;
-    unsigned long long off, size;
-    if (espsec_read_file(in, &img, &len, 256u << 20, &err) != ESPSEC_OK) {
-        return cli_fail(&err);
-    }
-    if (cli_u64(a, "offset", 0, &off) != 0 || cli_u64(a, "size", len - (off < len ? off : len), &size) != 0) {
-        free(img);
-        return 2;
-    }
-    if (off > len || size > len - off) {
-        free(img);
-        return cli_error("%s: --offset 0x%llx --size 0x%llx runs past the end of the file (0x%zx bytes)", in, off, size,
-                         len);
-    }
-    espsec_err_t rc = espsec_nvs_dump(img + off, (size_t)size, kf ? &keys : NULL,
-                                      fmt && strcmp(fmt, "json") == 0 ? ESPSEC_NVS_DUMP_JSON : ESPSEC_NVS_DUMP_TEXT, stdout,
-                                      &problems, &err);
-    free(img);
-    espsec_wipe(&keys, sizeof(keys));
-    if (rc != ESPSEC_OK) {
-        espsec_error_prefix(&err, "%s: ", in);
-        return cli_fail(&err);
-    }
-    return 0;
-}
-
 /* ---- offline editing through the store ---- */
 
 typedef struct {
@@ -594,6 +556,131 @@ static int cmd_list(cli_args_t *a)
     return st;
 }
 
+/* minimal / blobs / storage_info: what nvs_tool shows, read through the store */
+static int dump_through_store(cli_args_t *a, const char *what, int as_json)
+{
+    image_t im;
+    int st = image_open(a, &im);
+    if (st != 0) {
+        image_close(&im);
+        return st;
+    }
+    espsec_nvs_stats_t stats;
+    espsec_nvs_get_stats(im.nvs, &stats);
+    if (strcmp(what, "storage_info") == 0) {
+        if (as_json) {
+            printf("{\"used_entries\": %zu, \"free_entries\": %zu, \"available_entries\": %zu, \"total_entries\": %zu, "
+                   "\"namespace_count\": %zu}\n",
+                   stats.used_entries, stats.free_entries, stats.available_entries, stats.total_entries,
+                   stats.namespace_count);
+        } else {
+            printf("Storage statistics:\n  used entries:      %zu\n  free entries:      %zu\n  available entries: %zu "
+                   "(one page is kept for reclaiming)\n  total entries:     %zu\n  namespaces:        %zu\n",
+                   stats.used_entries, stats.free_entries, stats.available_entries, stats.total_entries,
+                   stats.namespace_count);
+        }
+        image_close(&im);
+        return 0;
+    }
+    espsec_nvs_type_t type = strcmp(what, "blobs") == 0 ? ESPSEC_NVS_TYPE_BLOB : ESPSEC_NVS_TYPE_ANY;
+    espsec_nvs_entry_info_t *all = calloc(stats.used_entries + 1, sizeof(*all));
+    size_t count = 0;
+    espsec_err_t rc = espsec_nvs_list(im.nvs, NULL, type, all, stats.used_entries + 1, &count);
+    if (rc != ESPSEC_OK && rc != ESP_ERR_NVS_NOT_FOUND) {
+        st = nvs_fail("list", rc);
+    }
+    json_t j;
+    if (as_json) {
+        json_init(&j, stdout);
+        json_arr(&j, NULL);
+    }
+    for (size_t i = 0; st == 0 && i < count; i++) {
+        espsec_nvs_handle_t h;
+        if (espsec_nvs_open(im.nvs, all[i].namespace_name, ESPSEC_NVS_READONLY, &h) != ESPSEC_OK) {
+            continue;
+        }
+        if (!as_json) {
+            printf("%s:%s = ", all[i].namespace_name, all[i].key);
+            fflush(stdout);
+        }
+        st = print_value(im.nvs, h, all[i].namespace_name, all[i].key, as_json ? &j : NULL);
+        espsec_nvs_close(im.nvs, h);
+    }
+    if (as_json) {
+        json_arr_end(&j);
+        json_end(&j);
+    }
+    free(all);
+    image_close(&im);
+    return st;
+}
+
+/* dump: nvs_tool's -f/--format, -d/--dump, -i/--integrity-check, plus decryption */
+static int cmd_dump(cli_args_t *a)
+{
+    const char *in = cli_pos(a, 0), *kf = cli_str(a, "keyfile"), *fmt = cli_str(a, "format");
+    const char *what = cli_str(a, "dump") ? cli_str(a, "dump") : "all";
+    const char *color = cli_str(a, "color");
+    int integrity = cli_flag(a, "integrity-check");
+    if (fmt != NULL && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
+        return cli_error("--format '%s': text or json expected", fmt);
+    }
+    if (color != NULL && strcmp(color, "never") != 0 && strcmp(color, "auto") != 0 && strcmp(color, "always") != 0) {
+        return cli_error("--color '%s': never, auto or always expected", color);
+    }
+    int as_json = fmt != NULL && strcmp(fmt, "json") == 0;
+    espsec_nvs_dump_opts_t o = {as_json ? ESPSEC_NVS_DUMP_JSON : ESPSEC_NVS_DUMP_TEXT, ESPSEC_NVS_DUMP_ALL};
+    if (strcmp(what, "all") == 0) {
+        o.select = ESPSEC_NVS_DUMP_ALL;
+    } else if (strcmp(what, "written") == 0) {
+        o.select = ESPSEC_NVS_DUMP_WRITTEN;
+    } else if (strcmp(what, "namespaces") == 0) {
+        o.select = ESPSEC_NVS_DUMP_NAMESPACES;
+    } else if (strcmp(what, "none") == 0) {
+        o.select = ESPSEC_NVS_DUMP_NONE;
+    } else if (strcmp(what, "minimal") == 0 || strcmp(what, "blobs") == 0 || strcmp(what, "storage_info") == 0) {
+        int st = dump_through_store(a, what, as_json);
+        if (st != 0 || !integrity) {
+            return st;
+        }
+        o.select = ESPSEC_NVS_DUMP_NONE; /* then the integrity check */
+    } else {
+        return cli_error("--dump '%s': all, written, minimal, namespaces, blobs, storage_info or none expected", what);
+    }
+    espsec_nvs_keys_t keys;
+    if (kf != NULL && load_keys(kf, &keys) != 0) {
+        return 2;
+    }
+    uint8_t *img = NULL;
+    size_t len = 0, problems = 0;
+    espsec_error_t err;
+    unsigned long long off, size;
+    if (espsec_read_file(in, &img, &len, 256u << 20, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    if (cli_u64(a, "offset", 0, &off) != 0 || cli_u64(a, "size", len - (off < len ? off : len), &size) != 0) {
+        free(img);
+        return 2;
+    }
+    if (off > len || size > len - off) {
+        free(img);
+        return cli_error("%s: --offset 0x%llx --size 0x%llx runs past the end of the file (0x%zx bytes)", in, off, size,
+                         len);
+    }
+    espsec_err_t rc = espsec_nvs_dump(img + off, (size_t)size, kf ? &keys : NULL, &o, stdout, &problems, &err);
+    free(img);
+    espsec_wipe(&keys, sizeof(keys));
+    if (rc != ESPSEC_OK) {
+        espsec_error_prefix(&err, "%s: ", in);
+        return cli_fail(&err);
+    }
+    if (integrity && problems > 0) {
+        fflush(stdout);
+        return cli_error("%s: integrity check: %zu problem%s found", in, problems, problems == 1 ? "" : "s");
+    }
+    return 0;
+}
+
 static int set_value(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *key, const char *type, const char *value,
                      espsec_err_t *rc)
 {
@@ -778,7 +865,11 @@ static const cli_pos_t POS_DEC[] = {{"INPUT", "Encrypted partition image.", 0, 0
                                    {0}};
 static const cli_opt_t OPT_DUMP[] = {
     {"keyfile", 0, CLI_VALUE, "FILE", "Decrypt with these NVS keys."},
-    {"format", 0, CLI_VALUE, "FMT", "text (default) or json."},
+    {"format", 'f', CLI_VALUE, "FMT", "text (default) or json."},
+    {"dump", 'd', CLI_VALUE, "WHAT",
+     "all (default), written, minimal (namespace:key = value), namespaces, blobs, storage_info or none."},
+    {"integrity-check", 'i', CLI_FLAG, NULL, "List the problems found and exit non-zero when there are any."},
+    {"color", 0, CLI_VALUE, "WHEN", "never, auto or always (accepted for nvs_tool compatibility; output is plain)."},
     {"offset", 0, CLI_VALUE, "ADDR", "Where the partition starts in the file (a whole flash image)."},
     {"size", 0, CLI_VALUE, "SIZE", "Partition size (default: the rest of the file)."},
     {0}};

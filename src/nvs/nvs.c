@@ -32,6 +32,7 @@ struct espsec_nvs {
     uint32_t base;
     int npages;
     int encrypted;
+    nvs_xts_t *xts;
     espsec_nvs_keys_t keys;
     page_t *pages;
     int active; /* page index, -1: none yet */
@@ -142,30 +143,116 @@ espsec_err_t espsec_nvs_keys_from_hmac(const uint8_t *hmac_key, size_t len, esps
     return ok ? ESPSEC_OK : ESPSEC_ERR_CRYPTO;
 }
 
-espsec_err_t espsec_nvs_xts(const espsec_nvs_keys_t *keys, uint32_t offset, const uint8_t *in, uint8_t *out,
-                            size_t len, int decrypt)
+/*
+ * AES-256-XTS with 32-byte data units, the tweak of each unit its offset.
+ * A unit is two AES blocks, so every call into EVP's XTS would carry two
+ * blocks of work and a re-initialisation; instead all the tweaks of the
+ * buffer go through AES-ECB in one call, the data through another, and the
+ * XORs are done here (the unit test checks this against EVP's XTS).
+ */
+static void gf_double(uint8_t t[16])
+{
+    uint8_t carry = 0;
+    for (int i = 0; i < 16; i++) {
+        uint8_t next = t[i] >> 7;
+        t[i] = (uint8_t)(t[i] << 1 | carry);
+        carry = next;
+    }
+    if (carry) {
+        t[0] ^= 0x87;
+    }
+}
+
+#define XTS_BATCH 128 /* entries per ECB call */
+
+struct nvs_xts {
+    EVP_CIPHER_CTX *tweak, *enc, *dec;
+};
+
+void nvs_xts_free(nvs_xts_t *x)
+{
+    if (x != NULL) {
+        EVP_CIPHER_CTX_free(x->tweak); /* frees and wipes the key schedules */
+        EVP_CIPHER_CTX_free(x->enc);
+        EVP_CIPHER_CTX_free(x->dec);
+        free(x);
+    }
+}
+
+nvs_xts_t *nvs_xts_new(const espsec_nvs_keys_t *keys)
+{
+    nvs_xts_t *x = calloc(1, sizeof(*x));
+    if (x == NULL) {
+        return NULL;
+    }
+    x->tweak = EVP_CIPHER_CTX_new();
+    x->enc = EVP_CIPHER_CTX_new();
+    x->dec = EVP_CIPHER_CTX_new();
+    if (x->tweak == NULL || x->enc == NULL || x->dec == NULL ||
+        EVP_CipherInit_ex(x->tweak, EVP_aes_256_ecb(), NULL, keys->tky, NULL, 1) != 1 ||
+        EVP_CipherInit_ex(x->enc, EVP_aes_256_ecb(), NULL, keys->eky, NULL, 1) != 1 ||
+        EVP_CipherInit_ex(x->dec, EVP_aes_256_ecb(), NULL, keys->eky, NULL, 0) != 1 ||
+        EVP_CIPHER_CTX_set_padding(x->tweak, 0) != 1 || EVP_CIPHER_CTX_set_padding(x->enc, 0) != 1 ||
+        EVP_CIPHER_CTX_set_padding(x->dec, 0) != 1) {
+        nvs_xts_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+espsec_err_t nvs_xts_run(nvs_xts_t *x, uint32_t offset, const uint8_t *in, uint8_t *out, size_t len, int decrypt)
 {
     if (len % NVS_ENT != 0) {
         return ESPSEC_ERR_INVALID_SIZE;
     }
-    uint8_t key[64];
-    memcpy(key, keys->eky, 32);
-    memcpy(key + 32, keys->tky, 32);
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    espsec_err_t rc = c != NULL && EVP_CipherInit_ex(c, EVP_aes_256_xts(), NULL, key, NULL, decrypt ? 0 : 1) == 1
-                          ? ESPSEC_OK
-                          : ESPSEC_ERR_CRYPTO;
-    for (size_t off = 0; rc == ESPSEC_OK && off < len; off += NVS_ENT) {
-        uint8_t tweak[16] = {0};
-        int outl = 0;
-        put_le32(tweak, offset + (uint32_t)off);
-        if (EVP_CipherInit_ex(c, NULL, NULL, NULL, tweak, -1) != 1 ||
-            EVP_CipherUpdate(c, out + off, &outl, in + off, NVS_ENT) != 1 || outl != NVS_ENT) {
-            rc = ESPSEC_ERR_CRYPTO;
+    uint8_t tw[XTS_BATCH * 32], buf[XTS_BATCH * 32], ctr[XTS_BATCH * 16];
+    espsec_err_t rc = ESPSEC_OK;
+    size_t used = 0;
+    for (size_t done = 0; done < len && rc == ESPSEC_OK;) {
+        size_t n = (len - done) / NVS_ENT;
+        n = n > XTS_BATCH ? XTS_BATCH : n;
+        used = used > n ? used : n;
+        /* the tweak T of each unit at tw[32 i], T * alpha at tw[32 i + 16] */
+        memset(ctr, 0, n * 16);
+        for (size_t i = 0; i < n; i++) {
+            put_le32(ctr + 16 * i, offset + (uint32_t)(done + i * NVS_ENT));
         }
+        int outl = 0;
+        if (EVP_CipherUpdate(x->tweak, buf, &outl, ctr, (int)(n * 16)) != 1 || outl != (int)(n * 16)) {
+            rc = ESPSEC_ERR_CRYPTO;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            memcpy(tw + 32 * i, buf + 16 * i, 16);
+            memcpy(tw + 32 * i + 16, buf + 16 * i, 16);
+            gf_double(tw + 32 * i + 16);
+        }
+        for (size_t k = 0; k < n * 32; k++) {
+            buf[k] = in[done + k] ^ tw[k];
+        }
+        if (EVP_CipherUpdate(decrypt ? x->dec : x->enc, buf, &outl, buf, (int)(n * 32)) != 1 ||
+            outl != (int)(n * 32)) {
+            rc = ESPSEC_ERR_CRYPTO;
+            break;
+        }
+        for (size_t k = 0; k < n * 32; k++) {
+            out[done + k] = buf[k] ^ tw[k];
+        }
+        done += n * NVS_ENT;
     }
-    EVP_CIPHER_CTX_free(c);
-    espsec_wipe(key, sizeof(key));
+    espsec_wipe(buf, used * 32);
+    return rc;
+}
+
+espsec_err_t espsec_nvs_xts(const espsec_nvs_keys_t *keys, uint32_t offset, const uint8_t *in, uint8_t *out,
+                            size_t len, int decrypt)
+{
+    nvs_xts_t *x = nvs_xts_new(keys);
+    if (x == NULL) {
+        return ESPSEC_ERR_CRYPTO;
+    }
+    espsec_err_t rc = nvs_xts_run(x, offset, in, out, len, decrypt);
+    nvs_xts_free(x);
     return rc;
 }
 
@@ -199,7 +286,7 @@ static espsec_err_t read_entries(const espsec_nvs_t *n, int p, int e, uint8_t *o
     uint32_t a = entry_addr(n, p, e);
     espsec_err_t rc = espsec_flash_read(n->flash, a, out, (size_t)count * NVS_ENT, NULL);
     if (rc == ESPSEC_OK && n->encrypted) {
-        rc = espsec_nvs_xts(&n->keys, a - n->base, out, out, (size_t)count * NVS_ENT, 1);
+        rc = nvs_xts_run(n->xts, a - n->base, out, out, (size_t)count * NVS_ENT, 1);
     }
     return rc;
 }
@@ -214,7 +301,7 @@ static espsec_err_t write_entries(espsec_nvs_t *n, int p, int e, const uint8_t *
     }
     espsec_err_t rc = ESPSEC_OK;
     if (n->encrypted) {
-        rc = espsec_nvs_xts(&n->keys, a - n->base, in, buf, len, 0);
+        rc = nvs_xts_run(n->xts, a - n->base, in, buf, len, 0);
     } else {
         memcpy(buf, in, len);
     }
@@ -733,8 +820,11 @@ espsec_err_t espsec_nvs_mount(espsec_flash_t *flash, uint32_t offset, uint32_t s
     if (keys != NULL) {
         n->encrypted = 1;
         n->keys = *keys;
+        n->xts = nvs_xts_new(keys);
     }
-    espsec_err_t rc = n->pages ? ESPSEC_OK : espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    espsec_err_t rc = n->pages != NULL && (keys == NULL || n->xts != NULL)
+                          ? ESPSEC_OK
+                          : espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     for (int p = 0; rc == ESPSEC_OK && p < n->npages; p++) {
         rc = load_page(n, p, err);
     }
@@ -829,6 +919,7 @@ void espsec_nvs_unmount(espsec_nvs_t *n)
     if (n != NULL) {
         free(n->pages);
         free(n->items);
+        nvs_xts_free(n->xts);
         espsec_wipe(n, sizeof(*n));
         free(n);
     }

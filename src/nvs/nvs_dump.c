@@ -95,13 +95,13 @@ static void problem(dump_t *d, uint32_t off, const char *fmt, ...)
 }
 
 /* Entries of the image as plain text: copy, decrypted when keys are given. */
-static int plain_entry(const uint8_t *img, uint32_t off, const espsec_nvs_keys_t *keys, uint8_t *out, size_t n)
+static int plain_entry(const uint8_t *img, uint32_t off, nvs_xts_t *xts, uint8_t *out, size_t n)
 {
     memcpy(out, img + off, n);
-    if (keys != NULL) {
+    if (xts != NULL) {
         for (size_t k = 0; k < n; k += NVS_ENT) {
             if (!is_all(img + off + k, NVS_ENT, 0xFF) &&
-                espsec_nvs_xts(keys, off + (uint32_t)k, out + k, out + k, NVS_ENT, 1) != ESPSEC_OK) {
+                nvs_xts_run(xts, off + (uint32_t)k, out + k, out + k, NVS_ENT, 1) != ESPSEC_OK) {
                 return -1;
             }
         }
@@ -109,7 +109,7 @@ static int plain_entry(const uint8_t *img, uint32_t off, const espsec_nvs_keys_t
     return 0;
 }
 
-static void ns_names(const uint8_t *img, size_t len, const espsec_nvs_keys_t *keys, char names[256][16])
+static void ns_names(const uint8_t *img, size_t len, nvs_xts_t *xts, char names[256][16])
 {
     memset(names, 0, 256 * 16);
     for (size_t p = 0; p < len; p += NVS_PAGE) {
@@ -117,7 +117,7 @@ static void ns_names(const uint8_t *img, size_t len, const espsec_nvs_keys_t *ke
         for (int i = 0; i < NVS_NENT; i++) {
             uint8_t e[NVS_ENT];
             uint32_t off = (uint32_t)(p + NVS_ENTRY_OFF + (size_t)i * NVS_ENT);
-            if (nvs_bitmap_get(pg + NVS_BITMAP_OFF, i) != NVS_ES_WRITTEN || plain_entry(img, off, keys, e, NVS_ENT) != 0) {
+            if (nvs_bitmap_get(pg + NVS_BITMAP_OFF, i) != NVS_ES_WRITTEN || plain_entry(img, off, xts, e, NVS_ENT) != 0) {
                 continue;
             }
             if (e[NVS_E_NS] == 0 && e[NVS_E_TYPE] == ESPSEC_NVS_TYPE_U8 && get_le32(e + NVS_E_CRC) == nvs_entry_crc(e)) {
@@ -174,24 +174,35 @@ static void print_value(dump_t *d, const uint8_t *e, const uint8_t *data, size_t
 }
 
 espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_keys_t *keys,
-                             espsec_nvs_dump_format_t format, FILE *out, size_t *problems, espsec_error_t *err)
+                             const espsec_nvs_dump_opts_t *opts, FILE *out, size_t *problems, espsec_error_t *err)
 {
+    espsec_nvs_dump_opts_t o = {ESPSEC_NVS_DUMP_TEXT, ESPSEC_NVS_DUMP_ALL};
+    if (opts != NULL) {
+        o = *opts;
+    }
+    const espsec_nvs_dump_select_t sel = o.select;
     if (len == 0 || len % NVS_PAGE != 0) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
                            "NVS partition image is %zu bytes; a whole number of 4096-byte pages expected", len);
     }
-    dump_t d = {out, format == ESPSEC_NVS_DUMP_JSON, 1, 0, 0};
-    static char names[256][16];
-    ns_names(img, len, keys, names);
+    dump_t d = {out, o.format == ESPSEC_NVS_DUMP_JSON, 1, 0, 0};
+    char names[256][16];
+    nvs_xts_t *xts = NULL;
+    if (keys != NULL && (xts = nvs_xts_new(keys)) == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_CRYPTO, "XTS-AES setup failed");
+    }
+    ns_names(img, len, xts, names);
     uint8_t *data = malloc(NVS_PAGE);
     if (data == NULL) {
+        nvs_xts_free(xts);
         return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     }
     if (d.json) {
         fprintf(out, "{\n  \"size\": %zu,\n  \"encrypted\": %s,\n  \"pages\": [", len, keys ? "true" : "false");
-    } else {
+    } else if (sel != ESPSEC_NVS_DUMP_NONE) {
         fprintf(out, "NVS partition: %zu bytes, %zu pages%s\n", len, len / NVS_PAGE, keys ? ", decrypted with the given keys" : "");
     }
+    int first_page = 1;
     /* problems are collected per page and printed at the end in JSON */
     char *pbuf = NULL;
     size_t plen = 0;
@@ -208,10 +219,13 @@ espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_ke
         for (int i = 0; i < NVS_NENT; i++) {
             counts[nvs_bitmap_get(pg + NVS_BITMAP_OFF, i)]++;
         }
-        if (d.json) {
+        const int show_page = sel != ESPSEC_NVS_DUMP_NONE;
+        if (!show_page) {
+            /* problems only */
+        } else if (d.json) {
             fprintf(out, "%s\n    {\"index\": %zu, \"offset\": %zu, \"state\": \"%s\", \"seq\": %u, \"version\": %u, "
                          "\"header_crc_ok\": %s, \"written\": %d, \"erased\": %d, \"empty\": %d, \"entries\": [",
-                    p ? "," : "", p / NVS_PAGE, p, sname, get_le32(pg + NVS_H_SEQ), pg[NVS_H_VERSION],
+                    first_page ? "" : ",", p / NVS_PAGE, p, sname, get_le32(pg + NVS_H_SEQ), pg[NVS_H_VERSION],
                     blank || crc_ok ? "true" : "false", counts[2], counts[0], counts[3]);
         } else {
             fprintf(out, "\nPage %zu at 0x%05zx: %s", p / NVS_PAGE, p, sname);
@@ -222,8 +236,9 @@ espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_ke
             }
             fprintf(out, "\n");
         }
+        first_page = 0;
         if (blank) {
-            if (d.json) {
+            if (d.json && show_page) {
                 fprintf(out, "]}");
             }
             continue;
@@ -247,14 +262,14 @@ espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_ke
                 continue;
             }
             uint8_t e[NVS_ENT];
-            plain_entry(img, off, keys, e, NVS_ENT);
+            plain_entry(img, off, xts, e, NVS_ENT);
             int crc_e = get_le32(e + NVS_E_CRC) == nvs_entry_crc(e);
             uint8_t t = e[NVS_E_TYPE];
             int span = (nvs_is_var_type(t) && crc_e && e[NVS_E_SPAN] >= 1 && i + e[NVS_E_SPAN] <= NVS_NENT) ? e[NVS_E_SPAN] : 1;
             size_t avail = (size_t)(span - 1) * NVS_ENT;
             int data_ok = 1;
             if (span > 1) {
-                plain_entry(img, off + NVS_ENT, keys, data, avail);
+                plain_entry(img, off + NVS_ENT, xts, data, avail);
                 size_t size = get_le16(e + NVS_V_SIZE);
                 data_ok = size <= avail && nvs_data_crc(data, size) == get_le32(e + NVS_V_CRC);
             }
@@ -262,7 +277,11 @@ espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_ke
             memcpy(key, e + NVS_E_KEY, 16);
             key[16] = '\0';
             const char *nsn = e[NVS_E_NS] == 0 ? "(namespaces)" : names[e[NVS_E_NS]][0] ? names[e[NVS_E_NS]] : "?";
-            if (d.json) {
+            const int show = sel == ESPSEC_NVS_DUMP_ALL || (sel == ESPSEC_NVS_DUMP_WRITTEN && es == NVS_ES_WRITTEN) ||
+                             (sel == ESPSEC_NVS_DUMP_NAMESPACES && es == NVS_ES_WRITTEN && crc_e && e[NVS_E_NS] == 0);
+            if (!show) {
+                /* checked below, not shown */
+            } else if (d.json) {
                 fprintf(out, "%s\n        {\"index\": %d, \"state\": \"%s\", \"ns\": %u, \"namespace\": ", first_entry ? "" : ",",
                         i, entry_state_name(es), e[NVS_E_NS]);
                 jstr(out, nsn, strlen(nsn));
@@ -313,7 +332,7 @@ espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_ke
             }
             i += span;
         }
-        if (d.json) {
+        if (d.json && show_page) {
             fprintf(out, "]}");
         }
     }
@@ -325,6 +344,7 @@ espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_ke
         fprintf(out, "\n%zu problem%s found\n", pd.problems, pd.problems == 1 ? "" : "s");
     }
     free(data);
+    nvs_xts_free(xts);
     *problems = pd.problems;
     return ESPSEC_OK;
 }

@@ -128,4 +128,14 @@ static inline void nvs_header_make(uint8_t h[32], uint32_t state, uint32_t seq, 
     put_le32(h + NVS_H_CRC, nvs_header_crc(h));
 }
 
+/*
+ * XTS-AES contexts for one set of NVS keys, made once for the life of a
+ * store, a generator or a dump (the key schedules are the cost of a small
+ * write); freeing wipes them.
+ */
+typedef struct nvs_xts nvs_xts_t;
+nvs_xts_t *nvs_xts_new(const espsec_nvs_keys_t *keys);
+espsec_err_t nvs_xts_run(nvs_xts_t *x, uint32_t offset, const uint8_t *in, uint8_t *out, size_t len, int decrypt);
+void nvs_xts_free(nvs_xts_t *x);
+
 #endif

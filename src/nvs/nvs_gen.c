@@ -23,7 +23,7 @@ struct espsec_nvs_gen {
     size_t size_left; /* bytes still available for new pages (the reserve page excluded) */
     uint8_t version;
     int encrypt;
-    espsec_nvs_keys_t keys;
+    nvs_xts_t *xts;
     int page_num;
     int entry_num;
     char ns_names[MAX_NAMESPACES][16];
@@ -117,7 +117,11 @@ espsec_err_t espsec_nvs_gen_new(size_t size, int version, const espsec_nvs_keys_
     g->page_num = -1;
     if (keys != NULL) {
         g->encrypt = 1;
-        g->keys = *keys;
+        g->xts = nvs_xts_new(keys);
+        if (g->xts == NULL) {
+            espsec_nvs_gen_free(g);
+            return espsec_fail(err, ESPSEC_ERR_CRYPTO, "XTS-AES setup failed");
+        }
     }
     espsec_err_t rc = new_page(g, err);
     if (rc != ESPSEC_OK) {
@@ -131,33 +135,30 @@ espsec_err_t espsec_nvs_gen_new(size_t size, int version, const espsec_nvs_keys_
 void espsec_nvs_gen_free(espsec_nvs_gen_t *g)
 {
     if (g != NULL) {
-        free(g->img);
+        if (g->img != NULL) {
+            espsec_free_secret(g->img, g->size); /* values in clear */
+        }
         free(g->ap_ssid);
         free(g->ap_passwd);
         free(g->ap_authmode);
+        nvs_xts_free(g->xts);
         espsec_wipe(g, sizeof(*g));
         free(g);
     }
 }
 
-/* Write count entries (data padded with 0xFF) at the current entry, marking them written. */
+/*
+ * Write count entries (data padded with 0xFF) at the current entry, marking
+ * them written. The image is kept in clear while it is built and encrypted
+ * page by page when finished, in one XTS run per page.
+ */
 static espsec_err_t put_entries(espsec_nvs_gen_t *g, const uint8_t *data, size_t len, int count, espsec_error_t *err)
 {
+    (void)err;
     size_t n = (size_t)count * NVS_ENT;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (buf == NULL) {
-        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
-    }
-    memset(buf, 0xFF, n);
-    memcpy(buf, data, len < n ? len : n);
-    uint32_t off = (uint32_t)g->page_num * NVS_PAGE + NVS_ENTRY_OFF + (uint32_t)g->entry_num * NVS_ENT;
-    if (g->encrypt && n > 0 && espsec_nvs_xts(&g->keys, off, buf, buf, n, 0) != ESPSEC_OK) {
-        free(buf);
-        return espsec_fail(err, ESPSEC_ERR_CRYPTO, "XTS-AES encryption failed");
-    }
-    memcpy(g->img + off, buf, n);
-    espsec_wipe(buf, n);
-    free(buf);
+    uint8_t *dst = page(g) + NVS_ENTRY_OFF + (size_t)g->entry_num * NVS_ENT;
+    memset(dst, 0xFF, n);
+    memcpy(dst, data, len < n ? len : n);
     for (int i = 0; i < count; i++) {
         int bit = g->entry_num * 2;
         page(g)[NVS_BITMAP_OFF + bit / 8] &= (uint8_t)~(1u << (bit % 8));
@@ -532,6 +533,18 @@ espsec_err_t espsec_nvs_gen_finish(espsec_nvs_gen_t *g, uint8_t **out, size_t *l
         return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     }
     memcpy(copy, g->img, g->size);
+    /* entries are written in order from the start of each page */
+    for (size_t p = 0; g->encrypt && p < g->size; p += NVS_PAGE) {
+        int used = 0;
+        while (used < NVS_NENT && nvs_bitmap_get(copy + p + NVS_BITMAP_OFF, used) != NVS_ES_EMPTY) {
+            used++;
+        }
+        if (used > 0 && nvs_xts_run(g->xts, (uint32_t)(p + NVS_ENTRY_OFF), copy + p + NVS_ENTRY_OFF,
+                                    copy + p + NVS_ENTRY_OFF, (size_t)used * NVS_ENT, 0) != ESPSEC_OK) {
+            espsec_free_secret(copy, g->size);
+            return espsec_fail(err, ESPSEC_ERR_CRYPTO, "XTS-AES encryption failed");
+        }
+    }
     *out = copy;
     *len = g->size;
     return ESPSEC_OK;
@@ -702,17 +715,23 @@ espsec_err_t espsec_nvs_image_crypt(uint8_t *img, size_t len, const espsec_nvs_k
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "partition image of %zu bytes is not a whole number of pages",
                            len);
     }
-    for (size_t p = 0; p < len; p += NVS_PAGE) {
-        for (int i = 0; i < NVS_NENT; i++) {
-            uint8_t *e = img + p + NVS_ENTRY_OFF + (size_t)i * NVS_ENT;
-            if (is_all(e, NVS_ENT, 0xFF)) {
-                continue; /* never written: stays erased */
+    nvs_xts_t *x = nvs_xts_new(keys);
+    espsec_err_t rc = x != NULL ? ESPSEC_OK : ESPSEC_ERR_CRYPTO;
+    /* one XTS run per stretch of written entries; never-written ones stay erased */
+    for (size_t p = 0; p < len && rc == ESPSEC_OK; p += NVS_PAGE) {
+        int i = 0;
+        while (i < NVS_NENT && rc == ESPSEC_OK) {
+            int j = i;
+            while (j < NVS_NENT && !is_all(img + p + NVS_ENTRY_OFF + (size_t)j * NVS_ENT, NVS_ENT, 0xFF)) {
+                j++;
             }
-            if (espsec_nvs_xts(keys, (uint32_t)(p + NVS_ENTRY_OFF + (size_t)i * NVS_ENT), e, e, NVS_ENT, decrypt) !=
-                ESPSEC_OK) {
-                return espsec_fail(err, ESPSEC_ERR_CRYPTO, "XTS-AES failed");
+            if (j > i) {
+                uint8_t *e = img + p + NVS_ENTRY_OFF + (size_t)i * NVS_ENT;
+                rc = nvs_xts_run(x, (uint32_t)(e - img), e, e, (size_t)(j - i) * NVS_ENT, decrypt);
             }
+            i = j + 1;
         }
     }
-    return ESPSEC_OK;
+    nvs_xts_free(x);
+    return rc == ESPSEC_OK ? ESPSEC_OK : espsec_fail(err, ESPSEC_ERR_CRYPTO, "XTS-AES failed");
 }

@@ -119,9 +119,11 @@ static int hexval(int c)
     if (c >= '0' && c <= '9') {
         return c - '0';
     }
-    c = tolower(c);
     if (c >= 'a' && c <= 'f') {
         return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
     }
     return -1;
 }
@@ -138,10 +140,10 @@ long espsec_unhex(const char *text, uint8_t *out, size_t cap)
         p += 2;
     }
     for (; *p; p++) {
-        if (isspace((unsigned char)*p)) {
+        int v = hexval((unsigned char)*p);
+        if (v < 0 && isspace((unsigned char)*p)) {
             continue;
         }
-        int v = hexval((unsigned char)*p);
         if (v < 0) {
             return -1;
         }

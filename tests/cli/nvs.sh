@@ -191,6 +191,25 @@ ok $NVS list "$T/flip.bin"
 CHECKS=$((CHECKS + 1))
 if grep -q "u8max" "$T/out"; then fail "an entry with a bad CRC was listed"; fi
 
+# nvs_tool's options: -f, -d, -i
+ok $NVS dump "$X/types_0x3000.bin" -d minimal
+contains "$T/out" "^cfg_pub:u8max = 255$"
+ok $NVS dump "$X/types_0x3000.bin" -d minimal -f json
+CHECKS=$((CHECKS + 1))
+python3 -c "import json, sys; d = json.load(open(sys.argv[1])); assert len(d) == 22" "$T/out" || fail "dump -d minimal -f json"
+ok $NVS dump "$X/types_0x3000.bin" -d namespaces
+contains "$T/out" "(namespaces) wifi"
+CHECKS=$((CHECKS + 1))
+if grep -q "u8max" "$T/out"; then fail "-d namespaces shows values"; fi
+ok $NVS dump "$X/types_0x3000.bin" -d storage_info
+contains "$T/out" "used entries: *114"
+ok $NVS dump "$X/enc_types_0x6000.bin" -d blobs --keyfile input/nvs_keys.bin
+contains "$T/out" "^wifi:f_hex = ec1b7ef3"
+ok $NVS dump "$X/types_0x3000.bin" -d none -i
+bad "integrity check: 114 problems found" $NVS dump "$X/enc_types_0x6000.bin" -d none -i
+bad "integrity check: 1 problem found" $NVS dump "$T/flip.bin" -i -d written
+bad "--dump 'everything'" $NVS dump "$X/types_0x3000.bin" -d everything
+
 ok $NVS --help
 ok $NVS generate --help
 contains "$T/out" "SIZE"

@@ -9,6 +9,8 @@
 #include "espsec/util.h"
 #include "test.h"
 
+#include <openssl/evp.h>
+
 static espsec_nvs_keys_t vector_keys(void)
 {
     size_t len;
@@ -339,7 +341,7 @@ static void test_api_semantics(void)
     espsec_nvs_unmount(n);
     FILE *null = fopen("/dev/null", "w");
     size_t problems = 99;
-    CHECK_OK(espsec_nvs_dump(espsec_flash_data(f), 0x6000, NULL, ESPSEC_NVS_DUMP_TEXT, null, &problems, &err));
+    CHECK_OK(espsec_nvs_dump(espsec_flash_data(f), 0x6000, NULL, NULL, null, &problems, &err));
     CHECK(problems == 0);
     fclose(null);
     espsec_flash_free(f);
@@ -516,6 +518,41 @@ static void test_generator(void)
     espsec_nvs_gen_free(g);
 }
 
+/* The batched XTS equals OpenSSL's XTS run one 32-byte unit at a time. */
+static void test_xts_matches_evp(void)
+{
+    espsec_nvs_keys_t k;
+    uint64_t r = 7;
+    for (int i = 0; i < 32; i++) {
+        k.eky[i] = (uint8_t)t_rand(&r);
+        k.tky[i] = (uint8_t)t_rand(&r);
+    }
+    enum { N = 300 }; /* more than one batch */
+    static uint8_t in[N * 32], mine[N * 32], ref[N * 32], back[N * 32];
+    for (size_t i = 0; i < sizeof(in); i++) {
+        in[i] = (uint8_t)t_rand(&r);
+    }
+    const uint32_t base = 0x1040;
+    CHECK_OK(espsec_nvs_xts(&k, base, in, mine, sizeof(in), 0));
+    uint8_t key[64];
+    memcpy(key, k.eky, 32);
+    memcpy(key + 32, k.tky, 32);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    for (int u = 0; u < N; u++) {
+        uint8_t tweak[16] = {0};
+        uint32_t off = base + (uint32_t)u * 32;
+        memcpy(tweak, &off, 4); /* little-endian host */
+        int outl = 0;
+        CHECK(EVP_EncryptInit_ex(c, EVP_aes_256_xts(), NULL, key, tweak) == 1);
+        CHECK(EVP_EncryptUpdate(c, ref + u * 32, &outl, in + u * 32, 32) == 1 && outl == 32);
+    }
+    EVP_CIPHER_CTX_free(c);
+    CHECK(memcmp(mine, ref, sizeof(ref)) == 0);
+    CHECK_OK(espsec_nvs_xts(&k, base, mine, back, sizeof(mine), 1));
+    CHECK(memcmp(back, in, sizeof(in)) == 0);
+    CHECK_ERR(espsec_nvs_xts(&k, base, in, mine, 31, 0), ESPSEC_ERR_INVALID_SIZE);
+}
+
 int main(void)
 {
     RUN(test_reads_generator_images);
@@ -526,5 +563,6 @@ int main(void)
     RUN(test_encrypted_store);
     RUN(test_keys_partition);
     RUN(test_generator);
+    RUN(test_xts_matches_evp);
     return test_done();
 }
