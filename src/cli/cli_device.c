@@ -1,0 +1,183 @@
+/* espsec boot / espsec doctor: the virtual device on eFuse and flash files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "espsec/device.h"
+#include "espsec/io.h"
+#include "espsec/secure_boot.h"
+#include "espsec/util.h"
+
+typedef struct {
+    espsec_chip_t chip;
+    const char *efuse_path, *flash_path;
+    espsec_efuse_t *ef;
+    espsec_flash_t *fl;
+    espsec_device_config_t cfg;
+    int have_cfg;
+    uint8_t key[64];
+    size_t key_len;
+} inputs_t;
+
+static void inputs_free(inputs_t *in)
+{
+    espsec_efuse_free(in->ef);
+    espsec_flash_free(in->fl);
+    espsec_wipe(in->key, sizeof(in->key));
+}
+
+static int load_inputs(cli_args_t *a, inputs_t *in)
+{
+    memset(in, 0, sizeof(*in));
+    espsec_error_t err;
+    const char *chip = cli_str(a, "chip"), *sdk = cli_str(a, "sdkconfig"), *fk = cli_str(a, "flash-key");
+    in->chip = chip ? espsec_chip_from_name(chip) : ESPSEC_CHIP_ESP32;
+    if (in->chip == ESPSEC_CHIP_ESP8266) {
+        return cli_error("the ESP8266 has no secure boot, no flash encryption and no eFuse key storage: there is no "
+                         "secure boot chain to simulate or check");
+    }
+    if (in->chip != ESPSEC_CHIP_ESP32 && in->chip != ESPSEC_CHIP_ESP32C3) {
+        return cli_error("--chip '%s': esp32 or esp32c3 expected", chip);
+    }
+    in->efuse_path = cli_str(a, "efuse");
+    in->flash_path = cli_str(a, "flash");
+    if (in->efuse_path == NULL || in->flash_path == NULL) {
+        return cli_error("--efuse FILE and --flash FILE are required");
+    }
+    if (sdk != NULL) {
+        uint8_t *text = NULL;
+        size_t len = 0;
+        if (espsec_read_file(sdk, &text, &len, 4u << 20, &err) != ESPSEC_OK) {
+            return cli_fail(&err);
+        }
+        espsec_err_t rc = espsec_sdkconfig_parse((const char *)text, len, sdk, &in->cfg, &err);
+        free(text);
+        if (rc != ESPSEC_OK) {
+            return cli_fail(&err);
+        }
+        if (in->cfg.have_target && in->cfg.chip != in->chip) {
+            return cli_error("%s targets %s but --chip is %s", sdk, espsec_chip_name(in->cfg.chip),
+                             espsec_chip_name(in->chip));
+        }
+        in->cfg.chip = in->chip;
+        in->have_cfg = 1;
+    }
+    if (fk != NULL) {
+        uint8_t *kb = NULL;
+        size_t kl = 0;
+        if (espsec_read_file(fk, &kb, &kl, 1024, &err) != ESPSEC_OK) {
+            return cli_fail(&err);
+        }
+        int ok = in->chip == ESPSEC_CHIP_ESP32 ? (kl == 32 || kl == 24) : (kl == 32 || kl == 64);
+        if (!ok) {
+            espsec_free_secret(kb, kl);
+            return cli_error("%s: flash encryption key of %zu bytes; %s expected", fk, kl,
+                             in->chip == ESPSEC_CHIP_ESP32 ? "32 (or 24 with the 3/4 coding scheme)" : "32 or 64");
+        }
+        memcpy(in->key, kb, kl);
+        in->key_len = kl;
+        espsec_free_secret(kb, kl);
+    }
+    int created = 0;
+    if (espsec_efuse_load_file(in->chip, in->efuse_path, &in->ef, &created, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    uint8_t *fl = NULL;
+    size_t flen = 0;
+    if (espsec_read_file(in->flash_path, &fl, &flen, 64u << 20, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    if (flen % 4096 != 0 || flen < 0x10000) {
+        free(fl);
+        return cli_error("%s: %zu bytes: a flash image of whole 4 KiB sectors, at least 64 KiB (typically 4 MiB), "
+                         "expected",
+                         in->flash_path, flen);
+    }
+    espsec_err_t rc = espsec_flash_from(fl, flen, &in->fl, &err);
+    free(fl);
+    if (rc != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    return 0;
+}
+
+static int cmd_boot(cli_args_t *a)
+{
+    inputs_t in;
+    int st = load_inputs(a, &in);
+    if (st != 0) {
+        inputs_free(&in);
+        return st;
+    }
+    int json = cli_flag(a, "json"), provision = cli_flag(a, "provision");
+    espsec_boot_opts_t o = {
+        .config = in.have_cfg ? &in.cfg : NULL,
+        .provision = 1, /* simulated in memory; written back only with --provision */
+        .flash_key = in.key_len ? in.key : NULL,
+        .flash_key_len = in.key_len,
+        .log = json ? NULL : stdout,
+    };
+    espsec_boot_result_t r;
+    espsec_error_t err;
+    if (espsec_device_boot(in.ef, in.fl, &o, &r, &err) != ESPSEC_OK) {
+        inputs_free(&in);
+        return cli_fail(&err);
+    }
+    if (r.efuse_changed || r.flash_changed) {
+        if (provision) {
+            espsec_err_t rc = espsec_efuse_save_file(in.ef, in.efuse_path, &err);
+            if (rc == ESPSEC_OK) {
+                rc = espsec_write_file(in.flash_path, espsec_flash_data(in.fl), espsec_flash_size(in.fl),
+                                       ESPSEC_MODE_PUBLIC, &err);
+            }
+            if (rc != ESPSEC_OK) {
+                inputs_free(&in);
+                return cli_fail(&err);
+            }
+        }
+    }
+    if (json) {
+        espsec_boot_result_json(&r, stdout);
+    } else {
+        printf("\n");
+        if (r.provisioned) {
+            printf("First boot provisioned the device (%s%s%s).\n", r.efuse_changed ? "eFuses burned" : "",
+                   r.efuse_changed && r.flash_changed ? ", " : "", r.flash_changed ? "flash rewritten" : "");
+            printf(provision ? "Written back to %s and %s.\n"
+                             : "Dry run: %s and %s are unchanged (add --provision to write the result back).\n",
+                   in.efuse_path, in.flash_path);
+        }
+        if (r.booted) {
+            printf("BOOTED: app '%s' version %s from partition '%s' at 0x%x%s%s%s\n", r.app.project_name,
+                   r.app.version, r.app_partition, r.app_offset, r.secure_boot ? ", secure boot" : "",
+                   r.flash_encryption ? ", flash encryption" : "",
+                   r.nvs_checked ? (r.nvs_encrypted ? ", encrypted NVS" : ", NVS") : "");
+        } else {
+            printf("DOES NOT BOOT (%s, offset 0x%x): %s\n", r.stage, r.failure_offset, r.failure);
+        }
+    }
+    inputs_free(&in);
+    return r.booted ? 0 : 1;
+}
+
+static const cli_opt_t BOOT_OPTS[] = {
+    {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3; esp8266 is refused (no security features)."},
+    {"efuse", 0, CLI_VALUE, "FILE", "Virtual eFuse file (espefuse's format); a missing file is a fresh chip."},
+    {"flash", 0, CLI_VALUE, "FILE", "Flash image (whole flash from offset 0)."},
+    {"sdkconfig", 0, CLI_VALUE, "FILE", "The project's sdkconfig: what the bootloader does on first boot."},
+    {"provision", 0, CLI_FLAG, NULL, "Write first-boot provisioning (burned eFuses, encrypted flash) back to the files."},
+    {"flash-key", 0, CLI_VALUE, "FILE", "Flash encryption key, when the eFuse file hides it (espefuse zeroes it)."},
+    {"json", 0, CLI_FLAG, NULL, "The result as JSON instead of the console log."},
+    {0}};
+
+static const cli_cmd_t BOOT_CMDS[] = {
+    {"", NULL, "Boot the virtual device: ROM, bootloader, app; exit 0 only when the app would run.",
+     "Plays the ROM (flash decryption, bootloader image, Secure Boot V2/V1), the bootloader (partition table, otadata, "
+     "app image and signature, first-boot provisioning from --sdkconfig) and the app start (NVS keys). Prints the "
+     "console log the real chip would print. Exit status: 0 the app runs, 1 it does not, 2 bad input.",
+     BOOT_OPTS, NULL, cmd_boot},
+    {0}};
+
+const cli_group_t CLI_BOOT = {"boot", "Boot the virtual device (ROM, bootloader, app) on eFuse and flash files.", NULL,
+                              NULL, BOOT_CMDS};

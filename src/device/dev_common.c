@@ -1,0 +1,246 @@
+/* What the ROM knows about a chip and its eFuses (dev_internal.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev_internal.h"
+#include "espsec/util.h"
+#include "util/bytes.h"
+
+int dev_chip(espsec_chip_t chip, dev_chip_t *out)
+{
+    if (chip == ESPSEC_CHIP_ESP32) {
+        *out = (dev_chip_t){ESPSEC_CHIP_ESP32, 0x1000, "FLASH_CRYPT_CNT", 7, ESPSEC_FE_ESP32};
+        return 0;
+    }
+    if (chip == ESPSEC_CHIP_ESP32C3) {
+        *out = (dev_chip_t){ESPSEC_CHIP_ESP32C3, 0x0, "SPI_BOOT_CRYPT_CNT", 3, ESPSEC_FE_XTS};
+        return 0;
+    }
+    return -1;
+}
+
+static unsigned popcount(uint64_t v)
+{
+    unsigned n = 0;
+    for (; v; v &= v - 1) {
+        n++;
+    }
+    return n;
+}
+
+static int fuse(const espsec_efuse_t *e, const char *name)
+{
+    uint64_t v = 0;
+    return espsec_efuse_get_uint_hw(e, name, &v, NULL) == ESPSEC_OK && v != 0;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc |= p[i];
+    }
+    return acc == 0;
+}
+
+static void reverse(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = src[n - 1 - i];
+    }
+}
+
+espsec_err_t dev_read_fuses(const espsec_efuse_t *e, const dev_chip_t *c, const uint8_t *flash_key, size_t flash_key_len,
+                            dev_fuses_t *f, espsec_error_t *err)
+{
+    memset(f, 0, sizeof(*f));
+    uint64_t v = 0;
+    if (espsec_efuse_get_uint_hw(e, c->crypt_cnt, &v, err) != ESPSEC_OK) {
+        return err ? err->code : ESPSEC_ERR_INVALID_STATE;
+    }
+    f->crypt_cnt = (unsigned)v;
+    f->crypt_bits = popcount(v);
+    f->fe_on = f->crypt_bits % 2 == 1;
+    f->crypt_cnt_wp = 0;
+    int n = espsec_efuse_field_count(e) > 0 ? espsec_efuse_find(e, c->crypt_cnt) : -1;
+    if (n >= 0) {
+        espsec_efuse_field_info_t fi;
+        if (espsec_efuse_field_info(e, (size_t)n, &fi) == ESPSEC_OK) {
+            f->crypt_cnt_wp = !fi.writeable;
+        }
+    }
+    uint8_t blk[32];
+    int known = 0;
+    if (c->chip == ESPSEC_CHIP_ESP32) {
+        uint64_t conf = 0;
+        espsec_efuse_get_uint_hw(e, "FLASH_CRYPT_CONFIG", &conf, NULL);
+        f->crypt_config = (uint8_t)conf;
+        size_t klen = espsec_efuse_coding_34(e) ? 24 : 32;
+        if (espsec_efuse_get_block_hw(e, 1, blk, &known, err) != ESPSEC_OK) {
+            return err ? err->code : ESPSEC_ERR_INVALID_STATE;
+        }
+        if (known) {
+            /* espefuse stores the key file byte-reversed in BLOCK1 */
+            reverse(f->fe_key, blk, klen);
+            f->fe_key_len = klen;
+            f->fe_key_blank = all_zero(blk, 32);
+        } else {
+            f->fe_key_hidden = 1;
+        }
+        f->sb = fuse(e, "ABS_DONE_1") ? 2 : fuse(e, "ABS_DONE_0") ? 1 : 0;
+        espsec_efuse_get_block(e, 2, blk);
+        if (f->sb == 2) {
+            memcpy(f->sb_digests[0], blk, 32);
+            f->sb_digest_ok[0] = !all_zero(blk, 32);
+            f->n_sb_digests = 1;
+        } else if (f->sb == 1) {
+            int k2 = 0;
+            uint8_t hw[32];
+            if (espsec_efuse_get_block_hw(e, 2, hw, &k2, NULL) == ESPSEC_OK && k2) {
+                reverse(f->sbv1_key, hw, 32);
+                f->sbv1_key_known = 1;
+            }
+        }
+        f->jtag_disabled = fuse(e, "JTAG_DISABLE");
+        f->dl_encrypt_disabled = fuse(e, "DISABLE_DL_ENCRYPT");
+        f->dl_decrypt_disabled = fuse(e, "DISABLE_DL_DECRYPT");
+        f->dl_cache_disabled = fuse(e, "DISABLE_DL_CACHE");
+        f->rom_basic_disabled = fuse(e, "CONSOLE_DEBUG_DISABLE");
+        f->dl_mode_disabled = fuse(e, "UART_DOWNLOAD_DIS");
+    } else {
+        f->fe_key_blank = 1;
+        for (int k = 0; k < 6; k++) {
+            char name[32];
+            snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
+            uint64_t p = 0;
+            espsec_efuse_get_uint_hw(e, name, &p, NULL);
+            if (p == 4 && f->fe_key_len == 0 && !f->fe_key_hidden) { /* XTS_AES_128_KEY */
+                f->fe_key_blank = 0;
+                if (espsec_efuse_get_block_hw(e, 4 + k, blk, &known, err) != ESPSEC_OK) {
+                    return err ? err->code : ESPSEC_ERR_INVALID_STATE;
+                }
+                if (known) {
+                    reverse(f->fe_key, blk, 32);
+                    f->fe_key_len = 32;
+                } else {
+                    f->fe_key_hidden = 1;
+                }
+            } else if (p >= 9 && p <= 11) { /* SECURE_BOOT_DIGESTn */
+                int slot = (int)p - 9;
+                char rev[40];
+                snprintf(rev, sizeof(rev), "SECURE_BOOT_KEY_REVOKE%d", slot);
+                espsec_efuse_get_block(e, 4 + k, f->sb_digests[slot]);
+                f->sb_digest_ok[slot] = !fuse(e, rev) && !all_zero(f->sb_digests[slot], 32);
+            }
+        }
+        f->n_sb_digests = 3;
+        f->sb = fuse(e, "SECURE_BOOT_EN") ? 2 : 0;
+        f->jtag_disabled = fuse(e, "DIS_PAD_JTAG") && (fuse(e, "DIS_USB_JTAG") || fuse(e, "DIS_USB_SERIAL_JTAG"));
+        f->dl_encrypt_disabled = fuse(e, "DIS_DOWNLOAD_MANUAL_ENCRYPT");
+        f->dl_decrypt_disabled = f->dl_encrypt_disabled;
+        f->dl_cache_disabled = fuse(e, "DIS_DOWNLOAD_ICACHE");
+        f->rom_basic_disabled = 1;
+        f->dl_mode_disabled = fuse(e, "DIS_DOWNLOAD_MODE");
+    }
+    if (flash_key != NULL && flash_key_len > 0) {
+        if (flash_key_len > sizeof(f->fe_key)) {
+            return espsec_fail(err, ESPSEC_ERR_KEY, "flash encryption key of %zu bytes is too long", flash_key_len);
+        }
+        memcpy(f->fe_key, flash_key, flash_key_len);
+        f->fe_key_len = flash_key_len;
+        f->fe_key_hidden = 0;
+        f->fe_key_blank = 0;
+    }
+    return ESPSEC_OK;
+}
+
+espsec_err_t dev_read(const espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t addr, uint8_t *buf, size_t len,
+                      espsec_error_t *err)
+{
+    size_t size = espsec_flash_size(fl);
+    if ((uint64_t)addr + len > size) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "flash read 0x%x+0x%zx runs past the end of the flash (0x%zx)",
+                           addr, len, size);
+    }
+    if (fe == NULL) {
+        return espsec_flash_read(fl, addr, buf, len, err);
+    }
+    /* whole 128-byte units around the range (XTS data units; ESP32 needs 32) */
+    uint32_t start = addr & ~127u;
+    uint64_t end = ((uint64_t)addr + len + 127) & ~(uint64_t)127;
+    if (end > size) {
+        end = size;
+    }
+    uint8_t *tmp = malloc((size_t)(end - start));
+    if (tmp == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
+    espsec_err_t rc = espsec_flash_read(fl, start, tmp, (size_t)(end - start), err);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_fe_crypt(fe, start, tmp, tmp, (size_t)(end - start), 1, err);
+    }
+    if (rc == ESPSEC_OK) {
+        memcpy(buf, tmp + (addr - start), len);
+    }
+    free(tmp);
+    return rc;
+}
+
+const char *dev_partition_usage(const espsec_partition_t *p)
+{
+    if (p->type == 0) {
+        if (p->subtype == 0) {
+            return "factory app";
+        }
+        if (p->subtype >= 0x10 && p->subtype < 0x20) {
+            return "OTA app";
+        }
+        if (p->subtype == 0x20) {
+            return "test app";
+        }
+        return "unknown app";
+    }
+    if (p->type == 1) {
+        switch (p->subtype) {
+        case 0x00:
+            return "OTA data";
+        case 0x01:
+            return "RF data";
+        case 0x02:
+            return "WiFi data";
+        case 0x04:
+            return "NVS keys";
+        case 0x05:
+            return "efuse";
+        default:
+            return "unknown data";
+        }
+    }
+    return "unknown";
+}
+
+int dev_otadata_slot(const uint8_t *otadata, size_t len, int n_ota, uint32_t *seq)
+{
+    int best = -1;
+    uint32_t best_seq = 0;
+    for (size_t s = 0; s < 2 && (s + 1) * 0x1000 <= len; s++) {
+        const uint8_t *x = otadata + s * 0x1000;
+        uint32_t sq = get_le32(x), state = get_le32(x + 24), crc = get_le32(x + 28);
+        if (sq == 0xFFFFFFFFu || crc != espsec_crc32(0xFFFFFFFFu, x, 4)) {
+            continue;
+        }
+        if (state == 3 || state == 4) { /* ESP_OTA_IMG_INVALID, ESP_OTA_IMG_ABORTED */
+            continue;
+        }
+        if (best < 0 || sq > best_seq) {
+            best = (int)s;
+            best_seq = sq;
+        }
+    }
+    if (best < 0 || n_ota <= 0 || best_seq == 0) {
+        return -1;
+    }
+    *seq = best_seq;
+    return (int)((best_seq - 1) % (uint32_t)n_ota);
+}

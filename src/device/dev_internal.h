@@ -1,0 +1,54 @@
+/* Shared by the boot simulation and the doctor: what the ROM knows about a chip and its eFuses. */
+#ifndef ESPSEC_DEV_INTERNAL_H
+#define ESPSEC_DEV_INTERNAL_H
+
+#include "espsec/device.h"
+#include "espsec/flash_enc.h"
+#include "espsec/partition.h"
+
+/* Per chip: where things are and which fuses say what. */
+typedef struct {
+    espsec_chip_t chip;
+    uint32_t boot_offset;   /* second-stage bootloader in flash */
+    const char *crypt_cnt;  /* the flash encryption counter field */
+    int crypt_cnt_bits;
+    espsec_fe_mode_t fe_mode;
+} dev_chip_t;
+
+int dev_chip(espsec_chip_t chip, dev_chip_t *out);
+
+/* The eFuse view of security (what the ROM reads). */
+typedef struct {
+    int fe_on;                 /* crypt counter has an odd number of bits */
+    unsigned crypt_cnt, crypt_bits;
+    int crypt_cnt_wp;          /* the counter is write-protected */
+    uint8_t fe_key[64];
+    size_t fe_key_len;         /* 0: no key known */
+    int fe_key_hidden;         /* the key block is read-protected and its value unknown */
+    int fe_key_blank;          /* no flash encryption key burned */
+    uint8_t crypt_config;      /* ESP32 FLASH_CRYPT_CONFIG */
+    int sb;                    /* 0, 1 or 2 */
+    uint8_t sb_digests[3][32]; /* V2: allowed key digests */
+    int sb_digest_ok[3];       /* burned and not revoked */
+    int n_sb_digests;
+    uint8_t sbv1_key[32];      /* V1: the bootloader digest key (BLK2) */
+    int sbv1_key_known;
+    int jtag_disabled, dl_encrypt_disabled, dl_decrypt_disabled, dl_cache_disabled, rom_basic_disabled;
+    int dl_mode_disabled;
+} dev_fuses_t;
+
+/* Read what the ROM reads. flash_key overrides a hidden key. */
+espsec_err_t dev_read_fuses(const espsec_efuse_t *e, const dev_chip_t *c, const uint8_t *flash_key, size_t flash_key_len,
+                            dev_fuses_t *f, espsec_error_t *err);
+
+/* Read flash as the CPU sees it through the cache: decrypted when fe != NULL. */
+espsec_err_t dev_read(const espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t addr, uint8_t *buf, size_t len,
+                      espsec_error_t *err);
+
+/* Usage column of the bootloader's partition listing ("factory app", "WiFi data", ...). */
+const char *dev_partition_usage(const espsec_partition_t *p);
+
+/* The active OTA slot from otadata (-1: none valid, use factory). n_ota: number of ota_N partitions. */
+int dev_otadata_slot(const uint8_t *otadata, size_t len, int n_ota, uint32_t *seq);
+
+#endif

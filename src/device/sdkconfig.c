@@ -1,0 +1,170 @@
+/* sdkconfig reader: the security settings of a project (espsec/device.h). */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "espsec/device.h"
+#include "espsec/util.h"
+
+void espsec_device_config_default(espsec_device_config_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->chip = ESPSEC_CHIP_ESP32;
+    c->secure_boot_version = 2;
+    c->sb_scheme = ESPSEC_SB_RSA3072;
+    c->pt_offset = 0x8000;
+    c->sb_build_signed = 1;
+}
+
+typedef struct {
+    const char *key;
+    size_t off; /* offset of an int in espsec_device_config_t */
+} flag_t;
+
+#define F(k, field) {k, offsetof(espsec_device_config_t, field)}
+static const flag_t FLAGS[] = {
+    F("SECURE_FLASH_ENC_ENABLED", flash_encryption),
+    F("SECURE_FLASH_ENCRYPTION_MODE_RELEASE", flash_enc_release),
+    F("SECURE_FLASH_UART_BOOTLOADER_ALLOW_ENC", fe_allow_dl_encrypt),
+    F("SECURE_FLASH_UART_BOOTLOADER_ALLOW_DEC", fe_allow_dl_decrypt),
+    F("SECURE_FLASH_UART_BOOTLOADER_ALLOW_CACHE", fe_allow_dl_cache),
+    F("SECURE_FLASH_REQUIRE_ALREADY_ENABLED", fe_require_enabled),
+    F("SECURE_FLASH_ENCRYPTION_AES256", fe_aes256),
+    F("SECURE_BOOT", secure_boot),
+    F("SECURE_BOOT_ALLOW_JTAG", sb_allow_jtag),
+    F("SECURE_BOOT_ALLOW_ROM_BASIC", sb_allow_rom_basic),
+    F("SECURE_BOOT_BUILD_SIGNED_BINARIES", sb_build_signed),
+    F("SECURE_BOOT_REQUIRE_ALREADY_ENABLED", sb_require_enabled),
+    F("SECURE_DISABLE_ROM_DL_MODE", disable_rom_dl_mode),
+    F("SECURE_BOOT_INSECURE", insecure),
+    F("NVS_ENCRYPTION", nvs_encryption),
+    F("NVS_SEC_KEY_PROTECT_USING_HMAC", nvs_hmac),
+};
+#undef F
+
+static espsec_err_t set_value(espsec_device_config_t *c, const char *key, const char *val, int on, const char *name,
+                              int line, espsec_error_t *err)
+{
+    for (size_t i = 0; i < sizeof(FLAGS) / sizeof(FLAGS[0]); i++) {
+        if (strcmp(key, FLAGS[i].key) == 0) {
+            *(int *)((char *)c + FLAGS[i].off) = on;
+            return ESPSEC_OK;
+        }
+    }
+    if (strcmp(key, "SECURE_BOOT_V1_ENABLED") == 0 && on) {
+        c->secure_boot_version = 1;
+    } else if (strcmp(key, "SECURE_BOOT_V2_ENABLED") == 0 && on) {
+        c->secure_boot_version = 2;
+    } else if (strcmp(key, "SECURE_BOOT_V2_ECC_ENABLED") == 0 && on) {
+        c->sb_scheme = ESPSEC_SB_ECDSA256;
+    } else if (strcmp(key, "SECURE_BOOT_ECDSA_KEY_LEN_192_BITS") == 0 && on) {
+        c->sb_scheme = ESPSEC_SB_ECDSA192;
+    } else if (strcmp(key, "SECURE_BOOT_ECDSA_KEY_LEN_384_BITS") == 0 && on) {
+        c->sb_scheme = ESPSEC_SB_ECDSA384;
+    } else if (strcmp(key, "SECURE_FLASH_ENCRYPTION_MODE_DEVELOPMENT") == 0 && on) {
+        c->flash_enc_release = 0;
+    } else if (strcmp(key, "PARTITION_TABLE_OFFSET") == 0 && val != NULL) {
+        uint64_t v;
+        if (espsec_parse_u64(val, &v) != 0 || v % 0x1000 != 0 || v < 0x8000 || v > 0xFFFFFF) {
+            return espsec_fail(err, ESPSEC_ERR_PARSE,
+                               "%s: line %d: CONFIG_PARTITION_TABLE_OFFSET=%s: a 4 KiB-aligned offset from 0x8000 "
+                               "expected",
+                               name, line, val);
+        }
+        c->pt_offset = (uint32_t)v;
+    } else if (strcmp(key, "NVS_SEC_HMAC_EFUSE_KEY_ID") == 0 && val != NULL) {
+        c->nvs_hmac_key_id = atoi(val);
+    } else if (strcmp(key, "IDF_TARGET") == 0 && val != NULL) {
+        if (strcmp(val, "esp32") == 0) {
+            c->chip = ESPSEC_CHIP_ESP32;
+        } else if (strcmp(val, "esp32c3") == 0) {
+            c->chip = ESPSEC_CHIP_ESP32C3;
+        } else if (strcmp(val, "esp8266") == 0) {
+            return espsec_fail(err, ESPSEC_ERR_CHIP,
+                               "%s: line %d: the ESP8266 has no secure boot, no flash encryption and no eFuse key "
+                               "storage: there is nothing to provision or check",
+                               name, line);
+        } else {
+            return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED,
+                               "%s: line %d: target '%s' is not modelled by the virtual device (esp32, esp32c3)", name,
+                               line, val);
+        }
+        c->have_target = 1;
+    }
+    return ESPSEC_OK;
+}
+
+espsec_err_t espsec_sdkconfig_parse(const char *text, size_t len, const char *name, espsec_device_config_t *cfg,
+                                    espsec_error_t *err)
+{
+    espsec_device_config_default(cfg);
+    size_t pos = 0;
+    int line = 0;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && text[end] != '\n') {
+            end++;
+        }
+        line++;
+        char buf[512];
+        size_t n = end - pos;
+        if (n >= sizeof(buf)) {
+            return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: line %d: line longer than %zu characters", name, line,
+                               sizeof(buf) - 1);
+        }
+        memcpy(buf, text + pos, n);
+        buf[n] = '\0';
+        pos = end + 1;
+        while (n > 0 && (buf[n - 1] == '\r' || isspace((unsigned char)buf[n - 1]))) {
+            buf[--n] = '\0';
+        }
+        char *s = buf;
+        while (isspace((unsigned char)*s)) {
+            s++;
+        }
+        if (*s == '\0') {
+            continue;
+        }
+        if (memchr(buf, '\0', n) != NULL && strlen(buf) != n) {
+            return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: line %d: NUL byte in the text", name, line);
+        }
+        if (*s == '#') {
+            /* "# CONFIG_X is not set" */
+            char key[128];
+            if (sscanf(s, "# CONFIG_%127[A-Za-z0-9_] is not set", key) == 1) {
+                espsec_err_t rc = set_value(cfg, key, NULL, 0, name, line, err);
+                if (rc != ESPSEC_OK) {
+                    return rc;
+                }
+            }
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (strncmp(s, "CONFIG_", 7) != 0 || eq == NULL || eq == s + 7) {
+            return espsec_fail(err, ESPSEC_ERR_PARSE,
+                               "%s: line %d: '%.60s': CONFIG_NAME=value or a '#' comment expected", name, line, s);
+        }
+        *eq = '\0';
+        char *key = s + 7, *val = eq + 1;
+        for (char *k = key; *k; k++) {
+            if (!isalnum((unsigned char)*k) && *k != '_') {
+                return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: line %d: '%s' is not a config name", name, line, key);
+            }
+        }
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        espsec_err_t rc = set_value(cfg, key, val, strcmp(val, "y") == 0, name, line, err);
+        if (rc != ESPSEC_OK) {
+            return rc;
+        }
+    }
+    if (cfg->secure_boot && cfg->chip == ESPSEC_CHIP_ESP32C3 && cfg->secure_boot_version == 1) {
+        return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: Secure Boot V1 exists on the ESP32 only", name);
+    }
+    return ESPSEC_OK;
+}
