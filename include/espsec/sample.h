@@ -35,6 +35,9 @@ espsec_err_t espsec_sample_app(const espsec_sample_app_t *p, uint8_t **out, size
 /** A second-stage bootloader image (for flash offset 0x1000 on ESP32, 0x0 on ESP32-C3). */
 espsec_err_t espsec_sample_bootloader(espsec_chip_t chip, uint32_t seed, uint8_t **out, size_t *len,
                                       espsec_error_t *err);
+/** The same, extra bytes larger (to rehearse a bootloader that outgrows its space). */
+espsec_err_t espsec_sample_bootloader_sized(espsec_chip_t chip, uint32_t seed, uint32_t extra, uint8_t **out,
+                                            size_t *len, espsec_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -181,3 +181,100 @@ static const cli_cmd_t BOOT_CMDS[] = {
 
 const cli_group_t CLI_BOOT = {"boot", "Boot the virtual device (ROM, bootloader, app) on eFuse and flash files.", NULL,
                               NULL, BOOT_CMDS};
+
+static void json_text(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            putchar('\\');
+        }
+        putchar((unsigned char)*s < 0x20 ? ' ' : *s);
+    }
+    putchar('"');
+}
+
+static int cmd_doctor(cli_args_t *a)
+{
+    inputs_t in;
+    int st = load_inputs(a, &in);
+    if (st != 0) {
+        inputs_free(&in);
+        return st;
+    }
+    espsec_error_t err;
+    espsec_sb_key_t *planned = NULL;
+    const char *kf = cli_str(a, "keyfile");
+    if (kf != NULL) {
+        uint8_t *pem = NULL;
+        size_t len = 0;
+        if (espsec_read_file(kf, &pem, &len, 1u << 20, &err) != ESPSEC_OK) {
+            inputs_free(&in);
+            return cli_fail(&err);
+        }
+        espsec_err_t rc = espsec_sb_key_load_pem(pem, len, &planned, &err);
+        espsec_free_secret(pem, len);
+        if (rc != ESPSEC_OK) {
+            inputs_free(&in);
+            espsec_error_prefix(&err, "%s: ", kf);
+            return cli_fail(&err);
+        }
+    }
+    espsec_doctor_opts_t o = {in.have_cfg ? &in.cfg : NULL, in.key_len ? in.key : NULL, in.key_len, planned};
+    espsec_doctor_finding_t *f = NULL;
+    size_t n = 0;
+    espsec_err_t rc = espsec_doctor(in.ef, in.fl, &o, &f, &n, &err);
+    espsec_sb_key_free(planned);
+    inputs_free(&in);
+    if (rc != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    size_t errors = 0, warnings = 0;
+    for (size_t i = 0; i < n; i++) {
+        errors += f[i].severity == ESPSEC_DOCTOR_ERROR;
+        warnings += f[i].severity == ESPSEC_DOCTOR_WARNING;
+    }
+    if (cli_flag(a, "json")) {
+        printf("{\n  \"errors\": %zu,\n  \"warnings\": %zu,\n  \"findings\": [", errors, warnings);
+        for (size_t i = 0; i < n; i++) {
+            printf("%s\n    {\"severity\": \"%s\", \"id\": \"%s\", \"message\": ", i ? "," : "",
+                   espsec_doctor_severity_name(f[i].severity), f[i].id);
+            json_text(f[i].message);
+            printf(", \"explanation\": ");
+            json_text(f[i].explanation);
+            printf(", \"fix\": ");
+            json_text(f[i].fix);
+            printf("}");
+        }
+        printf("\n  ]\n}\n");
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            printf("%-7s [%s] %s\n        why: %s\n        fix: %s\n", espsec_doctor_severity_name(f[i].severity),
+                   f[i].id, f[i].message, f[i].explanation, f[i].fix);
+        }
+        printf("%s%zu error%s, %zu warning%s%s\n", n ? "\n" : "", errors, errors == 1 ? "" : "s", warnings,
+               warnings == 1 ? "" : "s", errors ? ": do not burn anything yet" : "");
+    }
+    free(f);
+    return errors ? 1 : 0;
+}
+
+static const cli_opt_t DOCTOR_OPTS[] = {
+    {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3; esp8266 is refused (no security features)."},
+    {"efuse", 0, CLI_VALUE, "FILE", "Virtual eFuse file (a missing file is a fresh chip)."},
+    {"flash", 0, CLI_VALUE, "FILE", "Flash image."},
+    {"sdkconfig", 0, CLI_VALUE, "FILE", "The project's sdkconfig (what will be enabled)."},
+    {"keyfile", 'k', CLI_VALUE, "KEY.pem", "The Secure Boot key whose digest will be burned."},
+    {"flash-key", 0, CLI_VALUE, "FILE", "Flash encryption key, when the eFuse file hides it."},
+    {"json", 0, CLI_FLAG, NULL, "Findings as JSON."},
+    {0}};
+
+static const cli_cmd_t DOCTOR_CMDS[] = {
+    {"", NULL, "Check eFuses, flash and project for the mistakes that brick devices, before burning anything.",
+     "Each finding has a severity, an explanation and a fix. Exit status: 0 no errors (warnings allowed), 1 errors "
+     "found, 2 bad input.",
+     DOCTOR_OPTS, NULL, cmd_doctor},
+    {0}};
+
+const cli_group_t CLI_DOCTOR = {"doctor", "Pre-burn checks: what would brick or expose the device.", NULL, NULL,
+                                DOCTOR_CMDS};

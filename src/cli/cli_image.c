@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
+#include "espsec/sample.h"
 #include "espsec/image.h"
 #include "espsec/io.h"
 #include "espsec/secure_boot.h"
@@ -268,17 +270,198 @@ static int cmd_info(cli_args_t *a)
     return 0;
 }
 
+/* esptool merge-bin: files at flash addresses into one image, gaps 0xFF */
+static int parse_flash_size(const char *s, size_t *out)
+{
+    if (s == NULL) {
+        *out = 0;
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        size_t size;
+    } sizes[] = {{"256KB", 256u << 10}, {"512KB", 512u << 10}, {"1MB", 1u << 20},   {"2MB", 2u << 20},
+                 {"4MB", 4u << 20},     {"8MB", 8u << 20},     {"16MB", 16u << 20}, {"32MB", 32u << 20},
+                 {"64MB", 64u << 20},   {"128MB", 128u << 20}};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        if (strcasecmp(s, sizes[i].name) == 0) {
+            *out = sizes[i].size;
+            return 0;
+        }
+    }
+    return cli_error("flash size '%s': 256KB, 512KB, 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB expected", s);
+}
+
+static int cmd_merge_bin(cli_args_t *a)
+{
+    const char *out = cli_str(a, "output");
+    if (out == NULL) {
+        return cli_error("-o/--output FILE is required");
+    }
+    if (a->npos == 0 || a->npos % 2 != 0) {
+        return cli_error("expected ADDRESS FILE pairs (e.g. 0x1000 bootloader.bin 0x8000 partition-table.bin)");
+    }
+    size_t fill = 0;
+    if (parse_flash_size(cli_str(a, "fill-flash-size"), &fill) != 0) {
+        return 2;
+    }
+    unsigned long long target = 0;
+    if (cli_u64(a, "target-offset", 0, &target) != 0) {
+        return 2;
+    }
+    size_t total = 0, cap = 0;
+    uint8_t *img = NULL;
+    uint64_t prev_end = 0;
+    espsec_error_t err;
+    for (size_t i = 0; i < a->npos; i += 2) {
+        uint64_t addr;
+        if (espsec_parse_u64(a->pos[i], &addr) != 0) {
+            free(img);
+            return cli_error("'%s' is not a flash address", a->pos[i]);
+        }
+        if (addr < target || addr < prev_end) {
+            free(img);
+            return cli_error("%s at 0x%llx overlaps the previous file or lies before --target-offset (files must be "
+                             "given in ascending address order)",
+                             a->pos[i + 1], (unsigned long long)addr);
+        }
+        uint8_t *data = NULL;
+        size_t len = 0;
+        if (espsec_read_file(a->pos[i + 1], &data, &len, 256u << 20, &err) != ESPSEC_OK) {
+            free(img);
+            return cli_fail(&err);
+        }
+        size_t need = (size_t)(addr - target) + len;
+        if (need > cap) {
+            uint8_t *n = realloc(img, need);
+            if (n == NULL) {
+                free(img);
+                free(data);
+                return cli_error("out of memory");
+            }
+            memset(n + cap, 0xFF, need - cap);
+            img = n;
+            cap = need;
+        }
+        memcpy(img + (addr - target), data, len);
+        free(data);
+        prev_end = addr + len;
+        total = need > total ? need : total;
+    }
+    if (fill > 0) {
+        if (total > fill) {
+            free(img);
+            return cli_error("the files end at 0x%zx, past --fill-flash-size (0x%zx)", total, fill);
+        }
+        uint8_t *n = realloc(img, fill);
+        if (n == NULL) {
+            free(img);
+            return cli_error("out of memory");
+        }
+        memset(n + total, 0xFF, fill - total);
+        img = n;
+        total = fill;
+    }
+    espsec_err_t rc = espsec_write_file(out, img, total, ESPSEC_MODE_PUBLIC, &err);
+    free(img);
+    if (rc != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    printf("Wrote 0x%zx bytes to file '%s', ready to flash to offset 0x%llx.\n", total, out, target);
+    return 0;
+}
+
+/* sample images for rehearsals: a bootloader or an app with an app description */
+static int cmd_sample(cli_args_t *a)
+{
+    const char *kind = cli_str(a, "kind") ? cli_str(a, "kind") : "app", *out = cli_str(a, "output");
+    const char *chip_s = cli_str(a, "chip");
+    espsec_chip_t chip = chip_s ? espsec_chip_from_name(chip_s) : ESPSEC_CHIP_ESP32;
+    if (chip == ESPSEC_CHIP_ESP8266) {
+        return cli_error("the ESP8266 has no secure boot or flash encryption; sample images are for esp32 and esp32c3");
+    }
+    if (chip != ESPSEC_CHIP_ESP32 && chip != ESPSEC_CHIP_ESP32C3) {
+        return cli_error("--chip '%s': esp32 or esp32c3 expected", chip_s ? chip_s : "");
+    }
+    if (out == NULL) {
+        return cli_error("-o/--output FILE is required");
+    }
+    unsigned long long seed, secver, size;
+    if (cli_u64(a, "seed", 1, &seed) != 0 || cli_u64(a, "secure-version", 0, &secver) != 0 ||
+        cli_u64(a, "code-size", 0x8000, &size) != 0) {
+        return 2;
+    }
+    uint8_t *img = NULL;
+    size_t len = 0;
+    espsec_error_t err;
+    espsec_err_t rc;
+    if (strcmp(kind, "bootloader") == 0) {
+        unsigned long long extra;
+        if (cli_u64(a, "extra", 0, &extra) != 0) {
+            return 2;
+        }
+        rc = espsec_sample_bootloader_sized(chip, (uint32_t)seed, (uint32_t)(extra > 0x10000 ? 0x10001 : extra), &img,
+                                            &len, &err);
+    } else if (strcmp(kind, "app") == 0) {
+        espsec_sample_app_t p = {chip, cli_str(a, "project") ? cli_str(a, "project") : "espsec_sample",
+                                 cli_str(a, "app-version") ? cli_str(a, "app-version") : "1.0.0", (uint32_t)secver,
+                                 (uint32_t)size, (uint32_t)seed};
+        if (size > (16u << 20)) {
+            return cli_error("--code-size 0x%llx: at most 16 MiB", size);
+        }
+        rc = espsec_sample_app(&p, &img, &len, &err);
+    } else {
+        return cli_error("--kind '%s': app or bootloader expected", kind);
+    }
+    if (rc == ESPSEC_OK) {
+        rc = espsec_write_file(out, img, len, ESPSEC_MODE_PUBLIC, &err);
+    }
+    free(img);
+    if (rc != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    printf("Wrote %s sample %s (%zu bytes) to %s\n", espsec_chip_display_name(chip), kind, len, out);
+    return 0;
+}
+
 static const cli_opt_t OPT_INFO[] = {
     {"json", 0, CLI_FLAG, NULL, "Print the same information as JSON."},
     {"chip", 'c', CLI_VALUE, "CHIP", "Accepted for esptool compatibility; the chip is read from the image."},
     {0}};
 static const cli_pos_t POS_INFO[] = {{"FILE", "An ESP app or bootloader image (signed or not).", 0, 0}, {0}};
 
+static const cli_opt_t OPT_MERGE[] = {
+    {"output", 'o', CLI_VALUE, "FILE", "The merged flash image."},
+    {"fill-flash-size", 0, CLI_VALUE, "SIZE", "Pad with 0xFF to this flash size (4MB, ...)."},
+    {"flash-size", 0, CLI_VALUE, "SIZE", "Accepted for esptool compatibility (headers are not rewritten)."},
+    {"flash-mode", 0, CLI_VALUE, "MODE", "Accepted for esptool compatibility (headers are not rewritten)."},
+    {"flash-freq", 0, CLI_VALUE, "FREQ", "Accepted for esptool compatibility (headers are not rewritten)."},
+    {"target-offset", 't', CLI_VALUE, "ADDR", "Flash address of the output's first byte (default 0)."},
+    {"chip", 'c', CLI_VALUE, "CHIP", "Accepted for esptool compatibility."},
+    {"format", 0, CLI_VALUE, "FMT", "raw (the only format)."},
+    {0}};
+static const cli_pos_t POS_MERGE[] = {{"ADDR_FILE", "ADDRESS FILE pairs, in ascending address order.", 0, 1}, {0}};
+static const cli_opt_t OPT_SAMPLE[] = {
+    {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3."},
+    {"kind", 0, CLI_VALUE, "KIND", "app (default) or bootloader."},
+    {"project", 0, CLI_VALUE, "NAME", "esp_app_desc_t project name (app)."},
+    {"app-version", 0, CLI_VALUE, "VER", "esp_app_desc_t version (app)."},
+    {"secure-version", 0, CLI_VALUE, "N", "Anti-rollback secure version (app)."},
+    {"code-size", 0, CLI_VALUE, "BYTES", "Size of the app's code segment (default 0x8000)."},
+    {"seed", 0, CLI_VALUE, "N", "Seed of the deterministic contents."},
+    {"extra", 0, CLI_VALUE, "BYTES", "Bootloader: this many bytes larger than usual (up to 0x10000)."},
+    {"output", 'o', CLI_VALUE, "FILE", "Where to write the image."},
+    {0}};
+
 static const cli_cmd_t IMAGE_CMDS[] = {
+    {"merge-bin", "merge_bin", "Merge files at flash addresses into one flash image (esptool merge-bin).", NULL,
+     OPT_MERGE, POS_MERGE, cmd_merge_bin},
+    {"sample", NULL, "Write a valid sample bootloader or app image (for rehearsals on the virtual device).", NULL,
+     OPT_SAMPLE, NULL, cmd_sample},
     {"info", "image-info", "Show an image's headers, segments, checksum, hash, app description and signatures.",
      "Exit status 0 only when the checksum (and the appended SHA-256, when present) are valid.", OPT_INFO, POS_INFO,
      cmd_info},
     {0}};
 
-const cli_group_t CLI_IMAGE = {"image", "Read and check ESP app and bootloader images (like esptool image-info).", NULL,
+const cli_group_t CLI_IMAGE = {"image", "ESP images: info (esptool image-info), merge-bin, sample images.", NULL,
                                NULL, IMAGE_CMDS};

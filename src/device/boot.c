@@ -462,7 +462,7 @@ static espsec_err_t stage_bit(device_t *d, const char *name, const char *msg, es
     }
     int noop = 0;
     if (msg != NULL) {
-        dlog(d, 'I', d->chip.chip == ESPSEC_CHIP_ESP32 ? "flash_encrypt" : "efuse", "%s", msg);
+        dlog(d, 'I', "flash_encrypt", "%s", msg);
     }
     return espsec_efuse_stage_uint(d->ef, name, 1, &noop, err);
 }

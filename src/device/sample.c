@@ -90,15 +90,29 @@ espsec_err_t espsec_sample_app(const espsec_sample_app_t *p, uint8_t **out, size
 espsec_err_t espsec_sample_bootloader(espsec_chip_t chip, uint32_t seed, uint8_t **out, size_t *len,
                                       espsec_error_t *err)
 {
+    return espsec_sample_bootloader_sized(chip, seed, 0, out, len, err);
+}
+
+espsec_err_t espsec_sample_bootloader_sized(espsec_chip_t chip, uint32_t seed, uint32_t extra, uint8_t **out,
+                                            size_t *len, espsec_error_t *err)
+{
     struct layout l;
     if (layout_for(chip, &l) != 0) {
         return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "sample images exist for ESP32 and ESP32-C3 only");
     }
     uint64_t rng = 0xB5AD4ECEDA1CE2A9ull ^ seed;
-    uint8_t dram[0x900], iram1[0x3400], iram2[0x2200];
+    if (extra > 0x10000) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "a bootloader grows by at most 0x10000 bytes");
+    }
+    uint32_t n2 = 0x2200 + ((extra + 3) & ~3u);
+    uint8_t dram[0x900], iram1[0x3400];
+    uint8_t *iram2 = malloc(n2);
+    if (iram2 == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
     fill(dram, sizeof(dram), &rng);
     fill(iram1, sizeof(iram1), &rng);
-    fill(iram2, sizeof(iram2), &rng);
+    fill(iram2, n2, &rng);
     /* esp_bootloader_desc_t: magic byte, reserved, version, idf_ver, date_time */
     memset(dram, 0, ESPSEC_BOOTLOADER_DESC_LEN);
     dram[0] = ESPSEC_BOOTLOADER_DESC_MAGIC;
@@ -108,7 +122,7 @@ espsec_err_t espsec_sample_bootloader(espsec_chip_t chip, uint32_t seed, uint8_t
     espsec_image_build_segment_t segs[3] = {
         {l.boot_dram, dram, sizeof(dram)},
         {l.boot_iram_lo, iram1, sizeof(iram1)},
-        {l.boot_iram_hi, iram2, sizeof(iram2)},
+        {l.boot_iram_hi, iram2, n2},
     };
     espsec_image_build_params_t bp = {
         .chip_id = (uint16_t)chip,
@@ -118,5 +132,7 @@ espsec_err_t espsec_sample_bootloader(espsec_chip_t chip, uint32_t seed, uint8_t
         .hash_appended = 1,
         .flash_offset = chip == ESPSEC_CHIP_ESP32 ? 0x1000 : 0,
     };
-    return espsec_image_build(&bp, segs, 3, out, len, err);
+    espsec_err_t rc = espsec_image_build(&bp, segs, 3, out, len, err);
+    free(iram2);
+    return rc;
 }

@@ -1,0 +1,435 @@
+/*
+ * Pre-burn checks (espsec/device.h): the mistakes that brick devices or
+ * leave them open, found from the eFuses, the flash and the project's
+ * sdkconfig before anything irreversible happens. Nothing is changed.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev_internal.h"
+#include "espsec/util.h"
+#include "util/bytes.h"
+
+typedef struct {
+    espsec_doctor_finding_t *v;
+    size_t n, cap;
+    int oom;
+} list_t;
+
+static void add(list_t *l, espsec_doctor_severity_t sev, const char *id, const char *expl, const char *fix,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void add(list_t *l, espsec_doctor_severity_t sev, const char *id, const char *expl, const char *fix,
+                const char *fmt, ...)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        espsec_doctor_finding_t *v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL) {
+            l->oom = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    espsec_doctor_finding_t *f = &l->v[l->n++];
+    memset(f, 0, sizeof(*f));
+    f->severity = sev;
+    snprintf(f->id, sizeof(f->id), "%s", id);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->message, sizeof(f->message), fmt, ap);
+    va_end(ap);
+    snprintf(f->explanation, sizeof(f->explanation), "%s", expl);
+    snprintf(f->fix, sizeof(f->fix), "%s", fix);
+}
+
+const char *espsec_doctor_severity_name(espsec_doctor_severity_t s)
+{
+    return s == ESPSEC_DOCTOR_ERROR ? "error" : s == ESPSEC_DOCTOR_WARNING ? "warning" : "info";
+}
+
+/* An image read from flash, its signature blocks. */
+typedef struct {
+    int present;      /* a parseable image (magic, structure) */
+    int valid;        /* checksum and hash good */
+    int plain_under_fe; /* flash encryption is on but this region holds a plaintext image */
+    espsec_image_t img;
+    size_t padded;
+    int nblocks;      /* valid signature blocks whose digest matches */
+    uint8_t key_digests[3][32];
+    char problem[200];
+} dimage_t;
+
+static void read_image(const espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t addr, size_t max, dimage_t *di)
+{
+    memset(di, 0, sizeof(*di));
+    size_t size = espsec_flash_size(fl);
+    if (addr >= size) {
+        snprintf(di->problem, sizeof(di->problem), "0x%x is past the end of the flash", addr);
+        return;
+    }
+    size_t len = max < size - addr ? max : size - addr;
+    uint8_t *buf = malloc(len);
+    if (buf == NULL) {
+        return;
+    }
+    espsec_error_t e;
+    if (dev_read(fl, fe, addr, buf, len, &e) == ESPSEC_OK) {
+        if (buf[0] != 0xE9 && fe != NULL) {
+            /* not an image once decrypted: is it a plaintext image written under flash encryption? */
+            uint8_t first;
+            espsec_flash_read(fl, addr, &first, 1, NULL);
+            di->plain_under_fe = first == 0xE9;
+        }
+        if (espsec_image_parse(buf, len, &di->img, &e) == ESPSEC_OK) {
+            di->present = 1;
+            di->valid = espsec_image_check(&di->img, &e) == ESPSEC_OK;
+            if (!di->valid) {
+                snprintf(di->problem, sizeof(di->problem), "%.190s", e.msg);
+            }
+            di->padded = (di->img.image_len + 4095) & ~(size_t)4095;
+            espsec_sbv2_block_info_t info[ESPSEC_SBV2_MAX_BLOCKS];
+            if (di->padded + 4096 <= len && espsec_sbv2_info(buf, di->padded + 4096, 0, info, &e) == ESPSEC_OK) {
+                for (int b = 0; b < ESPSEC_SBV2_MAX_BLOCKS; b++) {
+                    if (info[b].present && info[b].digest_matches &&
+                        espsec_sbv2_verify_block(buf + di->padded + (size_t)b * ESPSEC_SBV2_BLOCK_SIZE,
+                                                 info[b].digest, info[b].digest_len, di->key_digests[di->nblocks],
+                                                 NULL) == ESPSEC_OK) {
+                        di->nblocks++;
+                    }
+                }
+            }
+        } else {
+            snprintf(di->problem, sizeof(di->problem), "%.190s", e.msg);
+        }
+    }
+    free(buf);
+}
+
+static int digest_in(const uint8_t d[32], const uint8_t set[][32], int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (espsec_ct_compare(d, set[i], 32) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, const espsec_doctor_opts_t *o,
+                           espsec_doctor_finding_t **findings, size_t *n, espsec_error_t *err)
+{
+    list_t L = {0};
+    *findings = NULL;
+    *n = 0;
+    espsec_device_config_t cfg;
+    const int have_cfg = o->config != NULL;
+    if (have_cfg) {
+        cfg = *o->config;
+    } else {
+        espsec_device_config_default(&cfg);
+    }
+    dev_chip_t chip;
+    espsec_chip_t cid = espsec_efuse_find(ef, "ABS_DONE_1") >= 0 ? ESPSEC_CHIP_ESP32 : ESPSEC_CHIP_ESP32C3;
+    dev_chip(cid, &chip);
+    dev_fuses_t fu;
+    if (dev_read_fuses(ef, &chip, o->flash_key, o->flash_key_len, &fu, err) != ESPSEC_OK) {
+        return err ? err->code : ESPSEC_ERR_INVALID_STATE;
+    }
+    const int esp32 = cid == ESPSEC_CHIP_ESP32;
+    const int sb_planned = fu.sb == 2 || (have_cfg && cfg.secure_boot && cfg.secure_boot_version == 2);
+    const int fe_planned = fu.fe_on || (have_cfg && cfg.flash_encryption);
+    const int release = (have_cfg && cfg.flash_encryption && cfg.flash_enc_release) ||
+                        (fu.fe_on && (fu.crypt_cnt_wp || fu.crypt_bits == (unsigned)chip.crypt_cnt_bits));
+    espsec_fe_ctx_t *fe = NULL;
+    if (fu.fe_on && fu.fe_key_len > 0 && !fu.fe_key_hidden) {
+        espsec_flash_enc_params_t p = {chip.fe_mode, fu.crypt_config};
+        espsec_fe_new(&p, fu.fe_key, fu.fe_key_len, &fe, NULL);
+    }
+    if (fu.fe_on && fe == NULL) {
+        add(&L, ESPSEC_DOCTOR_INFO, "fe-key-unknown",
+            "The flash is encrypted with a key the eFuse file does not show (espefuse hides read-protected keys), "
+            "so the flash contents cannot be checked.",
+            "Give the key with --flash-key, or use an eFuse file espsec burned (it keeps FILE.hidden).",
+            "flash encryption is on but its key is not known: the flash contents were not checked");
+    }
+    uint32_t pt_off = cfg.pt_offset;
+    /* ---- the bootloader ---- */
+    dimage_t bl;
+    read_image(fl, fe, chip.boot_offset, 0x20000, &bl); /* past the table: an overlap shows */
+    if (!bl.present && (fe != NULL || !fu.fe_on)) {
+        if (bl.plain_under_fe) {
+            add(&L, ESPSEC_DOCTOR_ERROR, "plaintext-under-fe",
+                "Flash encryption is on, so the ROM decrypts everything it reads: a plaintext bootloader decrypts to "
+                "garbage and the chip never boots.",
+                "Write the bootloader encrypted (espsec secure encrypt-flash-data, or esptool write-flash --encrypt in "
+                "development mode).",
+                "the bootloader at 0x%x is plaintext but flash encryption is on", chip.boot_offset);
+        } else {
+            add(&L, ESPSEC_DOCTOR_ERROR, "no-bootloader",
+                "The ROM finds no valid second-stage bootloader and loops forever printing 'invalid header'.",
+                "Flash a bootloader built for this chip at its offset.", "no valid bootloader at 0x%x: %s",
+                chip.boot_offset, bl.problem[0] ? bl.problem : "no image");
+        }
+    } else if (bl.present && !bl.valid) {
+        add(&L, ESPSEC_DOCTOR_ERROR, "bootloader-corrupt", "The ROM checks the bootloader's checksum and refuses it.",
+            "Rebuild and reflash the bootloader.", "bootloader at 0x%x: %s", chip.boot_offset, bl.problem);
+    }
+    if (bl.present) {
+        size_t end = chip.boot_offset + (sb_planned ? bl.padded + 4096 : bl.img.image_len);
+        if (end > pt_off) {
+            add(&L, ESPSEC_DOCTOR_ERROR, "bootloader-overlaps-pt",
+                "The bootloader (with its 4 KiB-aligned Secure Boot signature sector) would run into the partition "
+                "table: writing one destroys the other and the device stops booting.",
+                "Move the partition table (CONFIG_PARTITION_TABLE_OFFSET, e.g. 0x10000) or shrink the bootloader "
+                "(lower its log level, disable unused features).",
+                "the bootloader ends at 0x%zx%s, past the partition table at 0x%x", end,
+                sb_planned ? " with its signature sector" : "", pt_off);
+        }
+        if (bl.img.chip_id != (uint16_t)cid) {
+            add(&L, ESPSEC_DOCTOR_ERROR, "bootloader-wrong-chip", "The ROM refuses an image built for another chip.",
+                "Build the bootloader for the chip the eFuses belong to.", "the bootloader is for chip id %u, the eFuses "
+                                                                           "are an %s's",
+                bl.img.chip_id, espsec_chip_display_name(cid));
+        }
+    }
+    /* ---- Secure Boot V2: the bootloader's and the app's keys against eFuse and the plan ---- */
+    uint8_t burned[3][32];
+    int nburned = 0;
+    for (int i = 0; i < fu.n_sb_digests; i++) {
+        if (fu.sb_digest_ok[i]) {
+            memcpy(burned[nburned++], fu.sb_digests[i], 32);
+        }
+    }
+    uint8_t planned[32];
+    int have_planned = o->planned_key != NULL && espsec_sbv2_key_digest(o->planned_key, planned, NULL) == ESPSEC_OK;
+    if (sb_planned && bl.present) {
+        if (bl.nblocks == 0) {
+            add(&L, ESPSEC_DOCTOR_ERROR, "sb-bootloader-unsigned",
+                fu.sb == 2 ? "Secure Boot V2 is burned: the ROM refuses a bootloader without a valid signature block."
+                           : "With Secure Boot V2 configured, the first boot refuses to enable it for an unsigned "
+                             "bootloader and the device stops there.",
+                "Sign the bootloader: espsec secure sign-data --version 2 --keyfile KEY.pem -o bootloader-signed.bin "
+                "bootloader.bin.",
+                "the bootloader at 0x%x has no valid Secure Boot V2 signature block", chip.boot_offset);
+        } else {
+            if (nburned > 0 && !digest_in(bl.key_digests[0], burned, nburned) &&
+                !(bl.nblocks > 1 && !esp32 && digest_in(bl.key_digests[1], burned, nburned))) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "sb-key-mismatch",
+                    "The ROM accepts a bootloader only when the key in its signature block has a digest burned in "
+                    "eFuse: this bootloader is signed with another key, and the device will not boot.",
+                    "Sign the bootloader with the key whose digest is burned (espsec secure digest-sbv2-public-key "
+                    "shows a key's digest).",
+                    "the bootloader is signed by a key whose digest is not burned in eFuse");
+            }
+            if (have_planned && !digest_in(planned, bl.key_digests, bl.nblocks)) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "sb-key-not-planned",
+                    "The digest that will be burned is the planned key's, but the bootloader is signed with another "
+                    "key: after burning, the ROM refuses it.",
+                    "Sign the bootloader with the planned key, or burn the digest of the key it is signed with.",
+                    "the bootloader is not signed by the planned Secure Boot key");
+            }
+        }
+    }
+    /* ---- the partition table ---- */
+    espsec_partition_table_t pt;
+    int have_pt = 0;
+    {
+        uint8_t buf[0xC00];
+        espsec_pt_opts_t po;
+        espsec_pt_opts_default(&po);
+        po.table_offset = pt_off;
+        espsec_error_t e;
+        if ((fe != NULL || !fu.fe_on) && dev_read(fl, fe, pt_off, buf, sizeof(buf), &e) == ESPSEC_OK) {
+            espsec_err_t prc = espsec_pt_from_binary(buf, sizeof(buf), &po, &pt, &e);
+            if (prc == ESPSEC_OK && pt.count > 0) {
+                have_pt = 1;
+            } else if (prc == ESPSEC_OK) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "no-partition-table",
+                    "The bootloader cannot start anything without a valid partition table.",
+                    "Flash the partition table at its offset (or set CONFIG_PARTITION_TABLE_OFFSET to where it is).",
+                    "no partition table at 0x%x (erased flash)", pt_off);
+            } else {
+                uint8_t raw2[2];
+                espsec_flash_read(fl, pt_off, raw2, 2, NULL);
+                int plain = fe != NULL && raw2[0] == 0xAA && raw2[1] == 0x50;
+                add(&L, ESPSEC_DOCTOR_ERROR, plain ? "plaintext-under-fe" : "no-partition-table",
+                    plain ? "Flash encryption is on: a plaintext partition table decrypts to garbage."
+                          : "The bootloader cannot start anything without a valid partition table.",
+                    plain ? "Write the partition table encrypted." : "Flash the partition table at its offset.",
+                    "partition table at 0x%x: %s", pt_off, plain ? "plaintext under flash encryption" : e.msg);
+            }
+        }
+    }
+    if (have_pt) {
+        int n_ota = 0, has_otadata = 0, has_factory = 0;
+        const espsec_partition_t *nvs_keys = NULL;
+        for (size_t i = 0; i < pt.count; i++) {
+            const espsec_partition_t *p = &pt.entries[i];
+            n_ota += p->type == 0 && p->subtype >= 0x10 && p->subtype < 0x20;
+            has_otadata |= p->type == 1 && p->subtype == 0x00;
+            has_factory |= p->type == 0 && p->subtype == 0x00;
+            if (p->type == 1 && p->subtype == 0x04 && nvs_keys == NULL) {
+                nvs_keys = p;
+            }
+            if ((p->flags & ESPSEC_PT_FLAG_ENCRYPTED) && (p->offset % 0x1000 || p->size % 0x1000)) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "encrypted-partition-unaligned",
+                    "Flash encryption works on whole 4 KiB sectors: a partition that shares a sector with its "
+                    "neighbour is encrypted together with it, and erasing one destroys the other.",
+                    "Align encrypted partitions (offset and size) to 0x1000.",
+                    "partition '%s' (0x%x, 0x%x bytes) is flagged encrypted but not 4 KiB aligned", p->name, p->offset,
+                    p->size);
+            }
+            if (p->type == 0 && p->offset % 0x10000) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "app-unaligned", "The MMU maps apps in 64 KiB pages.",
+                    "Place app partitions at 0x10000 boundaries.", "app partition '%s' at 0x%x is not 64 KiB aligned",
+                    p->name, p->offset);
+            }
+            if (p->offset < pt_off + 0x1000 && p->offset + p->size > pt_off) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "partition-overlaps-pt", "Writing this partition destroys the table.",
+                    "Start partitions after the partition table sector.",
+                    "partition '%s' (0x%x..0x%x) overlaps the partition table at 0x%x", p->name, p->offset,
+                    p->offset + p->size, pt_off);
+            }
+            if ((uint64_t)p->offset + p->size > espsec_flash_size(fl)) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "partition-past-flash", "The partition table describes flash the chip "
+                                                                     "does not have.",
+                    "Fix the table or the flash size.", "partition '%s' ends at 0x%x, past the flash (0x%zx)", p->name,
+                    p->offset + p->size, espsec_flash_size(fl));
+            }
+            /* apps: present, signed by the bootloader's key, fitting */
+            if (p->type == 0) {
+                dimage_t ap;
+                /* read past the partition's end so an app too big for it shows as such */
+                size_t window = p->size + 0x100000;
+                read_image(fl, fe, p->offset, window, &ap);
+                if (!ap.present && ap.plain_under_fe) {
+                    add(&L, ESPSEC_DOCTOR_ERROR, "plaintext-under-fe",
+                        "Flash encryption is on: a plaintext app decrypts to garbage and the bootloader refuses it.",
+                        "Write the app encrypted (espsec secure encrypt-flash-data --address of the partition, or OTA, which "
+                        "encrypts).",
+                        "app partition '%s' at 0x%x holds a plaintext image under flash encryption", p->name,
+                        p->offset);
+                    continue;
+                }
+                if (!ap.present) {
+                    continue; /* an empty OTA slot is normal */
+                }
+                size_t need = sb_planned ? ap.padded + 4096 : ap.img.image_len;
+                if (need > p->size) {
+                    add(&L, ESPSEC_DOCTOR_ERROR, "app-too-big", "The image does not fit its partition.",
+                        "Grow the partition or shrink the app.", "app in '%s' needs 0x%zx bytes, the partition has 0x%x",
+                        p->name, need, p->size);
+                }
+                if (sb_planned && ap.nblocks == 0) {
+                    add(&L, ESPSEC_DOCTOR_ERROR, "sb-app-unsigned",
+                        "With Secure Boot V2 the bootloader verifies the app's signature and refuses an unsigned app.",
+                        "Sign the app with the bootloader's key: espsec secure sign-data --version 2 --keyfile "
+                        "KEY.pem.",
+                        "app in '%s' at 0x%x has no valid Secure Boot V2 signature", p->name, p->offset);
+                } else if (sb_planned && bl.nblocks > 0) {
+                    int match = 0;
+                    for (int b = 0; b < ap.nblocks; b++) {
+                        match |= digest_in(ap.key_digests[b], bl.key_digests, bl.nblocks) ||
+                                 (nburned > 0 && digest_in(ap.key_digests[b], burned, nburned));
+                    }
+                    if (!match) {
+                        add(&L, ESPSEC_DOCTOR_ERROR, "sb-app-other-key",
+                            "The bootloader accepts only apps signed by one of its own keys.",
+                            "Sign the app with the same key as the bootloader.",
+                            "app in '%s' at 0x%x is signed by a key the bootloader does not carry", p->name,
+                            p->offset);
+                    }
+                }
+            }
+        }
+        if (n_ota > 0 && !has_otadata) {
+            add(&L, ESPSEC_DOCTOR_WARNING, "ota-without-otadata", "Without otadata the bootloader can never switch to "
+                                                                  "an updated app.",
+                "Add an 'otadata' partition (data, ota, 0x2000 bytes).", "%d OTA app partition(s) but no otadata",
+                n_ota);
+        }
+        if (release && n_ota == 0) {
+            add(&L, ESPSEC_DOCTOR_ERROR, "release-no-reflash",
+                "In release mode the serial port can no longer write encrypted flash: without OTA partitions the "
+                "firmware can never be updated again.",
+                "Add otadata and two OTA app partitions (and an update path in the app), or stay in development mode "
+                "until the firmware is final.",
+                "flash encryption release mode with no OTA app partition: no way to reflash");
+        }
+        if (have_cfg && cfg.nvs_encryption && !cfg.nvs_hmac) {
+            if (nvs_keys == NULL) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "nvs-enc-no-keys-partition",
+                    "nvs_flash_secure_init reads the NVS keys from an nvs_keys partition; without one, NVS fails to "
+                    "initialise and apps that check it abort.",
+                    "Add 'nvs_key, data, nvs_keys, , 0x1000, encrypted' to the partition table.",
+                    "NVS encryption is on but the partition table has no nvs_keys partition");
+            } else if (!(nvs_keys->flags & ESPSEC_PT_FLAG_ENCRYPTED)) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "nvs-keys-not-encrypted",
+                    "The NVS keys are only protected by flash encryption: an nvs_keys partition not flagged "
+                    "'encrypted' stores them in clear (and ESP-IDF refuses it).",
+                    "Flag the nvs_keys partition 'encrypted'.", "nvs_keys partition '%s' is not flagged encrypted",
+                    nvs_keys->name);
+            }
+            if (!fe_planned) {
+                add(&L, ESPSEC_DOCTOR_ERROR, "nvs-enc-without-fe",
+                    "The flash-encryption NVS key scheme stores the keys in an encrypted partition: without flash "
+                    "encryption they are in clear.",
+                    "Enable flash encryption, or use the HMAC scheme (CONFIG_NVS_SEC_KEY_PROTECT_USING_HMAC).",
+                    "NVS encryption is on but flash encryption is off");
+            }
+        }
+    }
+    /* ---- the eFuses themselves ---- */
+    if (fu.fe_on && esp32 && espsec_efuse_block_readable(ef, 1)) {
+        add(&L, ESPSEC_DOCTOR_ERROR, "fe-key-readable",
+            "The flash encryption key in BLOCK1 is readable by software (and over JTAG): anyone can decrypt the flash.",
+            "Read-protect BLOCK1: espsec efuse read-protect-efuse BLOCK1 (it stays usable by the hardware).",
+            "flash encryption is on but BLOCK1 is not read-protected");
+    }
+    if (fu.fe_on && !release && fu.crypt_bits + 2 == (unsigned)chip.crypt_cnt_bits) {
+        add(&L, ESPSEC_DOCTOR_WARNING, "fe-last-plaintext-flash",
+            "Development mode counts each disable/re-enable of flash encryption in the crypt counter; one cycle is "
+            "left, after which flash encryption can never be turned off.",
+            "Do not disable flash encryption again unless you must; when the firmware is final, move to release "
+            "mode.",
+            "%s has %u of %d bits set: one plaintext reflash cycle left", chip.crypt_cnt, fu.crypt_bits,
+            chip.crypt_cnt_bits);
+    }
+    if (fe_planned && !sb_planned && !(fu.sb == 1 || (have_cfg && cfg.secure_boot && cfg.secure_boot_version == 1))) {
+        add(&L, ESPSEC_DOCTOR_WARNING, "fe-without-sb",
+            "Flash encryption alone keeps the flash secret but lets anyone with physical access flash other code "
+            "(encrypted via the serial bootloader in development mode, or by glitching).",
+            "Enable Secure Boot V2 together with flash encryption.", "flash encryption without secure boot");
+    }
+    if (sb_planned && !fe_planned) {
+        add(&L, ESPSEC_DOCTOR_WARNING, "sb-without-fe",
+            "Secure Boot alone verifies what runs but leaves the flash (firmware, NVS, keys in it) readable.",
+            "Enable flash encryption too.", "Secure Boot without flash encryption");
+    }
+    if ((fu.fe_on || fu.sb) && !fu.jtag_disabled && (release || fu.sb)) {
+        add(&L, ESPSEC_DOCTOR_WARNING, "jtag-open", "JTAG gives full access to the running chip, bypassing both "
+                                                    "protections.",
+            esp32 ? "espsec efuse burn-efuse JTAG_DISABLE" : "espsec efuse burn-efuse DIS_PAD_JTAG DIS_USB_JTAG",
+            "JTAG is still enabled on a secured chip");
+    }
+    if (fu.fe_on && esp32 && (!fu.dl_decrypt_disabled || !fu.dl_cache_disabled) && release) {
+        add(&L, ESPSEC_DOCTOR_WARNING, "dl-decrypt-open",
+            "In release mode the serial bootloader must not be able to read decrypted flash.",
+            "espsec efuse burn-efuse DISABLE_DL_DECRYPT 1 DISABLE_DL_CACHE 1",
+            "release mode but UART download mode can still decrypt flash");
+    }
+    if (have_cfg && cfg.secure_boot && cfg.secure_boot_version == 2 && esp32 && cfg.sb_scheme != ESPSEC_SB_RSA3072) {
+        add(&L, ESPSEC_DOCTOR_ERROR, "sb-scheme-unsupported", "The ESP32's ROM verifies RSA-3072 signatures only.",
+            "Use CONFIG_SECURE_BOOT_V2_RSA_ENABLED.", "Secure Boot V2 with ECDSA on an ESP32");
+    }
+    espsec_fe_free(fe);
+    if (L.oom) {
+        free(L.v);
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
+    *findings = L.v;
+    *n = L.n;
+    return ESPSEC_OK;
+}
