@@ -15,7 +15,8 @@ seeds() {
     fuzz_nvs_page) ls tests/vectors/nvs/expected/*.bin ;;
     fuzz_nvs_csv) ls tests/vectors/nvs/input/*.csv ;;
     fuzz_efuse) ls tests/vectors/efuse/expected/*.efuse.bin ;;
-    fuzz_sdkconfig) ls tests/vectors/device/sdkconfig* 2>/dev/null || true ;;
+    fuzz_sdkconfig) ls tests/vectors/device/*.sdkconfig ;;
+    fuzz_boot) ls tests/vectors/device/fuzz_seed_* ;;
     fuzz_pem) ls tests/vectors/tls/*.pem 2>/dev/null || true ;;
     fuzz_mfg_csv) ls tests/vectors/mfg/*.csv 2>/dev/null || true ;;
     *) ;;

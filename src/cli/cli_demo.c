@@ -1,4 +1,5 @@
 /* espsec demo: the narrated rehearsal on built-in defaults. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +18,25 @@ static int cmd_demo(cli_args_t *a)
         if (dir == NULL) {
             return cli_error("cannot create a temporary folder: %s", strerror(errno));
         }
-    } else if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        return cli_error("%s: cannot create folder: %s", dir, strerror(errno));
+    } else if (mkdir(dir, 0700) != 0) {
+        if (errno != EEXIST) {
+            return cli_error("%s: cannot create folder: %s", dir, strerror(errno));
+        }
+        DIR *dh = opendir(dir);
+        if (dh == NULL) {
+            return cli_error("%s: exists and is not a folder", dir);
+        }
+        struct dirent *de;
+        int empty = 1;
+        while ((de = readdir(dh)) != NULL) {
+            empty &= strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+        }
+        closedir(dh);
+        if (!empty) {
+            return cli_error("%s: exists and is not empty: the demo needs an empty or new folder (it never replaces "
+                             "keys)",
+                             dir);
+        }
     }
     espsec_demo_opts_t o = {.dir = dir, .report = stdout};
     espsec_error_t err;

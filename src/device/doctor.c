@@ -344,6 +344,10 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, c
                 }
             }
         }
+        if (!has_factory && n_ota == 0) {
+            add(&L, ESPSEC_DOCTOR_ERROR, "no-app-partition", "The bootloader has nothing to start.",
+                "Add a factory or OTA app partition to the table.", "the partition table has no app partition");
+        }
         if (n_ota > 0 && !has_otadata) {
             add(&L, ESPSEC_DOCTOR_WARNING, "ota-without-otadata", "Without otadata the bootloader can never switch to "
                                                                   "an updated app.",

@@ -142,8 +142,9 @@ table([entry('nvs', 1, 2, 0x9000, 0x6000), entry('factory', 0, 0, 0x18000, 0x100
 table([entry('nvs', 1, 2, 0x7000, 0x3000), entry('factory', 0, 0, 0x10000, 0x100000)], 'overlap.bin')
 table([entry('nvs', 1, 2, 0x9000, 0x6000), entry('factory', 0, 0, 0x10000, 0x800000)], 'past.bin')
 table([entry('nvs', 1, 2, 0x9000, 0x6000), entry('factory', 0, 0, 0x10000, 0x10000)], 'small.bin')
+table([entry('nvs', 1, 2, 0x9000, 0x6000)], 'noapp.bin')
 EOF
-for t in unaligned appunaligned overlap past small; do
+for t in unaligned appunaligned overlap past small noapp; do
     merge $t.flash --fill-flash-size 4MB 0x1000 "$BL" 0x8000 $t.bin 0x10000 "$APP"
 done
 finding encrypted-partition-unaligned --efuse fresh.efuse --flash unaligned.flash
@@ -151,6 +152,7 @@ finding app-unaligned --efuse fresh.efuse --flash appunaligned.flash
 finding partition-overlaps-pt --efuse fresh.efuse --flash overlap.flash
 finding partition-past-flash --efuse fresh.efuse --flash past.flash
 finding app-too-big --efuse fresh.efuse --flash small.flash --sdkconfig sb.cfg
+finding no-app-partition --efuse fresh.efuse --flash noapp.flash
 finding no-partition-table --efuse fresh.efuse --flash big.flash
 
 # text output, exit status, refusals; nothing is written
