@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Run espsec's benchmarks next to `openssl speed` in the same run and print
-# ratios. Usage: bench/run.sh [BUILD_DIR] [SUITE...]   (suites: image flashenc nvs)
+# ratios. Usage: bench/run.sh [BUILD_DIR] [SUITE...]   (suites: image flashenc nvs tls)
 # A time alone means little on a shared machine; the ratios are the result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 shift || true
-SUITES=${*:-image flashenc nvs}
+SUITES=${*:-image flashenc nvs tls}
 B="$BUILD/bench/espsec_bench"
 [ -x "$B" ] || { echo "build first: cmake --build $BUILD" >&2; exit 2; }
 osp() { openssl speed -seconds 2 "$@" 2>/dev/null; }
@@ -51,6 +51,31 @@ for s in $SUITES; do
         awk -v s="$(v nvs_set_u32_64KiB_per_s)" -v se="$(v nvs_set_u32_64KiB_encrypted_per_s)" -v a="$x32" 'BEGIN {printf "set u32 (64 KiB, GC incl.) %9.0f /s plain %9.0f /s encrypted (ratio %.2f)   openssl 32-byte XTS units %9.0f /s   ratio %.3f\n", s, se, se/s, a/32, se/(a/32)}'
         awk -v g="$(v nvs_get_u32_64KiB_per_s)" -v ge="$(v nvs_get_u32_64KiB_encrypted_per_s)" 'BEGIN {printf "get u32                    %9.0f /s plain %9.0f /s encrypted (values are kept decoded in RAM after mount)\n", g, ge}'
         awk -v m="$(v nvs_mount_64KiB_ms)" -v me="$(v nvs_mount_64KiB_encrypted_ms)" -v a="$x32" 'BEGIN {printf "mount 64 KiB (16 pages)    %9.3f ms plain %9.3f ms encrypted; decrypting all 2016 entries one XTS unit each would take %.3f ms at openssl speed\n", m, me, 2016 / (a/32) * 1e3}'
+        ;;
+    tls)
+        W=$(mktemp -d)
+        (
+            cd "$W"
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -out c.pem \
+                -subj /CN=localhost -addext subjectAltName=DNS:localhost -days 30 2>/dev/null
+            head -c 8388608 /dev/zero >big.bin
+        )
+        port=$((20000 + RANDOM % 20000))
+        (cd "$W" && exec openssl s_server -accept 127.0.0.1:$port -cert c.pem -key k.pem -WWW -quiet >/dev/null 2>&1) &
+        spid=$!
+        sleep 0.5
+        st_hs=$(openssl s_time -connect 127.0.0.1:$port -new -time 2 2>/dev/null | awk '/connections in .* real seconds/ {print $1 / $4}')
+        st_hs_cpu=$(openssl s_time -connect 127.0.0.1:$port -new -time 2 2>/dev/null | awk '/connections\/user sec/ {for (i = 1; i <= NF; i++) if ($i == "connections/user") print $(i-1)}')
+        st_bulk=$(openssl s_time -connect 127.0.0.1:$port -www /big.bin -new -time 2 2>/dev/null | awk '/bytes read per connection/ {print $1 * $(NF-4) / $4 / 1e6}')
+        out=$(cd "$W" && "$OLDPWD/$B" tls $port c.pem /big.bin)
+        kill $spid 2>/dev/null || true
+        wait $spid 2>/dev/null || true
+        rm -rf "$W"
+        v() { echo "$out" | awk -v k="$1" '$1 == k {print $2}'; }
+        echo "== TLS client against openssl s_server on loopback (ECDSA P-256, TLS 1.3, full handshakes)"
+        awk -v a="$(v tls_handshakes_per_s)" -v b="$st_hs" 'BEGIN {printf "full handshakes (wall)    %8.1f /s     openssl s_time -new  %8.1f /s     ratio %.2f\n", a, b, a/b}'
+        awk -v a="$(v tls_handshakes_per_cpu_s)" -v b="$st_hs_cpu" 'BEGIN {printf "full handshakes (client CPU) %5.1f /s     openssl s_time user  %8.1f /s     ratio %.2f\n", a, b, a/b}'
+        awk -v a="$(v tls_bulk_MBps)" -v b="$st_bulk" 'BEGIN {printf "bulk GET of 8 MiB         %8.1f MB/s   openssl s_time -www  %8.1f MB/s   ratio %.2f\n", a, b, a/b}'
         ;;
     *) "$B" "$s" ;;
     esac
