@@ -17,7 +17,8 @@ seeds() {
     fuzz_efuse) ls tests/vectors/efuse/expected/*.efuse.bin ;;
     fuzz_sdkconfig) ls tests/vectors/device/*.sdkconfig ;;
     fuzz_boot) ls tests/vectors/device/fuzz_seed_* ;;
-    fuzz_pem) ls tests/vectors/tls/*.pem 2>/dev/null || true ;;
+    fuzz_pem) ls tests/vectors/tls/*.pem ;;
+    fuzz_bundle) ls tests/vectors/tls/*.bundle ;;
     fuzz_mfg_csv) ls tests/vectors/mfg/*.csv 2>/dev/null || true ;;
     *) ;;
     esac
