@@ -42,6 +42,15 @@ espsec_err_t espsec_write_file(const char *path, const void *data, size_t len, u
 espsec_err_t espsec_write_secret_file(const char *path, const void *data, size_t len,
                                       int overwrite, espsec_error_t *err);
 
+/**
+ * Create path with data, atomically and never replacing anything: the data
+ * goes to a temporary file that is then hard-linked to path, which fails
+ * with ESPSEC_ERR_EXISTS when path exists. sync = 0 skips the per-file
+ * fsync (for batches that sync the file system once at the end).
+ */
+espsec_err_t espsec_write_new_file(const char *path, const void *data, size_t len, unsigned mode, int sync,
+                                   espsec_error_t *err);
+
 /** 1 if path names an existing file or directory. */
 int espsec_path_exists(const char *path);
 

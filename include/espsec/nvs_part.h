@@ -73,6 +73,10 @@ typedef struct {
     const char *csv_dir;          /* where 'file' rows are looked up when not found from the working directory */
 } espsec_nvs_csv_opts_t;
 
+/** One CSV row: type "namespace", "data" or "file" (value is then a path), with its encoding. */
+espsec_err_t espsec_nvs_gen_row(espsec_nvs_gen_t *g, const char *key, const char *type, const char *enc,
+                                const char *value, const espsec_nvs_csv_opts_t *opts, espsec_error_t *err);
+
 /** Add the rows of one CSV (several CSVs may feed one partition, as nvs_partition_gen allows). */
 espsec_err_t espsec_nvs_gen_add_csv(espsec_nvs_gen_t *g, const char *csv, size_t len, const char *csv_name,
                                     const espsec_nvs_csv_opts_t *opts, espsec_error_t *err);

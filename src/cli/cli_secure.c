@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "espsec/flash_enc.h"
+#include "espsec/hsm.h"
 #include "espsec/io.h"
 #include "espsec/secure_boot.h"
 #include "espsec/util.h"
@@ -175,6 +176,39 @@ static int sign_v1(cli_args_t *a, const uint8_t *data, size_t len, const char *o
     return st;
 }
 
+/* --hsm --hsm-config FILE: the token's key pair (espsecure's config format). */
+static int open_hsm(cli_args_t *a, espsec_hsm_t **h, espsec_sb_key_t **pub)
+{
+    const char *path = cli_str(a, "hsm-config");
+    if (path == NULL) {
+        return cli_error("--hsm needs --hsm-config FILE (an [hsm_config] section: pkcs11_lib, slot, label)");
+    }
+    uint8_t *text = NULL;
+    size_t len = 0;
+    espsec_error_t err;
+    if (espsec_read_file(path, &text, &len, 1u << 20, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    espsec_hsm_config_t cfg;
+    espsec_err_t rc = espsec_hsm_config_parse((const char *)text, len, path, &cfg, &err);
+    espsec_free_secret(text, len);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_hsm_open(&cfg, h, &err);
+    }
+    espsec_wipe(&cfg, sizeof(cfg));
+    if (rc == ESPSEC_OK) {
+        rc = espsec_hsm_public_key(*h, pub, &err);
+        if (rc != ESPSEC_OK) {
+            espsec_hsm_close(*h);
+            *h = NULL;
+        }
+    }
+    if (rc != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    return 0;
+}
+
 static int sign_v2(cli_args_t *a, const uint8_t *data, size_t len, const char *out)
 {
     const char **keys = NULL, **pubs = NULL, **sigs = NULL;
@@ -188,7 +222,20 @@ static int sign_v2(cli_args_t *a, const uint8_t *data, size_t len, const char *o
     memset(signers, 0, sizeof(signers));
     espsec_error_t err;
 
-    if (nsigs > 0 || npubs > 0) {
+    espsec_hsm_t *hsm = NULL;
+    if (cli_flag(a, "hsm")) {
+        if (nkeys > 0 || nsigs > 0) {
+            return cli_error("--hsm signs with the token's key: no --keyfile or --signature");
+        }
+        if (open_hsm(a, &hsm, &kobj[0]) != 0) {
+            return 2;
+        }
+        printf("Signing with the %s key in the HSM.\n", espsec_sb_scheme_name(espsec_sb_key_scheme(kobj[0])));
+        signers[0].key = kobj[0];
+        signers[0].sign_fn = espsec_hsm_sign_digest;
+        signers[0].sign_ctx = hsm;
+        n = 1;
+    } else if (nsigs > 0 || npubs > 0) {
         if (nsigs != npubs) {
             return cli_error("number of public keys (%zu) not equal to the number of signatures (%zu)", npubs, nsigs);
         }
@@ -244,6 +291,7 @@ done:
         espsec_sb_key_free(kobj[i]);
         free(sigbuf[i]);
     }
+    espsec_hsm_close(hsm);
     return st;
 }
 
@@ -286,7 +334,16 @@ static int cmd_verify_signature(cli_args_t *a)
     const char *keyfile = cli_str(a, "keyfile");
     espsec_sb_key_t *key = NULL;
     espsec_error_t err;
-    if (keyfile == NULL) {
+    if (cli_flag(a, "hsm")) {
+        if (version != 2) {
+            return cli_error("--hsm verifies Secure Boot V2 signatures only");
+        }
+        espsec_hsm_t *hsm = NULL;
+        if (open_hsm(a, &hsm, &key) != 0) {
+            return 2;
+        }
+        espsec_hsm_close(hsm);
+    } else if (keyfile == NULL) {
         return cli_error("--keyfile is required (a private or public key in PEM format)");
     } else {
         uint8_t *kb = NULL;
@@ -617,6 +674,9 @@ static const cli_opt_t OPT_SIGN[] = {
     {"pub-key", 0, CLI_MULTI, "PEM", "Public key(s) matching pre-calculated --signature files."},
     {"signature", 0, CLI_MULTI, "FILE", "Pre-calculated signature(s), e.g. made by an HSM."},
     {"skip-padding", 0, CLI_FLAG, NULL, "Do not pad the data to a 4 KiB boundary (V2 only)."},
+    {"hsm", 0, CLI_FLAG, NULL, "Sign with the key in a PKCS#11 token (V2; see --hsm-config)."},
+    {"hsm-config", 0, CLI_VALUE, "FILE", "espsecure's HSM config ([hsm_config]: pkcs11_lib, slot, label); PIN in "
+                                         "$ESPSEC_HSM_PIN."},
     {0}};
 static const cli_pos_t POS_DATAFILE[] = {{"DATAFILE", "The image or data file.", 0, 0}, {0}};
 
@@ -624,6 +684,8 @@ static const cli_opt_t OPT_VERIFY[] = {
     {"version", 'v', CLI_VALUE, "1|2", "Version of the secure boot scheme (required)."},
     {"keyfile", 'k', CLI_VALUE, "KEY", "Public or private key (PEM); for V1 also 64 raw bytes."},
     {"skip-padding", 0, CLI_FLAG, NULL, "The image was signed with --skip-padding."},
+    {"hsm", 0, CLI_FLAG, NULL, "Verify with the public key in a PKCS#11 token (V2)."},
+    {"hsm-config", 0, CLI_VALUE, "FILE", "espsecure's HSM config file."},
     {0}};
 
 static const cli_opt_t OPT_EXTRACT[] = {

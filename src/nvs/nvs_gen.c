@@ -639,6 +639,21 @@ static espsec_err_t row_value(espsec_nvs_gen_t *g, const char *key, const char *
     return rc;
 }
 
+espsec_err_t espsec_nvs_gen_row(espsec_nvs_gen_t *g, const char *key, const char *type, const char *enc,
+                                const char *value, const espsec_nvs_csv_opts_t *opts, espsec_error_t *err)
+{
+    if (strlen(key) > ESPSEC_NVS_KEY_MAX) {
+        return espsec_fail(err, ESP_ERR_NVS_KEY_TOO_LONG, "length of key `%s` should be <= 15 characters", key);
+    }
+    if (strcmp(type, "namespace") == 0) {
+        return espsec_nvs_gen_namespace(g, key, err);
+    }
+    if (strcmp(type, "data") == 0 || strcmp(type, "file") == 0) {
+        return row_value(g, key, type, enc, value, opts, err);
+    }
+    return espsec_fail(err, ESPSEC_ERR_PARSE, "key %s: type '%s' is not namespace, data or file", key, type);
+}
+
 espsec_err_t espsec_nvs_gen_add_csv(espsec_nvs_gen_t *g, const char *csv, size_t len, const char *csv_name,
                                     const espsec_nvs_csv_opts_t *opts, espsec_error_t *err)
 {
@@ -667,15 +682,7 @@ espsec_err_t espsec_nvs_gen_add_csv(espsec_nvs_gen_t *g, const char *csv, size_t
         const char *type = (size_t)col_type < r.nfields ? r.fields[col_type] : "";
         const char *enc = (size_t)col_enc < r.nfields ? r.fields[col_enc] : "";
         const char *val = (size_t)col_val < r.nfields ? r.fields[col_val] : "";
-        if (strlen(key) > ESPSEC_NVS_KEY_MAX) {
-            rc = espsec_fail(err, ESP_ERR_NVS_KEY_TOO_LONG, "length of key `%s` should be <= 15 characters", key);
-        } else if (strcmp(type, "namespace") == 0) {
-            rc = espsec_nvs_gen_namespace(g, key, err);
-        } else if (strcmp(type, "data") == 0 || strcmp(type, "file") == 0) {
-            rc = row_value(g, key, type, enc, val, opts, err);
-        } else {
-            rc = espsec_fail(err, ESPSEC_ERR_PARSE, "key %s: type '%s' is not namespace, data or file", key, type);
-        }
+        rc = espsec_nvs_gen_row(g, key, type, enc, val, opts, err);
         if (rc != ESPSEC_OK) {
             espsec_error_prefix(err, "%s: line %d: ", csv_name, r.row_line);
         }

@@ -216,3 +216,56 @@ espsec_err_t espsec_write_secret_file(const char *path, const void *data, size_t
     }
     return espsec_write_file(path, data, len, ESPSEC_MODE_SECRET, err);
 }
+
+espsec_err_t espsec_write_new_file(const char *path, const void *data, size_t len, unsigned mode, int sync,
+                                   espsec_error_t *err)
+{
+    size_t pl = strlen(path);
+    char *tmp = malloc(pl + 16);
+    if (tmp == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "%s: out of memory", path);
+    }
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
+    snprintf(tmp, pl + 16, "%.*s.%s.XXXXXX", (int)dl, path, path + dl);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        espsec_err_t rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot create output: %s", path, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    espsec_err_t rc = ESPSEC_OK;
+    if (fchmod(fd, mode == ESPSEC_MODE_SECRET ? (mode_t)mode : ((mode_t)mode & ~mask)) != 0) {
+        rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot set mode: %s", path, strerror(errno));
+    }
+    const uint8_t *p = data;
+    for (size_t off = 0; rc == ESPSEC_OK && off < len;) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (rc == ESPSEC_OK && sync && fsync(fd) != 0) {
+        rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    }
+    if (rc == ESPSEC_OK) {
+        int lr = link(tmp, path);
+        if (lr != 0) {
+            rc = errno == EEXIST ? espsec_fail(err, ESPSEC_ERR_EXISTS, "%s: already exists; not replaced", path)
+                                 : espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        }
+    }
+    if (close(fd) != 0 && rc == ESPSEC_OK) {
+        rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    }
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,89 @@
+# espsec mfg generate: mfg_gen's outputs per device (CSV as mfg_gen writes it, partition as nvs_partition_gen
+# makes from that CSV, keys), REPEAT, file ids, shards, parallel runs identical, refusals naming the row.
+. "$(dirname "$0")/lib.inc"
+E=$ESPSEC
+KEYS=$VECTORS/nvs/input/nvs_keys.bin
+cd "$T"
+cat >conf.csv <<'EOF'
+app,namespace,
+serial_no,data,string
+device_id,data,u32
+fw_region,data,string,REPEAT
+cal,data,hex2bin
+wifi,namespace,
+ssid,data,string
+psk,data,string
+EOF
+cat >values.csv <<'EOF'
+serial_no,device_id,fw_region,cal,ssid,psk,unused
+SN-0001,1001,EU,0011aabb,factory,"pass,with,commas",x
+
+SN-0002,1002,,0022ccdd,factory,"quote""inside",y
+SN-0003,1003,US,0033eeff,factory,plain,z
+EOF
+
+ok $E mfg generate conf.csv values.csv dev 0x6000 --outdir od --inputkey "$KEYS" --fileid serial_no
+contains "$T/out" "Generated 3 device partitions"
+# the device CSV exactly as mfg_gen's csv.writer writes it (CRLF, minimal quoting, REPEAT from the first row)
+printf 'key,type,encoding,value\r\napp,namespace,,\r\nserial_no,data,string,SN-0002\r\ndevice_id,data,u32,1002\r\nfw_region,data,string,EU\r\ncal,data,hex2bin,0022ccdd\r\nwifi,namespace,,\r\nssid,data,string,factory\r\npsk,data,string,"quote""inside"\r\n' >want2.csv
+same od/csv/dev-SN-0002.csv want2.csv
+# each partition is what nvs_partition_gen makes from that CSV (espsec nvs encrypt is checked against it)
+for id in SN-0001 SN-0002 SN-0003; do
+    ok $E nvs encrypt od/csv/dev-$id.csv ref-$id.bin 0x6000 --inputkey "$KEYS"
+    same od/bin/dev-$id.bin ref-$id.bin
+done
+ok $E nvs get od/bin/dev-SN-0003.bin app fw_region --keyfile "$KEYS"
+[ "$(cat "$T/out")" = EU ] || fail "REPEAT: row 3 must take the first row's value"
+ok $E nvs get od/bin/dev-SN-0001.bin wifi psk --keyfile "$KEYS"
+[ "$(cat "$T/out")" = "pass,with,commas" ] || fail "quoted value"
+
+# default file ids: the row number from 1; per-device keys, each different, mode 0600, each decrypting its device
+ok $E mfg generate conf.csv values.csv dev 0x6000 --outdir kg --keygen --jobs 2
+for i in 1 2 3; do
+    CHECKS=$((CHECKS + 1))
+    [ "$(stat -c %a kg/keys/keys-dev-$i.bin)" = 600 ] || fail "keys-dev-$i.bin is not mode 0600"
+    ok $E nvs get kg/bin/dev-$i.bin app device_id --keyfile kg/keys/keys-dev-$i.bin
+    [ "$(cat "$T/out")" = "100$i" ] || fail "device $i"
+done
+CHECKS=$((CHECKS + 1))
+if cmp -s kg/keys/keys-dev-1.bin kg/keys/keys-dev-2.bin; then fail "two devices got the same key"; fi
+bad "wrong NVS key" $E nvs get kg/bin/dev-1.bin app device_id --keyfile kg/keys/keys-dev-2.bin
+
+# unencrypted, one job and many: identical outputs; a shard makes only its rows
+ok $E mfg generate conf.csv values.csv p 0x3000 --outdir j1 --jobs 1
+ok $E mfg generate conf.csv values.csv p 0x3000 --outdir j4 --jobs 4
+for i in 1 2 3; do
+    same j1/bin/p-$i.bin j4/bin/p-$i.bin
+    same j1/csv/p-$i.csv j4/csv/p-$i.csv
+done
+ok $E mfg generate conf.csv values.csv p 0x3000 --outdir shard --rows 2-3
+absent shard/bin/p-1.bin
+same shard/bin/p-2.bin j1/bin/p-2.bin
+same shard/bin/p-3.bin j1/bin/p-3.bin
+bad "rows 3..5 requested" $E mfg generate conf.csv values.csv p 0x3000 --outdir shard2 --rows 3-5
+
+# refusals: the row named, nothing replaced, no half file
+cp j1/bin/p-2.bin keep.bin
+bad "p-1.csv: already exists" $E mfg generate conf.csv values.csv p 0x3000 --outdir j1 --jobs 1
+same j1/bin/p-2.bin keep.bin
+printf 'serial_no,device_id,fw_region,cal,ssid,psk,unused\nSN-9,1,EU,00,f,p,x\nSN-10,2,EU,zz,f,p,x\n' >badhex.csv
+bad "badhex.csv: line 3 (device 2): " $E mfg generate conf.csv badhex.csv b 0x3000 --outdir bh --jobs 1
+absent bh/bin/b-2.bin
+printf 'serial_no,device_id,fw_region,cal,ssid,psk,unused\nSN-9,1,EU,00,f,p\n' >short.csv
+bad "short.csv: line 2: 6 values for the 7 keys" $E mfg generate conf.csv short.csv b 0x3000 --outdir sh
+absent sh
+printf 'serial_no,fw_region,cal,ssid,psk\nSN-9,EU,00,f,p\n' >nokey.csv
+bad "key 'device_id' of the config file is not in the header" $E mfg generate conf.csv nokey.csv b 0x3000 --outdir nk
+printf 'serial_no,device_id,fw_region,cal,ssid,psk,unused\nSN-9,1,EU,00,f,p,x\nSN-9,2,EU,00,f,p,x\n' >dup.csv
+bad "lines 2 and 3: file id 'SN-9' appears twice" $E mfg generate conf.csv dup.csv b 0x3000 --outdir dp --fileid serial_no
+absent dp
+bad "--fileid 'nope' is not a column" $E mfg generate conf.csv values.csv b 0x3000 --outdir x --fileid nope
+printf 'app,namespace,\nserial_no,blob,string\n' >badtype.csv
+bad "badtype.csv: line 2: type 'blob'" $E mfg generate badtype.csv values.csv b 0x3000 --outdir x
+printf 'app,namespace,\nserial_no,data,float\n' >badenc.csv
+bad "badenc.csv: line 2: encoding 'float'" $E mfg generate badenc.csv values.csv b 0x3000 --outdir x
+bad "multiple of 4096" $E mfg generate conf.csv values.csv b 0x3100 --outdir x
+bad "both" $E mfg generate conf.csv values.csv b 0x3000 --keygen --inputkey "$KEYS"
+absent x
+ok $E mfg generate --help
+finish
