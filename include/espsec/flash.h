@@ -60,6 +60,31 @@ int espsec_flash_is_cut(const espsec_flash_t *f);
 /** Restore power (and cancel any pending cut). */
 void espsec_flash_power_on(espsec_flash_t *f);
 
+/* ---- a flash image file ---- */
+
+/** A flash holding the contents of a file (a whole number of 4 KiB sectors; the error names the file). */
+espsec_err_t espsec_flash_load(const char *path, espsec_flash_t **out, espsec_error_t *err);
+/** Write the contents back to a file, atomically. */
+espsec_err_t espsec_flash_save(const espsec_flash_t *f, const char *path, espsec_error_t *err);
+
+/* ---- flash encryption as a transparent layer (the chip's cache view) ---- */
+
+struct espsec_fe_ctx;
+/**
+ * Read through flash decryption: what the CPU sees of an encrypted region
+ * (any offset and length; the whole 32-byte or 128-byte units around it are
+ * decrypted).
+ */
+espsec_err_t espsec_flash_read_crypt(const espsec_flash_t *f, struct espsec_fe_ctx *fe, uint32_t off, void *buf,
+                                     size_t len, espsec_error_t *err);
+/**
+ * Write through flash encryption, as esp_flash_write_encrypted: off and len
+ * multiples of 16 (XTS: of the 128-byte data unit unless the unit is written
+ * whole), over erased flash (NOR rules apply to the ciphertext).
+ */
+espsec_err_t espsec_flash_write_crypt(espsec_flash_t *f, struct espsec_fe_ctx *fe, uint32_t off, const void *buf,
+                                      size_t len, espsec_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -83,21 +83,13 @@ static int load_inputs(cli_args_t *a, inputs_t *in)
     if (espsec_efuse_load_file(in->chip, in->efuse_path, &in->ef, &created, &err) != ESPSEC_OK) {
         return cli_fail(&err);
     }
-    uint8_t *fl = NULL;
-    size_t flen = 0;
-    if (espsec_read_file(in->flash_path, &fl, &flen, 64u << 20, &err) != ESPSEC_OK) {
+    if (espsec_flash_load(in->flash_path, &in->fl, &err) != ESPSEC_OK) {
         return cli_fail(&err);
     }
-    if (flen % 4096 != 0 || flen < 0x10000) {
-        free(fl);
+    if (espsec_flash_size(in->fl) < 0x10000) {
         return cli_error("%s: %zu bytes: a flash image of whole 4 KiB sectors, at least 64 KiB (typically 4 MiB), "
                          "expected",
-                         in->flash_path, flen);
-    }
-    espsec_err_t rc = espsec_flash_from(fl, flen, &in->fl, &err);
-    free(fl);
-    if (rc != ESPSEC_OK) {
-        return cli_fail(&err);
+                         in->flash_path, espsec_flash_size(in->fl));
     }
     return 0;
 }
@@ -128,8 +120,7 @@ static int cmd_boot(cli_args_t *a)
         if (provision) {
             espsec_err_t rc = espsec_efuse_save_file(in.ef, in.efuse_path, &err);
             if (rc == ESPSEC_OK) {
-                rc = espsec_write_file(in.flash_path, espsec_flash_data(in.fl), espsec_flash_size(in.fl),
-                                       ESPSEC_MODE_PUBLIC, &err);
+                rc = espsec_flash_save(in.fl, in.flash_path, &err);
             }
             if (rc != ESPSEC_OK) {
                 inputs_free(&in);

@@ -163,28 +163,7 @@ espsec_err_t dev_read(const espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t ad
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "flash read 0x%x+0x%zx runs past the end of the flash (0x%zx)",
                            addr, len, size);
     }
-    if (fe == NULL) {
-        return espsec_flash_read(fl, addr, buf, len, err);
-    }
-    /* whole 128-byte units around the range (XTS data units; ESP32 needs 32) */
-    uint32_t start = addr & ~127u;
-    uint64_t end = ((uint64_t)addr + len + 127) & ~(uint64_t)127;
-    if (end > size) {
-        end = size;
-    }
-    uint8_t *tmp = malloc((size_t)(end - start));
-    if (tmp == NULL) {
-        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
-    }
-    espsec_err_t rc = espsec_flash_read(fl, start, tmp, (size_t)(end - start), err);
-    if (rc == ESPSEC_OK) {
-        rc = espsec_fe_crypt(fe, start, tmp, tmp, (size_t)(end - start), 1, err);
-    }
-    if (rc == ESPSEC_OK) {
-        memcpy(buf, tmp + (addr - start), len);
-    }
-    free(tmp);
-    return rc;
+    return fe == NULL ? espsec_flash_read(fl, addr, buf, len, err) : espsec_flash_read_crypt(fl, fe, addr, buf, len, err);
 }
 
 const char *dev_partition_usage(const espsec_partition_t *p)

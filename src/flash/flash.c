@@ -1,6 +1,10 @@
 /* Emulated NOR flash with power-cut injection (espsec/flash.h). */
 #include "espsec/flash.h"
 
+#include "espsec/flash_enc.h"
+#include "espsec/io.h"
+#include "espsec/util.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,4 +184,78 @@ void espsec_flash_power_on(espsec_flash_t *f)
 {
     f->cut = 0;
     f->cut_armed = 0;
+}
+
+/* ---- files ---- */
+
+espsec_err_t espsec_flash_load(const char *path, espsec_flash_t **out, espsec_error_t *err)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    espsec_err_t rc = espsec_read_file(path, &data, &len, 1u << 30, err);
+    if (rc != ESPSEC_OK) {
+        return rc;
+    }
+    if (len == 0 || len % ESPSEC_FLASH_SECTOR != 0) {
+        free(data);
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
+                           "%s: %zu bytes is not a flash image (a whole number of 4096-byte sectors expected)", path,
+                           len);
+    }
+    rc = espsec_flash_from(data, len, out, err);
+    free(data);
+    return rc;
+}
+
+espsec_err_t espsec_flash_save(const espsec_flash_t *f, const char *path, espsec_error_t *err)
+{
+    return espsec_write_file(path, f->mem, f->size, ESPSEC_MODE_PUBLIC, err);
+}
+
+/* ---- flash encryption layer ---- */
+
+espsec_err_t espsec_flash_read_crypt(const espsec_flash_t *f, struct espsec_fe_ctx *fe, uint32_t off, void *buf,
+                                     size_t len, espsec_error_t *err)
+{
+    espsec_err_t rc = bounds(f, off, len, "read", err);
+    if (rc != ESPSEC_OK) {
+        return rc;
+    }
+    uint32_t start = off & ~127u;
+    uint64_t end = ((uint64_t)off + len + 127) & ~(uint64_t)127;
+    if (end > f->size) {
+        end = f->size;
+    }
+    uint8_t *tmp = malloc((size_t)(end - start));
+    if (tmp == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
+    memcpy(tmp, f->mem + start, (size_t)(end - start));
+    rc = espsec_fe_crypt(fe, start, tmp, tmp, (size_t)(end - start), 1, err);
+    if (rc == ESPSEC_OK) {
+        memcpy(buf, tmp + (off - start), len);
+    }
+    espsec_wipe(tmp, (size_t)(end - start));
+    free(tmp);
+    return rc;
+}
+
+espsec_err_t espsec_flash_write_crypt(espsec_flash_t *f, struct espsec_fe_ctx *fe, uint32_t off, const void *buf,
+                                      size_t len, espsec_error_t *err)
+{
+    if (off % 16 != 0 || len % 16 != 0) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG,
+                           "encrypted write at 0x%x of %zu bytes: offset and length must be multiples of 16", off, len);
+    }
+    uint8_t *tmp = malloc(len ? len : 1);
+    if (tmp == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
+    espsec_err_t rc = espsec_fe_crypt(fe, off, buf, tmp, len, 0, err);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_flash_write(f, off, tmp, len, err);
+    }
+    espsec_wipe(tmp, len);
+    free(tmp);
+    return rc;
 }

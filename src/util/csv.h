@@ -11,7 +11,7 @@
 
 #include "espsec/error.h"
 
-#define CSV_MAX_FIELDS 64
+#define CSV_MAX_FIELDS 256
 
 typedef struct {
     const char *text;

@@ -64,7 +64,7 @@ no_boot "no valid image at 0x1000" $E boot --efuse "$V/input/efuse_fresh.bin" --
 bad "ESP8266 has no secure boot" $E boot --chip esp8266 --efuse ef.bin --flash fl.bin
 bad "esp32 or esp32c3" $E boot --chip esp32s9 --efuse ef.bin --flash fl.bin
 head -c 5000 fl.bin >short.bin
-bad "short.bin: 5000 bytes: a flash image of whole 4 KiB sectors" $E boot --efuse ef.bin --flash short.bin
+bad "short.bin: 5000 bytes is not a flash image" $E boot --efuse ef.bin --flash short.bin
 bad "nothere.bin: cannot open" $E boot --efuse ef.bin --flash nothere.bin
 printf 'CONFIG_SECURE_BOOT=y\nthis is not a config line\n' >broken.sdkconfig
 bad "broken.sdkconfig: line 2: " $E boot --efuse ef.bin --flash fl.bin --sdkconfig broken.sdkconfig
