@@ -129,6 +129,14 @@ espsec_err_t espsec_nvs_get_i32(espsec_nvs_t *nvs, espsec_nvs_handle_t h, const 
 espsec_err_t espsec_nvs_get_u64(espsec_nvs_t *nvs, espsec_nvs_handle_t h, const char *key, uint64_t *v);
 espsec_err_t espsec_nvs_get_i64(espsec_nvs_t *nvs, espsec_nvs_handle_t h, const char *key, int64_t *v);
 /** As nvs_get_str: out NULL asks the length (NUL included) in *len; a short buffer gives ESP_ERR_NVS_INVALID_LENGTH. */
+/**
+ * An integer of any width (what a tool that does not know the type reads):
+ * *type gets the stored type; *value holds it, sign-extended for signed
+ * types (read it as uint64_t for unsigned ones). Strings and blobs give
+ * ESP_ERR_NVS_TYPE_MISMATCH.
+ */
+espsec_err_t espsec_nvs_get_int(espsec_nvs_t *nvs, espsec_nvs_handle_t h, const char *key, espsec_nvs_type_t *type,
+                                int64_t *value);
 espsec_err_t espsec_nvs_get_str(espsec_nvs_t *nvs, espsec_nvs_handle_t h, const char *key, char *out, size_t *len);
 espsec_err_t espsec_nvs_get_blob(espsec_nvs_t *nvs, espsec_nvs_handle_t h, const char *key, void *out, size_t *len);
 

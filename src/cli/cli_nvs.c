@@ -392,54 +392,6 @@ static int print_value(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *ns, c
     uint8_t *buf = NULL;
     size_t len = 0;
     switch (info[0].type) {
-    case ESPSEC_NVS_TYPE_U8: {
-        uint8_t v;
-        rc = espsec_nvs_get_u8(n, h, key, &v);
-        snprintf(out, sizeof(out), "%u", v);
-        break;
-    }
-    case ESPSEC_NVS_TYPE_I8: {
-        int8_t v;
-        rc = espsec_nvs_get_i8(n, h, key, &v);
-        snprintf(out, sizeof(out), "%d", v);
-        break;
-    }
-    case ESPSEC_NVS_TYPE_U16: {
-        uint16_t v;
-        rc = espsec_nvs_get_u16(n, h, key, &v);
-        snprintf(out, sizeof(out), "%u", v);
-        break;
-    }
-    case ESPSEC_NVS_TYPE_I16: {
-        int16_t v;
-        rc = espsec_nvs_get_i16(n, h, key, &v);
-        snprintf(out, sizeof(out), "%d", v);
-        break;
-    }
-    case ESPSEC_NVS_TYPE_U32: {
-        uint32_t v;
-        rc = espsec_nvs_get_u32(n, h, key, &v);
-        snprintf(out, sizeof(out), "%u", v);
-        break;
-    }
-    case ESPSEC_NVS_TYPE_I32: {
-        int32_t v;
-        rc = espsec_nvs_get_i32(n, h, key, &v);
-        snprintf(out, sizeof(out), "%d", v);
-        break;
-    }
-    case ESPSEC_NVS_TYPE_U64: {
-        uint64_t v;
-        rc = espsec_nvs_get_u64(n, h, key, &v);
-        snprintf(out, sizeof(out), "%llu", (unsigned long long)v);
-        break;
-    }
-    case ESPSEC_NVS_TYPE_I64: {
-        int64_t v;
-        rc = espsec_nvs_get_i64(n, h, key, &v);
-        snprintf(out, sizeof(out), "%lld", (long long)v);
-        break;
-    }
     case ESPSEC_NVS_TYPE_STR:
         rc = espsec_nvs_get_str(n, h, key, NULL, &len);
         buf = malloc(len + 1);
@@ -447,13 +399,24 @@ static int print_value(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *ns, c
             rc = espsec_nvs_get_str(n, h, key, (char *)buf, &len);
         }
         break;
-    default:
+    case ESPSEC_NVS_TYPE_BLOB:
         rc = espsec_nvs_get_blob(n, h, key, NULL, &len);
         buf = malloc(len + 1);
         if (rc == ESPSEC_OK && buf != NULL) {
             rc = espsec_nvs_get_blob(n, h, key, buf, &len);
         }
         break;
+    default: {
+        espsec_nvs_type_t it;
+        int64_t v = 0;
+        rc = espsec_nvs_get_int(n, h, key, &it, &v);
+        if (((unsigned)it & 0x10) != 0) {
+            snprintf(out, sizeof(out), "%lld", (long long)v);
+        } else {
+            snprintf(out, sizeof(out), "%llu", (unsigned long long)(uint64_t)v);
+        }
+        break;
+    }
     }
     if (rc != ESPSEC_OK) {
         free(buf);

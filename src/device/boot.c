@@ -467,6 +467,23 @@ static espsec_err_t stage_bit(device_t *d, const char *name, const char *msg, es
     return espsec_efuse_stage_uint(d->ef, name, 1, &noop, err);
 }
 
+/* ESP32-C3: the first key block with no purpose and no data (KEY5 refused for XTS keys); -1 if none. */
+static int free_key_block(device_t *d, int for_xts)
+{
+    for (int k = 0; k < 6; k++) {
+        char name[32];
+        uint64_t p = 0;
+        uint8_t b[32];
+        snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
+        espsec_efuse_get_uint_hw(d->ef, name, &p, NULL);
+        espsec_efuse_get_block(d->ef, 4 + k, b);
+        if (p == 0 && b[0] == 0 && memcmp(b, b + 1, 31) == 0 && !(for_xts && k == 5)) {
+            return 4 + k;
+        }
+    }
+    return -1;
+}
+
 /* Secure Boot V2 first enable: the bootloader's key digests go to eFuse, then the fuses. */
 static int provision_sbv2(device_t *d, const loaded_t *bl, const loaded_t *app, espsec_error_t *err)
 {
@@ -526,21 +543,12 @@ static int provision_sbv2(device_t *d, const loaded_t *bl, const loaded_t *app, 
             rc = espsec_efuse_stage_key(d->ef, 2, bi[b].key_digest, 32, NULL, 1, 0, err);
         } else {
             /* the first free key blocks, purposes SECURE_BOOT_DIGEST0.. */
+            int blk = free_key_block(d, 0);
             rc = ESPSEC_ERR_NOT_FOUND;
-            for (int k = 0; k < 6; k++) {
-                char name[32];
-                uint64_t p = 0;
-                uint8_t blk[32];
-                snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
-                espsec_efuse_get_uint_hw(d->ef, name, &p, NULL);
-                espsec_efuse_get_block(d->ef, 4 + k, blk);
-                int used = p != 0 || !(blk[0] == 0 && memcmp(blk, blk + 1, 31) == 0);
-                if (!used) {
-                    char purpose[32];
-                    snprintf(purpose, sizeof(purpose), "SECURE_BOOT_DIGEST%d", b);
-                    rc = espsec_efuse_stage_key(d->ef, 4 + k, bi[b].key_digest, 32, purpose, 1, 0, err);
-                    break;
-                }
+            if (blk >= 0) {
+                char purpose[32];
+                snprintf(purpose, sizeof(purpose), "SECURE_BOOT_DIGEST%d", b);
+                rc = espsec_efuse_stage_key(d->ef, blk, bi[b].key_digest, 32, purpose, 1, 0, err);
             }
             if (rc == ESPSEC_ERR_NOT_FOUND) {
                 rc = espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no free eFuse key block for the Secure Boot digest");
@@ -630,18 +638,7 @@ static int provision_fe(device_t *d, const loaded_t *bl, espsec_error_t *err)
         if (rc == ESPSEC_OK && d->chip.chip == ESPSEC_CHIP_ESP32) {
             rc = espsec_efuse_stage_key(d->ef, 1, rev, klen, NULL, 1, 1, err);
         } else if (rc == ESPSEC_OK) {
-            int blk = -1;
-            for (int k = 0; k < 6 && blk < 0; k++) {
-                char name[32];
-                uint64_t p = 0;
-                uint8_t b[32];
-                snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
-                espsec_efuse_get_uint_hw(d->ef, name, &p, NULL);
-                espsec_efuse_get_block(d->ef, 4 + k, b);
-                if (p == 0 && b[0] == 0 && memcmp(b, b + 1, 31) == 0 && k != 5) { /* KEY5 cannot hold XTS keys */
-                    blk = 4 + k;
-                }
-            }
+            int blk = free_key_block(d, 1);
             rc = blk < 0 ? espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no free eFuse key block for the flash key")
                          : espsec_efuse_stage_key(d->ef, blk, rev, 32, "XTS_AES_128_KEY", 1, 1, err);
         }

@@ -1326,10 +1326,8 @@ static espsec_err_t set_prim(espsec_nvs_t *n, espsec_nvs_handle_t h, const char 
         return rc;
     }
     uint8_t e[NVS_ENT], raw[8];
-    nvs_entry_init(e, ns, type, 1, NVS_CHUNK_ANY, key);
+    nvs_entry_prim(e, ns, type, key, v);
     put_le64(raw, v);
-    memcpy(e + NVS_E_DATA, raw, nvs_prim_size(type));
-    nvs_entry_seal(e);
     long oi = find_value(n, ns, key);
     if (oi >= 0 && same_data(n, &n->items[oi], type, raw, 0)) {
         return ESPSEC_OK;
@@ -1520,19 +1518,27 @@ espsec_err_t espsec_nvs_set_blob(espsec_nvs_t *n, espsec_nvs_handle_t h, const c
 
 /* ---- reading ---- */
 
-static espsec_err_t get_prim(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *key, uint8_t type, void *out)
+/* The value of key in the handle's namespace: its index in the item list, or an error. */
+static espsec_err_t lookup(const espsec_nvs_t *n, espsec_nvs_handle_t h, const char *key, uint8_t *ns, long *i)
 {
-    uint8_t ns;
-    espsec_err_t rc = handle_ns(n, h, 0, &ns);
+    espsec_err_t rc = handle_ns(n, h, 0, ns);
     if (rc == ESPSEC_OK) {
         rc = check_key(key);
     }
+    if (rc == ESPSEC_OK) {
+        *i = find_value(n, *ns, key);
+        rc = *i < 0 ? ESP_ERR_NVS_NOT_FOUND : ESPSEC_OK;
+    }
+    return rc;
+}
+
+static espsec_err_t get_prim(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *key, uint8_t type, void *out)
+{
+    uint8_t ns;
+    long i = -1;
+    espsec_err_t rc = lookup(n, h, key, &ns, &i);
     if (rc != ESPSEC_OK) {
         return rc;
-    }
-    long i = find_value(n, ns, key);
-    if (i < 0) {
-        return ESP_ERR_NVS_NOT_FOUND;
     }
     if (n->items[i].type != type) {
         return ESP_ERR_NVS_TYPE_MISMATCH;
@@ -1592,6 +1598,32 @@ espsec_err_t espsec_nvs_get_i64(espsec_nvs_t *n, espsec_nvs_handle_t h, const ch
     return rc;
 }
 
+espsec_err_t espsec_nvs_get_int(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *key, espsec_nvs_type_t *type,
+                                int64_t *value)
+{
+    uint8_t ns;
+    long i = -1;
+    espsec_err_t rc = lookup(n, h, key, &ns, &i);
+    if (rc != ESPSEC_OK) {
+        return rc;
+    }
+    uint8_t t = n->items[i].type;
+    if (!nvs_is_prim_type(t)) {
+        return ESP_ERR_NVS_TYPE_MISMATCH;
+    }
+    unsigned bits = nvs_prim_size(t) * 8;
+    uint64_t v = get_le64(n->items[i].data);
+    if (bits < 64) {
+        v &= (1ull << bits) - 1;
+        if ((t & 0x10) && (v >> (bits - 1))) {
+            v |= ~0ull << bits; /* sign-extend */
+        }
+    }
+    *type = (espsec_nvs_type_t)t;
+    *value = (int64_t)v;
+    return ESPSEC_OK;
+}
+
 static espsec_err_t copy_out(const uint8_t *data, size_t len, void *out, size_t *cap)
 {
     if (out == NULL) {
@@ -1610,16 +1642,10 @@ static espsec_err_t copy_out(const uint8_t *data, size_t len, void *out, size_t 
 espsec_err_t espsec_nvs_get_str(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *key, char *out, size_t *len)
 {
     uint8_t ns;
-    espsec_err_t rc = handle_ns(n, h, 0, &ns);
-    if (rc == ESPSEC_OK) {
-        rc = check_key(key);
-    }
+    long i = -1;
+    espsec_err_t rc = lookup(n, h, key, &ns, &i);
     if (rc != ESPSEC_OK) {
         return rc;
-    }
-    long i = find_value(n, ns, key);
-    if (i < 0) {
-        return ESP_ERR_NVS_NOT_FOUND;
     }
     if (n->items[i].type != ESPSEC_NVS_TYPE_STR) {
         return ESP_ERR_NVS_TYPE_MISMATCH;
@@ -1637,16 +1663,10 @@ espsec_err_t espsec_nvs_get_str(espsec_nvs_t *n, espsec_nvs_handle_t h, const ch
 espsec_err_t espsec_nvs_get_blob(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *key, void *out, size_t *len)
 {
     uint8_t ns;
-    espsec_err_t rc = handle_ns(n, h, 0, &ns);
-    if (rc == ESPSEC_OK) {
-        rc = check_key(key);
-    }
+    long i = -1;
+    espsec_err_t rc = lookup(n, h, key, &ns, &i);
     if (rc != ESPSEC_OK) {
         return rc;
-    }
-    long i = find_value(n, ns, key);
-    if (i < 0) {
-        return ESP_ERR_NVS_NOT_FOUND;
     }
     const item_t idx = n->items[i];
     if (idx.type == ESPSEC_NVS_TYPE_BLOB_V1) {

@@ -118,6 +118,16 @@ static inline void nvs_entry_seal(uint8_t *e)
     put_le32(e + NVS_E_CRC, nvs_entry_crc(e));
 }
 
+/* A sealed entry holding an integer value of a primitive type (v little-endian in the data field). */
+static inline void nvs_entry_prim(uint8_t *e, uint8_t ns, uint8_t type, const char *key, uint64_t v)
+{
+    uint8_t raw[8];
+    nvs_entry_init(e, ns, type, 1, NVS_CHUNK_ANY, key);
+    put_le64(raw, v);
+    memcpy(e + NVS_E_DATA, raw, nvs_prim_size(type));
+    nvs_entry_seal(e);
+}
+
 /* A page header (state, seq, version, CRC). */
 static inline void nvs_header_make(uint8_t h[32], uint32_t state, uint32_t seq, uint8_t version)
 {

@@ -176,11 +176,8 @@ static espsec_err_t write_primitive(espsec_nvs_gen_t *g, uint8_t ns, const char 
             return rc;
         }
     }
-    uint8_t e[NVS_ENT], raw[8];
-    nvs_entry_init(e, ns, type, 1, NVS_CHUNK_ANY, key);
-    put_le64(raw, v);
-    memcpy(e + NVS_E_DATA, raw, nvs_prim_size(type));
-    nvs_entry_seal(e);
+    uint8_t e[NVS_ENT];
+    nvs_entry_prim(e, ns, type, key, v);
     return put_entries(g, e, NVS_ENT, 1, err);
 }
 

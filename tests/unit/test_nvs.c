@@ -246,6 +246,18 @@ static void test_api_semantics(void)
     CHECK_ERR(espsec_nvs_get_u8(n, ro, "k", &u8), ESP_ERR_NVS_TYPE_MISMATCH);
     CHECK_OK(espsec_nvs_get_u16(n, ro, "k", &u16));
     CHECK(u16 == 1000);
+    espsec_nvs_type_t ityp;
+    int64_t iv = 0;
+    CHECK_OK(espsec_nvs_get_int(n, ro, "k", &ityp, &iv));
+    CHECK(ityp == ESPSEC_NVS_TYPE_U16 && iv == 1000);
+    CHECK_OK(espsec_nvs_set_i8(n, rw, "neg", -5));
+    CHECK_OK(espsec_nvs_get_int(n, ro, "neg", &ityp, &iv));
+    CHECK(ityp == ESPSEC_NVS_TYPE_I8 && iv == -5);
+    CHECK_OK(espsec_nvs_set_u64(n, rw, "big", UINT64_MAX));
+    CHECK_OK(espsec_nvs_get_int(n, ro, "big", &ityp, &iv));
+    CHECK(ityp == ESPSEC_NVS_TYPE_U64 && (uint64_t)iv == UINT64_MAX);
+    CHECK_OK(espsec_nvs_erase_key(n, rw, "neg"));
+    CHECK_OK(espsec_nvs_erase_key(n, rw, "big"));
     /* a key is one slot: a new type replaces the old value */
     CHECK_OK(espsec_nvs_set_str(n, rw, "k", "now a string"));
     CHECK_ERR(espsec_nvs_get_u16(n, ro, "k", &u16), ESP_ERR_NVS_TYPE_MISMATCH);

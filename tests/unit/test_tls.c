@@ -292,10 +292,9 @@ static espsec_err_t try(const char *label, int port, const client_t *c, espsec_e
     return rc;
 }
 
-/* An HTTP GET over a connection: the s_server -www status page. */
-static int http_ok(espsec_tls_t *t)
+/* Send a request, read the reply to the end; 1 when it holds want (or want2). */
+static int reply_has(espsec_tls_t *t, const char *req, const char *want, const char *want2)
 {
-    const char *req = "GET / HTTP/1.0\r\n\r\n";
     if (espsec_tls_conn_write(t, req, strlen(req)) != (ssize_t)strlen(req)) {
         return 0;
     }
@@ -306,7 +305,19 @@ static int http_ok(espsec_tls_t *t)
         got += (size_t)r;
     }
     buf[got] = '\0';
-    return strstr(buf, "200 ok") != NULL || strstr(buf, "200 OK") != NULL;
+    return strstr(buf, want) != NULL || (want2 != NULL && strstr(buf, want2) != NULL);
+}
+
+/* The s_server -www status page. */
+static int http_ok(espsec_tls_t *t)
+{
+    return reply_has(t, "GET / HTTP/1.0\r\n\r\n", "200 ok", "200 OK");
+}
+
+/* GET / from nginx; 1 when the body holds want. */
+static int nginx_says(espsec_tls_t *t, const char *want)
+{
+    return reply_has(t, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", want, NULL);
 }
 
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -637,30 +648,12 @@ int main(int argc, char **argv)
         }
         if (wait_listening(port) == 0) {
             if (try("nginx valid chain", port, &ok, ESPSEC_OK, NULL, &t) == ESPSEC_OK) {
-                const char *req = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-                espsec_tls_conn_write(t, req, strlen(req));
-                char buf[2048];
-                size_t got = 0;
-                ssize_t r;
-                while ((r = espsec_tls_conn_read(t, buf + got, sizeof(buf) - 1 - got)) > 0) {
-                    got += (size_t)r;
-                }
-                buf[got] = '\0';
-                CHECK(strstr(buf, "hello from nginx NONE") != NULL);
+                CHECK(nginx_says(t, "hello from nginx NONE"));
                 espsec_tls_conn_destroy(t);
             }
             try("nginx wrong CA", port, &wrong_ca, ESP_ERR_ESP_TLS_CERT_VERIFY_FAILED, NULL, NULL);
             if (try("nginx mTLS", port, &mc, ESPSEC_OK, NULL, &t) == ESPSEC_OK) {
-                const char *req = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-                espsec_tls_conn_write(t, req, strlen(req));
-                char buf[2048];
-                size_t got = 0;
-                ssize_t r;
-                while ((r = espsec_tls_conn_read(t, buf + got, sizeof(buf) - 1 - got)) > 0) {
-                    got += (size_t)r;
-                }
-                buf[got] = '\0';
-                CHECK(strstr(buf, "hello from nginx SUCCESS") != NULL);
+                CHECK(nginx_says(t, "hello from nginx SUCCESS"));
                 espsec_tls_conn_destroy(t);
             }
             espsec_fetched_chain_t ch;
