@@ -105,6 +105,10 @@ int cli_fail(const espsec_error_t *err);
 /** Ask "Type 'BURN' (all capitals) to continue." unless do_not_confirm; 0 = go ahead. */
 int cli_confirm(const char *what, int do_not_confirm);
 
+/* nvs_partition_gen's generate-key, shared by espsec nvs and espsec mfg (as mfg_gen has it too). */
+int cli_nvs_generate_key(struct cli_args *a);
+extern const cli_opt_t CLI_NVS_KEYGEN_OPTS[];
+
 /* The groups. */
 extern const cli_group_t CLI_SECURE;
 extern const cli_group_t CLI_IMAGE;

@@ -161,6 +161,8 @@ static const cli_cmd_t MFG_CMDS[] = {
      "Outputs are mfg_gen's: OUTDIR/csv/PREFIX-ID.csv, OUTDIR/bin/PREFIX-ID.bin, OUTDIR/keys/keys-PREFIX-ID.bin. "
      "Files are never replaced; a failure names the values row.",
      OPT_GEN, POS_GEN, cmd_generate},
+    {"generate-key", NULL, "Generate NVS encryption keys (mfg_gen generate-key, as espsec nvs generate-key).", NULL,
+     CLI_NVS_KEYGEN_OPTS, NULL, cli_nvs_generate_key},
     {0}};
 
 const cli_group_t CLI_MFG = {"mfg", "Manufacturing: per-device NVS partitions at scale (mfg_gen's generate).", NULL,

@@ -258,7 +258,7 @@ static int cmd_encrypt(cli_args_t *a)
     return gen_common(a, 1);
 }
 
-static int cmd_generate_key(cli_args_t *a)
+int cli_nvs_generate_key(cli_args_t *a)
 {
     espsec_nvs_keys_t keys;
     char written[4096];
@@ -802,7 +802,7 @@ static const cli_opt_t OPT_GEN[] = {
     {0}};
 static const cli_pos_t POS_GEN[] = {{"INPUT", "CSV file(s), then OUTPUT (.bin) and SIZE (a multiple of 4096).", 0, 1},
                                     {0}};
-static const cli_opt_t OPT_KEYGEN[] = {
+const cli_opt_t CLI_NVS_KEYGEN_OPTS[] = {
     {"keyfile", 0, CLI_VALUE, "FILE", "Name of the key file (default keys-<timestamp>.bin), written under OUTDIR/keys/."},
     {"outdir", 0, CLI_VALUE, "DIR", "Output folder (default: the current folder)."},
     {"key-protect-hmac", 0, CLI_FLAG, NULL, "Derive the keys from an HMAC key (the HMAC-based NVS key scheme)."},
@@ -869,8 +869,8 @@ static const cli_pos_t POS_ERASE[] = {{"IMAGE", "NVS partition image (changed in
 static const cli_cmd_t NVS_CMDS[] = {
     {"generate", NULL, "Generate an NVS partition from CSV (nvs_partition_gen generate).", NULL, OPT_GEN, POS_GEN,
      cmd_generate},
-    {"generate-key", NULL, "Generate NVS encryption keys as an nvs_keys partition file.", NULL, OPT_KEYGEN, NULL,
-     cmd_generate_key},
+    {"generate-key", NULL, "Generate NVS encryption keys as an nvs_keys partition file.", NULL, CLI_NVS_KEYGEN_OPTS, NULL,
+     cli_nvs_generate_key},
     {"encrypt", NULL, "Generate an encrypted NVS partition from CSV.", NULL, OPT_ENC, POS_GEN, cmd_encrypt},
     {"decrypt", NULL, "Decrypt an encrypted NVS partition image.", NULL, OPT_DEC, POS_DEC, cmd_decrypt},
     {"dump", NULL, "Show pages, entries and problems of a partition image (--format json).", NULL, OPT_DUMP, POS_IMG,

@@ -85,5 +85,10 @@ bad "badenc.csv: line 2: encoding 'float'" $E mfg generate badenc.csv values.csv
 bad "multiple of 4096" $E mfg generate conf.csv values.csv b 0x3100 --outdir x
 bad "both" $E mfg generate conf.csv values.csv b 0x3000 --keygen --inputkey "$KEYS"
 absent x
+# mfg_gen's generate-key: a key file an --inputkey run takes
+ok $E mfg generate-key --keyfile mk.bin --outdir mk
+[ "$(stat -c %a mk/keys/mk.bin)" = 600 ] || fail "mfg generate-key: key not 0600"
+ok $E mfg generate conf.csv values.csv g 0x3000 --outdir gk --inputkey mk/keys/mk.bin
+ok $E nvs get gk/bin/g-1.bin app device_id --keyfile mk/keys/mk.bin
 ok $E mfg generate --help
 finish
