@@ -49,6 +49,5 @@ int main(int argc, char **argv)
             return cli_run_group(GROUPS[i], argc - 2, argv + 2);
         }
     }
-    usage(stderr);
-    return cli_error("unknown group '%s'", argv[1]);
+    return cli_error("unknown group '%s' (see 'espsec --help')", argv[1]);
 }
