@@ -2,7 +2,7 @@
 # Install the Debian packages espsec needs, only those missing (run as root on
 # a fresh Debian 12; a no-op when everything is there).
 set -euo pipefail
-PKGS=(build-essential cmake pkg-config libssl-dev openssl clang libclang-rt-14-dev python3 nginx softhsm2 opensc)
+PKGS=(build-essential cmake pkg-config libssl-dev openssl clang libclang-rt-14-dev python3 nginx softhsm2 opensc time)
 missing=()
 for p in "${PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
