@@ -81,6 +81,7 @@ typedef struct {
     const uint8_t *flash_key;  /* the flash encryption key when the eFuse file hides it (espefuse zeroes it) */
     size_t flash_key_len;
     const uint8_t *random_seed; /* deterministic keys for tests (32 bytes); NULL: the OS CSPRNG */
+    const espsec_sb_key_t *sbv1_key; /* Secure Boot V1: the app verification key built into the bootloader */
     FILE *log;                 /* the console (NULL: none) */
 } espsec_boot_opts_t;
 

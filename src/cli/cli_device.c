@@ -103,7 +103,27 @@ static int cmd_boot(cli_args_t *a)
         return st;
     }
     int json = cli_flag(a, "json"), provision = cli_flag(a, "provision");
+    espsec_sb_key_t *v1 = NULL;
+    const char *v1p = cli_str(a, "sbv1-key");
+    espsec_error_t err;
+    if (v1p != NULL) {
+        uint8_t *kb = NULL;
+        size_t kl = 0;
+        espsec_err_t krc = espsec_read_file(v1p, &kb, &kl, 1u << 20, &err);
+        if (krc == ESPSEC_OK) {
+            krc = espsec_sbv1_key_load(kb, kl, &v1, &err);
+            espsec_free_secret(kb, kl);
+            if (krc != ESPSEC_OK) {
+                espsec_error_prefix(&err, "%s: ", v1p);
+            }
+        }
+        if (krc != ESPSEC_OK) {
+            inputs_free(&in);
+            return cli_fail(&err);
+        }
+    }
     espsec_boot_opts_t o = {
+        .sbv1_key = v1,
         .config = in.have_cfg ? &in.cfg : NULL,
         .provision = 1, /* simulated in memory; written back only with --provision */
         .flash_key = in.key_len ? in.key : NULL,
@@ -111,8 +131,9 @@ static int cmd_boot(cli_args_t *a)
         .log = json ? NULL : stdout,
     };
     espsec_boot_result_t r;
-    espsec_error_t err;
-    if (espsec_device_boot(in.ef, in.fl, &o, &r, &err) != ESPSEC_OK) {
+    espsec_err_t brc = espsec_device_boot(in.ef, in.fl, &o, &r, &err);
+    espsec_sb_key_free(v1);
+    if (brc != ESPSEC_OK) {
         inputs_free(&in);
         return cli_fail(&err);
     }
@@ -159,6 +180,8 @@ static const cli_opt_t BOOT_OPTS[] = {
     {"sdkconfig", 0, CLI_VALUE, "FILE", "The project's sdkconfig: what the bootloader does on first boot."},
     {"provision", 0, CLI_FLAG, NULL, "Write first-boot provisioning (burned eFuses, encrypted flash) back to the files."},
     {"flash-key", 0, CLI_VALUE, "FILE", "Flash encryption key, when the eFuse file hides it (espefuse zeroes it)."},
+    {"sbv1-key", 0, CLI_VALUE, "KEY", "Secure Boot V1: the app verification key built into the bootloader (PEM or 64 "
+                                      "raw bytes)."},
     {"json", 0, CLI_FLAG, NULL, "The result as JSON instead of the console log."},
     {0}};
 

@@ -998,11 +998,27 @@ static int boot_pass(device_t *d, espsec_error_t *err)
                          d->chip.chip == ESPSEC_CHIP_ESP32 ? "RSA-PSS" : "RSA-PSS");
                     dlog(d, 'I', "secure_boot_v2", "Signature verified successfully!");
                 }
-            } else if (want_sb && d->fu.sb == 1) {
-                snprintf(why, sizeof(why),
-                         "Secure Boot V1 apps are checked with the key built into the bootloader, which the virtual "
-                         "device cannot read");
-                dlog(d, 'W', "secure_boot_v1", "%s", why);
+            } else if (d->fu.sb == 1 || (d->have_cfg && d->cfg.secure_boot && d->cfg.secure_boot_version == 1)) {
+                /* a V1 bootloader checks the app with the public key built into it */
+                if (d->o->sbv1_key == NULL) {
+                    espsec_fail(err, ESPSEC_ERR_KEY,
+                                "Secure Boot V1: the bootloader checks the app with the public key built into it, "
+                                "which the virtual device cannot read from the image: give it with --sbv1-key "
+                                "(signature_verification_key, PEM or 64 raw bytes)");
+                    loaded_free(&app);
+                    rc = -2;
+                    break;
+                }
+                espsec_error_t ve;
+                size_t signed_len = app.img.image_len + ESPSEC_SBV1_SIG_BLOCK_LEN;
+                if (signed_len > app.len || espsec_sbv1_verify(app.buf, signed_len, d->o->sbv1_key, &ve) != ESPSEC_OK) {
+                    fmtcpy(why, sizeof(why), "Secure Boot V1 signature: %s",
+                           signed_len > app.len ? "no signature block after the image" : ve.msg);
+                    dlog(d, 'E', "secure_boot_v1", "%s", why);
+                    ok = 0;
+                } else {
+                    dlog(d, 'I', "secure_boot_v1", "app signature verified");
+                }
             }
             if (ok) {
                 chosen = p;

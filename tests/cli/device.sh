@@ -158,6 +158,24 @@ ok $E boot --efuse sbon.efuse --flash sbon.flash --sdkconfig sb.sdkconfig --prov
 booted hello_pub 1.2.3
 no_boot "is not burned in eFuse" $E boot --efuse sbon.efuse --flash mix.flash
 
+# ---- Secure Boot V1 (ESP32): first boot computes the bootloader digest; the app is checked with the V1 key ----
+$E image sample --kind bootloader -o v1bl.bin >/dev/null
+$E image sample --project v1app --app-version 9.1 -o v1app.bin >/dev/null
+$E secure sign-data --version 1 --keyfile "$SB/key_v1.pem" -o v1app.s v1app.bin >/dev/null
+$E image merge-bin -o v1.flash --fill-flash-size 4MB 0x1000 v1bl.bin 0x8000 "$V/input/partition_table.bin" 0x10000 v1app.s >/dev/null
+printf 'CONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V1_ENABLED=y\n' >v1.sdkconfig
+bad "give it with --sbv1-key" $E boot --efuse v1.efuse --flash v1.flash --sdkconfig v1.sdkconfig --provision
+absent v1.efuse
+ok $E boot --efuse v1.efuse --flash v1.flash --sdkconfig v1.sdkconfig --provision --sbv1-key "$SB/key_v1.pem"
+contains "$T/out" "secure_boot_v1: Generating secure boot digest"
+booted v1app 9.1
+ok $E boot --efuse v1.efuse --flash v1.flash --sbv1-key "$SB/key_v1.pem"
+contains "$T/out" "secure boot, NVS"
+no_boot "Secure Boot V1 signature" $E boot --efuse v1.efuse --flash v1.flash --sbv1-key "$SB/key_ecdsa256.pem"
+cp v1.flash v1digest.flash
+flip v1digest.flash 0x90
+no_boot "Secure Boot V1 refuses the bootloader" $E boot --efuse v1.efuse --flash v1digest.flash --sbv1-key "$SB/key_v1.pem"
+
 # ---- OTA: otadata picks the slot; a bad slot falls back ----
 printf 'nvs,data,nvs,0x9000,0x4000,\notadata,data,ota,0xd000,0x2000,\nfactory,app,factory,0x10000,0x40000,\nota_0,app,ota_0,0x50000,0x40000,\nota_1,app,ota_1,0x90000,0x40000,\n' >ota.csv
 $E partition-table ota.csv ota_pt.bin >/dev/null
