@@ -20,6 +20,7 @@ extern "C" {
 typedef struct {
     const char *dir;  /* an empty or new folder for the files */
     FILE *report;     /* where the narration goes */
+    const char *prog; /* how to call espsec in the hints (default "espsec") */
 } espsec_demo_opts_t;
 
 /** Run every step; fails at the first step that does not behave as it must. */

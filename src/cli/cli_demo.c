@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "espsec/demo.h"
@@ -38,7 +39,10 @@ static int cmd_demo(cli_args_t *a)
                              dir);
         }
     }
-    espsec_demo_opts_t o = {.dir = dir, .report = stdout};
+    char self[4096];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[sl > 0 ? sl : 0] = '\0';
+    espsec_demo_opts_t o = {.dir = dir, .report = stdout, .prog = sl > 0 ? self : NULL};
     espsec_error_t err;
     if (espsec_demo_run(&o, &err) != ESPSEC_OK) {
         fflush(stdout);

@@ -402,7 +402,8 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
 done:
     if (rc == ESPSEC_OK) {
         say(&d, "\nEvery step behaved as it must. Files are in %s\n", o->dir);
-        say(&d, "Try: espsec boot --efuse %s/efuse.bin --flash %s/flash.bin\n", o->dir, o->dir);
+        say(&d, "Try: %s boot --efuse %s/efuse.bin --flash %s/flash.bin\n", o->prog ? o->prog : "espsec", o->dir,
+            o->dir);
     }
     espsec_wipe(&nvs_keys, sizeof(nvs_keys));
     espsec_fe_free(fe);
