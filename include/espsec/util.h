@@ -62,6 +62,9 @@ long espsec_unhex(const char *text, uint8_t *out, size_t cap);
  */
 long espsec_base64_decode(const char *text, size_t len, uint8_t *out);
 
+/** Strip leading and trailing white space in place; returns the first kept character. */
+char *espsec_trim(char *s);
+
 /**
  * Parse an unsigned integer the way Python's int(x, 0) does for the tools we
  * mirror: decimal, 0x hex, 0o octal, 0b binary. Returns 0 on success.

@@ -743,35 +743,14 @@ static int set_value(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *key, co
     return 0;
 }
 
-static int cmd_set(cli_args_t *a)
-{
-    image_t im;
-    int st = image_open(a, &im);
-    const char *ns = cli_pos(a, 1), *key = cli_pos(a, 2);
-    espsec_nvs_handle_t h;
-    espsec_err_t rc = ESPSEC_OK;
-    if (st == 0) {
-        rc = espsec_nvs_open(im.nvs, ns, ESPSEC_NVS_READWRITE, &h);
-        if (rc != ESPSEC_OK) {
-            st = nvs_fail(ns, rc);
-        }
-    }
-    if (st == 0) {
-        st = set_value(im.nvs, h, key, cli_pos(a, 3), cli_pos(a, 4), &rc);
-        if (st == 0 && rc != ESPSEC_OK) {
-            char what[64];
-            snprintf(what, sizeof(what), "%s/%s", ns, key);
-            st = nvs_fail(what, rc);
-        }
-    }
-    if (st == 0) {
-        st = image_save(a, &im);
-    }
-    image_close(&im);
-    return st;
-}
+/*
+ * An edit of an image: open it, open NS read-write, apply the change,
+ * save the image back atomically. apply returns a CLI status (its own
+ * message printed) or 0 with *rc the store's result.
+ */
+typedef int (*edit_fn)(cli_args_t *a, espsec_nvs_t *n, espsec_nvs_handle_t h, espsec_err_t *rc);
 
-static int cmd_erase(cli_args_t *a)
+static int edit_image(cli_args_t *a, edit_fn apply)
 {
     image_t im;
     int st = image_open(a, &im);
@@ -781,9 +760,9 @@ static int cmd_erase(cli_args_t *a)
     if (st == 0) {
         rc = espsec_nvs_open(im.nvs, ns, ESPSEC_NVS_READWRITE, &h);
         if (rc == ESPSEC_OK) {
-            rc = key != NULL ? espsec_nvs_erase_key(im.nvs, h, key) : espsec_nvs_erase_all(im.nvs, h);
+            st = apply(a, im.nvs, h, &rc);
         }
-        if (rc != ESPSEC_OK) {
+        if (st == 0 && rc != ESPSEC_OK) {
             char what[64];
             snprintf(what, sizeof(what), "%s%s%s", ns, key ? "/" : "", key ? key : "");
             st = nvs_fail(what, rc);
@@ -794,6 +773,28 @@ static int cmd_erase(cli_args_t *a)
     }
     image_close(&im);
     return st;
+}
+
+static int apply_set(cli_args_t *a, espsec_nvs_t *n, espsec_nvs_handle_t h, espsec_err_t *rc)
+{
+    return set_value(n, h, cli_pos(a, 2), cli_pos(a, 3), cli_pos(a, 4), rc);
+}
+
+static int apply_erase(cli_args_t *a, espsec_nvs_t *n, espsec_nvs_handle_t h, espsec_err_t *rc)
+{
+    const char *key = cli_pos(a, 2);
+    *rc = key != NULL ? espsec_nvs_erase_key(n, h, key) : espsec_nvs_erase_all(n, h);
+    return 0;
+}
+
+static int cmd_set(cli_args_t *a)
+{
+    return edit_image(a, apply_set);
+}
+
+static int cmd_erase(cli_args_t *a)
+{
+    return edit_image(a, apply_erase);
 }
 
 static const cli_opt_t OPT_GEN[] = {

@@ -57,18 +57,6 @@ static espsec_err_t p11_fail(espsec_error_t *err, const char *what, CK_RV rv)
 
 /* ---- the configuration ---- */
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s)) {
-        s++;
-    }
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1])) {
-        s[--n] = '\0';
-    }
-    return s;
-}
-
 espsec_err_t espsec_hsm_config_parse(const char *text, size_t len, const char *name, espsec_hsm_config_t *cfg,
                                      espsec_error_t *err)
 {
@@ -86,7 +74,7 @@ espsec_err_t espsec_hsm_config_parse(const char *text, size_t len, const char *n
         memcpy(buf, text + pos, n);
         buf[n] = '\0';
         pos = end + 1;
-        char *s = trim(buf);
+        char *s = espsec_trim(buf);
         if (*s == '\0' || *s == '#' || *s == ';') {
             continue;
         }
@@ -96,7 +84,7 @@ espsec_err_t espsec_hsm_config_parse(const char *text, size_t len, const char *n
                 return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: line %d: unterminated section name", name, line);
             }
             *close = '\0';
-            in_section = strcmp(trim(s + 1), "hsm_config") == 0;
+            in_section = strcmp(espsec_trim(s + 1), "hsm_config") == 0;
             seen_section |= in_section;
             continue;
         }
@@ -108,11 +96,11 @@ espsec_err_t espsec_hsm_config_parse(const char *text, size_t len, const char *n
             continue;
         }
         *eq = '\0';
-        char *k = trim(s), *v = trim(eq + 1);
+        char *k = espsec_trim(s), *v = espsec_trim(eq + 1);
         char *comment = strstr(v, " ;");
         if (comment != NULL) {
             *comment = '\0';
-            v = trim(v);
+            v = espsec_trim(v);
         }
         if (strcmp(k, "pkcs11_lib") == 0) {
             snprintf(cfg->lib, sizeof(cfg->lib), "%s", v);
@@ -238,7 +226,7 @@ espsec_err_t espsec_hsm_open(const espsec_hsm_config_t *cfg, espsec_hsm_t **out,
                     char lab[33];
                     memcpy(lab, ti.label, 32);
                     lab[32] = '\0';
-                    if (strcmp(trim(lab), cfg->token_label) == 0) {
+                    if (strcmp(espsec_trim(lab), cfg->token_label) == 0) {
                         slot = slots[i];
                         found = 1;
                     }

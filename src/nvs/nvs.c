@@ -1559,42 +1559,54 @@ espsec_err_t espsec_nvs_get_u16(espsec_nvs_t *n, espsec_nvs_handle_t h, const ch
 {
     uint8_t b[2];
     espsec_err_t rc = get_prim(n, h, k, ESPSEC_NVS_TYPE_U16, b);
-    *v = get_le16(b);
+    if (rc == ESPSEC_OK) {
+        *v = get_le16(b); /* the output is left alone on error, as nvs_get_* */
+    }
     return rc;
 }
 espsec_err_t espsec_nvs_get_i16(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *k, int16_t *v)
 {
     uint8_t b[2];
     espsec_err_t rc = get_prim(n, h, k, ESPSEC_NVS_TYPE_I16, b);
-    *v = (int16_t)get_le16(b);
+    if (rc == ESPSEC_OK) {
+        *v = (int16_t)get_le16(b); /* the output is left alone on error, as nvs_get_* */
+    }
     return rc;
 }
 espsec_err_t espsec_nvs_get_u32(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *k, uint32_t *v)
 {
     uint8_t b[4];
     espsec_err_t rc = get_prim(n, h, k, ESPSEC_NVS_TYPE_U32, b);
-    *v = get_le32(b);
+    if (rc == ESPSEC_OK) {
+        *v = get_le32(b); /* the output is left alone on error, as nvs_get_* */
+    }
     return rc;
 }
 espsec_err_t espsec_nvs_get_i32(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *k, int32_t *v)
 {
     uint8_t b[4];
     espsec_err_t rc = get_prim(n, h, k, ESPSEC_NVS_TYPE_I32, b);
-    *v = (int32_t)get_le32(b);
+    if (rc == ESPSEC_OK) {
+        *v = (int32_t)get_le32(b); /* the output is left alone on error, as nvs_get_* */
+    }
     return rc;
 }
 espsec_err_t espsec_nvs_get_u64(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *k, uint64_t *v)
 {
     uint8_t b[8];
     espsec_err_t rc = get_prim(n, h, k, ESPSEC_NVS_TYPE_U64, b);
-    *v = get_le64(b);
+    if (rc == ESPSEC_OK) {
+        *v = get_le64(b); /* the output is left alone on error, as nvs_get_* */
+    }
     return rc;
 }
 espsec_err_t espsec_nvs_get_i64(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *k, int64_t *v)
 {
     uint8_t b[8];
     espsec_err_t rc = get_prim(n, h, k, ESPSEC_NVS_TYPE_I64, b);
-    *v = (int64_t)get_le64(b);
+    if (rc == ESPSEC_OK) {
+        *v = (int64_t)get_le64(b); /* the output is left alone on error, as nvs_get_* */
+    }
     return rc;
 }
 

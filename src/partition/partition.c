@@ -325,18 +325,6 @@ static int parse_int_kw(const char *v, const struct keyword *kw, int kw_type, lo
     return -1;
 }
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s)) {
-        s++;
-    }
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1])) {
-        s[--n] = '\0';
-    }
-    return s;
-}
-
 /* Expand $NAME and ${NAME} from the environment; an unknown one is an error. */
 static int expand_vars(const char *in, char *out, size_t cap, char *why, size_t whylen)
 {
@@ -394,7 +382,7 @@ static int parse_row(char *line, int line_no, const espsec_pt_opts_t *opts, esps
             if (comma != NULL) {
                 *comma = '\0';
             }
-            fields[nf] = trim(tok);
+            fields[nf] = espsec_trim(tok);
         }
         if (comma == NULL) {
             break;
@@ -497,7 +485,7 @@ static int parse_row(char *line, int line_no, const espsec_pt_opts_t *opts, esps
         if (colon != NULL) {
             *colon = '\0';
         }
-        char *f = trim(flags);
+        char *f = espsec_trim(flags);
         if (strcmp(f, "encrypted") == 0) {
             p->flags |= ESPSEC_PT_FLAG_ENCRYPTED;
         } else if (strcmp(f, "readonly") == 0) {
@@ -561,7 +549,7 @@ espsec_err_t espsec_pt_from_csv(const char *text, size_t len, const espsec_pt_op
         } else {
             snprintf(line, sizeof(line), "%s", raw);
         }
-        char *l = trim(line);
+        char *l = espsec_trim(line);
         if (l[0] == '#' || l[0] == '\0') {
             continue;
         }

@@ -241,3 +241,15 @@ long espsec_base64_decode(const char *s, size_t len, uint8_t *out)
     }
     return n;
 }
+
+char *espsec_trim(char *s)
+{
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) {
+        s[--n] = '\0';
+    }
+    return s;
+}

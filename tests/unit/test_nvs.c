@@ -268,7 +268,12 @@ static void test_api_semantics(void)
     len = sizeof(small);
     CHECK_ERR(espsec_nvs_get_str(n, ro, "k", small, &len), ESP_ERR_NVS_INVALID_LENGTH);
     /* namespaces are separate */
+    u8 = 0xA5;
     CHECK_ERR(espsec_nvs_get_u8(n, other, "fifteen_chars_a", &u8), ESP_ERR_NVS_NOT_FOUND);
+    CHECK(u8 == 0xA5); /* the output is left alone on error */
+    u16 = 0x1234;
+    CHECK_ERR(espsec_nvs_get_u16(n, other, "fifteen_chars_a", &u16), ESP_ERR_NVS_NOT_FOUND);
+    CHECK(u16 == 0x1234);
     CHECK_OK(espsec_nvs_set_u8(n, other, "fifteen_chars_a", 9));
     CHECK_OK(espsec_nvs_get_u8(n, ro, "fifteen_chars_a", &u8));
     CHECK(u8 == 7);
