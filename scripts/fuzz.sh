@@ -9,8 +9,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 seeds() {
     case "$1" in
-    fuzz_image) ls tests/vectors/image/expected/*.bin tests/vectors/secure_boot/input/bootloader.bin ;;
-    fuzz_sigblock) ls tests/vectors/secure_boot/expected/app_8k_*.signed tests/vectors/secure_boot/input/*.pem ;;
+    fuzz_image) ls tests/vectors/image/expected/*.bin tests/vectors/secure_boot/ed1/input/bootloader.bin ;;
+    fuzz_sigblock) ls tests/vectors/secure_boot/ed1/expected/app_8k_*.signed tests/vectors/secure_boot/ed1/input/*.pem ;;
     fuzz_partition) ls tests/vectors/partition/expected/*.bin tests/vectors/partition/input/*.csv ;;
     fuzz_nvs_page) ls tests/vectors/nvs/expected/*.bin ;;
     fuzz_nvs_csv) ls tests/vectors/nvs/input/*.csv ;;

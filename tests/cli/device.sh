@@ -2,7 +2,7 @@
 # (ESP32 development and release, ESP32-C3), OTA selection, refusals; files untouched unless --provision.
 . "$(dirname "$0")/lib.inc"
 V=$VECTORS/device
-SB=$VECTORS/secure_boot/input
+SB=$VECTORS/secure_boot/ed1/input
 E=$ESPSEC
 cd "$T"
 

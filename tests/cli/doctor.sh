@@ -1,7 +1,7 @@
 # espsec doctor: every finding is triggered by a setup that has it, and a clean setup has none.
 . "$(dirname "$0")/lib.inc"
 V=$VECTORS/device
-SB=$VECTORS/secure_boot/input
+SB=$VECTORS/secure_boot/ed1/input
 E=$ESPSEC
 cd "$T"
 

@@ -2,7 +2,7 @@
 # key imported and an ECDSA P-256 key generated inside it), signatures checked with the public keys.
 . "$(dirname "$0")/lib.inc"
 E=$ESPSEC
-SB=$VECTORS/secure_boot/input
+SB=$VECTORS/secure_boot/ed1/input
 MOD=/usr/lib/softhsm/libsofthsm2.so
 cd "$T"
 CHECKS=$((CHECKS + 1))

@@ -10,10 +10,10 @@ for f in app_hello app_big bootloader; do
     ok "$ESPSEC" image info --json "$I/$f.bin"
     python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" || fail "image info --json is not JSON"
 done
-ok "$ESPSEC" image image_info "$VECTORS/secure_boot/expected/app_hello_rsa3072.signed"
+ok "$ESPSEC" image image_info "$VECTORS/secure_boot/ed1/expected/app_hello_rsa3072.signed"
 contains "$T/out" "Secure Boot V2 signature sector at offset 0x15000"
 contains "$T/out" "block 0: rsa3072, image digest matches"
-ok "$ESPSEC" image info "$VECTORS/secure_boot/expected/app_hello_v1.signed"
+ok "$ESPSEC" image info "$VECTORS/secure_boot/ed1/expected/app_hello_v1.signed"
 contains "$T/out" "Secure Boot V1 signature block at offset 0x14050"
 # defects with offsets
 head -c 1000 "$I/app_hello.bin" > "$T/trunc.bin"

@@ -1,7 +1,7 @@
 # espsec secure: espsecure's commands, both spellings, against the vectors.
 . "$(dirname "$0")/lib.inc"
-S=$VECTORS/secure_boot
-E=$VECTORS/flash_encryption
+S=$VECTORS/secure_boot/ed1
+E=$VECTORS/flash_encryption/ed1
 
 # key digests, public keys (v4 and v5 spellings)
 for s in rsa3072 ecdsa192 ecdsa256 ecdsa384; do

@@ -91,9 +91,9 @@ static void test_esp32_roundtrip_and_split(void)
 static void test_vectors_in_memory(void)
 {
     size_t kl, dl, el;
-    uint8_t *key = vec("flash_encryption/input/key_256.bin", &kl);
-    uint8_t *data = vec("flash_encryption/input/data_4k.bin", &dl);
-    uint8_t *expect = vec("flash_encryption/expected/esp32_conf3_0x123460.bin", &el);
+    uint8_t *key = vec("flash_encryption/ed1/input/key_256.bin", &kl);
+    uint8_t *data = vec("flash_encryption/ed1/input/data_4k.bin", &dl);
+    uint8_t *expect = vec("flash_encryption/ed1/expected/esp32_conf3_0x123460.bin", &el);
     espsec_flash_enc_params_t p = {ESPSEC_FE_ESP32, 3};
     espsec_fe_ctx_t *c = NULL;
     uint8_t *out = malloc(dl);
@@ -102,7 +102,7 @@ static void test_vectors_in_memory(void)
     CHECK(el == dl && memcmp(out, expect, dl) == 0);
     espsec_fe_free(c);
     free(expect);
-    expect = vec("flash_encryption/expected/xts256_0x123480.bin", &el);
+    expect = vec("flash_encryption/ed1/expected/xts256_0x123480.bin", &el);
     espsec_flash_enc_params_t px = {ESPSEC_FE_XTS, 0};
     CHECK_OK(espsec_fe_new(&px, key, kl, &c, NULL));
     CHECK_OK(espsec_fe_crypt(c, 0x123480, data, out, dl, 0, NULL));

@@ -11,7 +11,7 @@ static espsec_sb_key_t *key(const char *name)
 {
     char rel[256];
     size_t len;
-    snprintf(rel, sizeof(rel), "secure_boot/%s", name);
+    snprintf(rel, sizeof(rel), "secure_boot/ed1/%s", name);
     uint8_t *pem = vec(rel, &len);
     espsec_sb_key_t *k = NULL;
     espsec_error_t err;
@@ -30,8 +30,8 @@ static void test_key_digests(void)
     for (size_t i = 0; i < 4; i++) {
         char kp[64], dp[64], pp[64];
         snprintf(kp, sizeof(kp), "input/key_%s.pem", SCHEMES[i]);
-        snprintf(dp, sizeof(dp), "secure_boot/expected/digest_%s.bin", SCHEMES[i]);
-        snprintf(pp, sizeof(pp), "secure_boot/expected/pub_%s.pem", SCHEMES[i]);
+        snprintf(dp, sizeof(dp), "secure_boot/ed1/expected/digest_%s.bin", SCHEMES[i]);
+        snprintf(pp, sizeof(pp), "secure_boot/ed1/expected/pub_%s.pem", SCHEMES[i]);
         espsec_sb_key_t *k = key(kp);
         uint8_t d[32];
         size_t elen, plen;
@@ -84,7 +84,7 @@ static void test_verify_vectors(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char ip[128], kp[128];
         size_t len;
-        snprintf(ip, sizeof(ip), "secure_boot/expected/%s", cases[i].image);
+        snprintf(ip, sizeof(ip), "secure_boot/ed1/expected/%s", cases[i].image);
         snprintf(kp, sizeof(kp), "input/%s", cases[i].key);
         uint8_t *img = vec(ip, &len);
         espsec_sb_key_t *k = key(kp);
@@ -105,7 +105,7 @@ static void test_verify_vectors(void)
 static void test_info_vectors(void)
 {
     size_t len;
-    uint8_t *img = vec("secure_boot/expected/app_8k_3keys.signed", &len);
+    uint8_t *img = vec("secure_boot/ed1/expected/app_8k_3keys.signed", &len);
     espsec_sbv2_block_info_t info[3];
     CHECK_OK(espsec_sbv2_info(img, len, 0, info, NULL));
     const char *names[3] = {"key_rsa3072.pem", "key_rsa3072_b.pem", "key_rsa3072_c.pem"};
@@ -120,7 +120,7 @@ static void test_info_vectors(void)
         espsec_sb_key_free(k);
     }
     free(img);
-    img = vec("secure_boot/expected/app_8k_ecdsa384.signed", &len);
+    img = vec("secure_boot/ed1/expected/app_8k_ecdsa384.signed", &len);
     CHECK_OK(espsec_sbv2_info(img, len, 0, info, NULL));
     CHECK(info[0].present && info[0].scheme == ESPSEC_SB_ECDSA384 && info[0].digest_len == 48);
     CHECK(!info[1].present && !info[2].present);
@@ -131,11 +131,11 @@ static void test_info_vectors(void)
 static void test_sign_matches_espsecure(void)
 {
     size_t dlen, elen;
-    uint8_t *data = vec("secure_boot/input/app_8k.bin", &dlen);
+    uint8_t *data = vec("secure_boot/ed1/input/app_8k.bin", &dlen);
     for (size_t i = 0; i < 4; i++) {
         char kp[64], ep[96];
         snprintf(kp, sizeof(kp), "input/key_%s.pem", SCHEMES[i]);
-        snprintf(ep, sizeof(ep), "secure_boot/expected/app_8k_%s.signed", SCHEMES[i]);
+        snprintf(ep, sizeof(ep), "secure_boot/ed1/expected/app_8k_%s.signed", SCHEMES[i]);
         espsec_sb_key_t *k = key(kp);
         uint8_t *expect = vec(ep, &elen);
         espsec_sbv2_signer_t s = {.key = k};
@@ -166,7 +166,7 @@ static void test_sign_matches_espsecure(void)
 static void test_sign_multi_and_append(void)
 {
     size_t dlen;
-    uint8_t *data = vec("secure_boot/input/app_8k.bin", &dlen);
+    uint8_t *data = vec("secure_boot/ed1/input/app_8k.bin", &dlen);
     espsec_sb_key_t *a = key("input/key_rsa3072.pem"), *b = key("input/key_ecdsa256.pem"),
                     *c = key("input/key_ecdsa384.pem"), *d = key("input/key_rsa3072_b.pem");
     espsec_sbv2_signer_t s1[2] = {{.key = a}, {.key = b}};
@@ -210,9 +210,9 @@ static void test_sign_multi_and_append(void)
 static void test_detached_signature(void)
 {
     size_t dlen, plen;
-    uint8_t *data = vec("secure_boot/input/app_8k.bin", &dlen);
+    uint8_t *data = vec("secure_boot/ed1/input/app_8k.bin", &dlen);
     espsec_sb_key_t *priv = key("input/key_rsa3072.pem");
-    uint8_t *pubpem = vec("secure_boot/expected/pub_rsa3072.pem", &plen);
+    uint8_t *pubpem = vec("secure_boot/ed1/expected/pub_rsa3072.pem", &plen);
     espsec_sb_key_t *pub = NULL;
     CHECK_OK(espsec_sb_key_load_pem(pubpem, plen, &pub, NULL));
     uint8_t digest[32], sig[384];
@@ -249,7 +249,7 @@ static void test_detached_signature(void)
 static void test_bit_flips(void)
 {
     size_t len;
-    uint8_t *img = vec("secure_boot/expected/app_hello_rsa3072.signed", &len);
+    uint8_t *img = vec("secure_boot/ed1/expected/app_hello_rsa3072.signed", &len);
     espsec_sb_key_t *k = key("input/key_rsa3072.pem");
     CHECK_OK(espsec_sbv2_verify(img, len, k, 0, NULL, NULL));
     espsec_image_t parsed;
@@ -298,8 +298,8 @@ static void test_bit_flips(void)
 static void test_v1(void)
 {
     size_t dlen, elen;
-    uint8_t *data = vec("secure_boot/input/app_8k.bin", &dlen);
-    uint8_t *expect = vec("secure_boot/expected/app_8k_v1.signed", &elen);
+    uint8_t *data = vec("secure_boot/ed1/input/app_8k.bin", &dlen);
+    uint8_t *expect = vec("secure_boot/ed1/expected/app_8k_v1.signed", &elen);
     espsec_sb_key_t *k = key("input/key_v1.pem");
     uint8_t *out = NULL;
     size_t olen = 0;
@@ -315,7 +315,7 @@ static void test_v1(void)
     /* raw public key and loading it back */
     uint8_t raw[64];
     size_t plen;
-    uint8_t *pexp = vec("secure_boot/expected/pub_v1.bin", &plen);
+    uint8_t *pexp = vec("secure_boot/ed1/expected/pub_v1.bin", &plen);
     CHECK_OK(espsec_sbv1_public_raw(k, raw, NULL));
     CHECK(plen == 64 && memcmp(raw, pexp, 64) == 0);
     espsec_sb_key_t *pub = NULL;
@@ -329,11 +329,11 @@ static void test_v1(void)
     /* private key digests */
     uint8_t d[32];
     size_t dl;
-    uint8_t *d256 = vec("secure_boot/expected/sb_key_from_v1.bin", &plen);
+    uint8_t *d256 = vec("secure_boot/ed1/expected/sb_key_from_v1.bin", &plen);
     CHECK_OK(espsec_sbv1_digest_private_key(k, 256, d, &dl, NULL));
     CHECK(dl == 32 && memcmp(d, d256, 32) == 0);
     free(d256);
-    d256 = vec("secure_boot/expected/sb_key_from_v1_192.bin", &plen);
+    d256 = vec("secure_boot/ed1/expected/sb_key_from_v1_192.bin", &plen);
     CHECK_OK(espsec_sbv1_digest_private_key(k, 192, d, &dl, NULL));
     CHECK(dl == 24 && plen == 24 && memcmp(d, d256, 24) == 0);
     /* a non-P-256 key is refused with the reason */
@@ -355,10 +355,10 @@ static void test_v1(void)
 static void test_v1_bootloader_digest(void)
 {
     size_t len, kl, ivl, el;
-    uint8_t *img = vec("secure_boot/input/bootloader.bin", &len);
-    uint8_t *kf = vec("secure_boot/input/secure_boot_key.bin", &kl);
-    uint8_t *iv = vec("secure_boot/input/iv.bin", &ivl);
-    uint8_t *expect = vec("secure_boot/expected/bootloader_digest.bin", &el);
+    uint8_t *img = vec("secure_boot/ed1/input/bootloader.bin", &len);
+    uint8_t *kf = vec("secure_boot/ed1/input/secure_boot_key.bin", &kl);
+    uint8_t *iv = vec("secure_boot/ed1/input/iv.bin", &ivl);
+    uint8_t *expect = vec("secure_boot/ed1/expected/bootloader_digest.bin", &el);
     uint8_t k[32];
     CHECK_OK(espsec_expand_hw_key(kf, kl, k, NULL));
     uint8_t *out = NULL;
@@ -370,7 +370,7 @@ static void test_v1_bootloader_digest(void)
     CHECK_ERR(espsec_sbv1_check_bootloader_digest(out, olen, len, k, NULL), ESPSEC_ERR_VERIFY);
     free(out);
     free(img);
-    img = vec("secure_boot/input/bootloader_30000.bin", &len);
+    img = vec("secure_boot/ed1/input/bootloader_30000.bin", &len);
     espsec_error_t err;
     out = NULL;
     CHECK_ERR(espsec_sbv1_digest_bootloader(img, len, k, iv, &out, &olen, &err), ESPSEC_ERR_FORMAT);
@@ -414,7 +414,7 @@ static void test_bad_keys(void)
 static void test_bad_images(void)
 {
     size_t len;
-    uint8_t *img = vec("secure_boot/expected/app_8k_rsa3072.signed", &len);
+    uint8_t *img = vec("secure_boot/ed1/expected/app_8k_rsa3072.signed", &len);
     espsec_sb_key_t *k = key("input/key_rsa3072.pem");
     espsec_error_t err;
     CHECK_ERR(espsec_sbv2_verify(img, 100, k, 0, NULL, &err), ESPSEC_ERR_FORMAT);
