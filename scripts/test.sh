@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: install what is missing; build and run the suite in a release
-# build and in an ASan+UBSan build; build the libFuzzer targets and run each
-# briefly. Options (environment):
+# build and in an ASan+UBSan build; build Release with gcc and clang; build
+# the libFuzzer targets and run each briefly. All builds use -Werror. Options (environment):
 #   ESPSEC_LONG=1          also register and run the long tests (exhaustive
 #                          NVS power-cut sweep) - see README "Long tests"
 #   ESPSEC_FUZZ_SECONDS=N  seconds per fuzz target (default 15; 0 skips fuzzing)
@@ -13,19 +13,28 @@ LONG=${ESPSEC_LONG:-0}
 FUZZ_SECONDS=${ESPSEC_FUZZ_SECONDS:-15}
 LONG_FLAG=$([ "$LONG" = 1 ] && echo ON || echo OFF)
 
-echo "== release build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DESPSEC_LONG_TESTS=$LONG_FLAG >/dev/null
+echo "== release build (gcc, RelWithDebInfo, -Werror) and the suite"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DESPSEC_WERROR=ON -DESPSEC_LONG_TESTS=$LONG_FLAG >/dev/null
 cmake --build build -j"$JOBS" >/dev/null
 (cd build && ctest --output-on-failure -j"$JOBS")
 
+# What packagers build: -O3 brings warnings of its own (-Wformat-truncation);
+# both compilers must stay warning-free. These only build.
+echo "== Release build with gcc (-Werror)"
+CC=gcc cmake -S . -B build-release-gcc -DCMAKE_BUILD_TYPE=Release -DESPSEC_WERROR=ON >/dev/null
+cmake --build build-release-gcc -j"$JOBS" >/dev/null
+echo "== Release build with clang (-Werror)"
+CC=clang cmake -S . -B build-release-clang -DCMAKE_BUILD_TYPE=Release -DESPSEC_WERROR=ON >/dev/null
+cmake --build build-release-clang -j"$JOBS" >/dev/null
+
 echo "== ASan+UBSan build"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DESPSEC_SANITIZE=ON -DESPSEC_LONG_TESTS=OFF >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DESPSEC_WERROR=ON -DESPSEC_SANITIZE=ON -DESPSEC_LONG_TESTS=OFF >/dev/null
 cmake --build build-asan -j"$JOBS" >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$JOBS")
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
     echo "== fuzz targets (${FUZZ_SECONDS}s each)"
-    CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DESPSEC_FUZZ=ON >/dev/null
+    CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DESPSEC_WERROR=ON -DESPSEC_FUZZ=ON >/dev/null
     cmake --build build-fuzz -j"$JOBS" >/dev/null
     scripts/fuzz.sh build-fuzz "$FUZZ_SECONDS"
 fi

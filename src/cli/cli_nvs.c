@@ -13,14 +13,20 @@
 #include "espsec/util.h"
 #include "json.h"
 
-/* nvs_partition_gen places outputs under --outdir (default: the current directory). */
-static void out_path(const char *outdir, const char *file, char *buf, size_t cap)
+/* nvs_partition_gen places outputs under --outdir (default: the current directory).
+ * A path that does not fit is an error, never a truncated (other) file name. */
+static int out_path(const char *outdir, const char *file, char *buf, size_t cap)
 {
+    int n;
     if (outdir == NULL || file[0] == '/' || strcmp(file, "-") == 0) {
-        snprintf(buf, cap, "%s", file);
+        n = snprintf(buf, cap, "%s", file);
     } else {
-        snprintf(buf, cap, "%s/%s", outdir, file);
+        n = snprintf(buf, cap, "%s/%s", outdir, file);
     }
+    if (n < 0 || (size_t)n >= cap) {
+        return cli_error("%s: output path too long (at most %zu bytes)", file, cap - 1);
+    }
+    return 0;
 }
 
 static int mkdirs(const char *dir)
@@ -105,7 +111,10 @@ static int make_keys(cli_args_t *a, const char *outdir, espsec_nvs_keys_t *keys,
                 snprintf(hname, sizeof(hname), "hmac-%s", keyfile);
             }
             snprintf(dir, sizeof(dir), "%s/keys", outdir ? outdir : ".");
-            out_path(dir, hname, hpath, sizeof(hpath));
+            if (out_path(dir, hname, hpath, sizeof(hpath)) != 0) {
+                espsec_wipe(hk, sizeof(hk));
+                return 2;
+            }
             if (mkdirs(dir) != 0 || espsec_write_secret_file(hpath, hk, sizeof(hk), 0, &err) != ESPSEC_OK) {
                 espsec_wipe(hk, sizeof(hk));
                 return err.msg[0] ? cli_fail(&err) : 2;
@@ -135,7 +144,10 @@ static int make_keys(cli_args_t *a, const char *outdir, espsec_nvs_keys_t *keys,
         return cli_error("random number generator failed");
     }
     snprintf(dir, sizeof(dir), "%s/keys", outdir ? outdir : ".");
-    out_path(dir, keyfile, written, cap);
+    if (out_path(dir, keyfile, written, cap) != 0) {
+        espsec_wipe(keys, sizeof(*keys));
+        return 2;
+    }
     uint8_t part[ESPSEC_NVS_KEYS_PART_SIZE];
     espsec_nvs_keys_encode(keys, part);
     espsec_err_t rc = mkdirs(dir) != 0 ? ESPSEC_ERR_IO : espsec_write_secret_file(written, part, sizeof(part), 0, &err);
@@ -237,7 +249,9 @@ static int gen_common(cli_args_t *a, int encrypt)
     espsec_wipe(&keys, sizeof(keys));
     espsec_error_t err = {0};
     char path[4096];
-    out_path(outdir, output, path, sizeof(path));
+    if (st == 0 && out_path(outdir, output, path, sizeof(path)) != 0) {
+        st = 2;
+    }
     if (st == 0 && (parent_dir(path) != 0 || espsec_write_file(path, img, ilen, ESPSEC_MODE_PUBLIC, &err) != ESPSEC_OK)) {
         st = err.msg[0] ? cli_fail(&err) : 2;
     }
@@ -281,7 +295,11 @@ static int cmd_decrypt(cli_args_t *a)
         return cli_fail(&err);
     }
     char path[4096];
-    out_path(cli_str(a, "outdir"), outname, path, sizeof(path));
+    if (out_path(cli_str(a, "outdir"), outname, path, sizeof(path)) != 0) {
+        espsec_free_secret(img, len);
+        espsec_wipe(&keys, sizeof(keys));
+        return 2;
+    }
     espsec_err_t rc = espsec_nvs_image_crypt(img, len, &keys, 1, &err);
     if (rc != ESPSEC_OK) {
         espsec_error_prefix(&err, "%s: ", in);
