@@ -20,6 +20,7 @@ seeds() {
     fuzz_pem) ls tests/vectors/tls/*.pem ;;
     fuzz_bundle) ls tests/vectors/tls/*.bundle ;;
     fuzz_mfg_csv) ls tests/vectors/mfg/seed.bin ;;
+    fuzz_enc_img) ls tests/vectors/ota_enc/expected/*.bin ;;
     *) ;;
     esac
 }

@@ -121,5 +121,6 @@ extern const cli_group_t CLI_DEMO;
 extern const cli_group_t CLI_TLS;
 extern const cli_group_t CLI_EMBED;
 extern const cli_group_t CLI_MFG;
+extern const cli_group_t CLI_OTA;
 
 #endif
