@@ -28,8 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "espsec/chip.h"
 #include "espsec/error.h"
-#include "espsec/image.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,6 +82,8 @@ espsec_err_t espsec_efuse_serialize(const espsec_efuse_t *e, uint8_t **file, siz
 
 void espsec_efuse_free(espsec_efuse_t *e);
 espsec_chip_t espsec_efuse_chip(const espsec_efuse_t *e);
+/** The chip model of this eFuse set. */
+const espsec_chip_info_t *espsec_efuse_chip_info(const espsec_efuse_t *e);
 
 /** Load path (and path.hidden if present); a missing file gives a fresh chip and *created = 1. */
 espsec_err_t espsec_efuse_load_file(espsec_chip_t chip, const char *path, espsec_efuse_t **out, int *created,
@@ -110,6 +112,8 @@ espsec_err_t espsec_efuse_get_block_hw(const espsec_efuse_t *e, int blk, uint8_t
 int espsec_efuse_block_by_name(const espsec_efuse_t *e, const char *name);
 const char *espsec_efuse_block_name(const espsec_efuse_t *e, int blk);
 int espsec_efuse_block_count(const espsec_efuse_t *e);
+/** Data words (32-bit) of a block as the controller reads it. */
+int espsec_efuse_block_words(const espsec_efuse_t *e, int blk);
 int espsec_efuse_block_readable(const espsec_efuse_t *e, int blk);
 int espsec_efuse_block_writeable(const espsec_efuse_t *e, int blk);
 /** The block's bytes as software reads them (zeros if read-protected). */
@@ -148,13 +152,7 @@ espsec_err_t espsec_efuse_burn(espsec_efuse_t *e, espsec_error_t *err);
 /** Forget what is staged. */
 void espsec_efuse_discard(espsec_efuse_t *e);
 
-/** ESP32-C3: name of key purpose value v ("XTS_AES_128_KEY"), NULL if none. */
-const char *espsec_efuse_key_purpose_name(int v);
-/** ESP32-C3: value of a key purpose name, -1 if unknown. */
-int espsec_efuse_key_purpose_value(const char *name);
-/** ESP32-C3: whether a purpose stores its key byte-reversed, is read-protected by
- *  default, holds a digest. 0, or -1 for an unknown name. */
-int espsec_efuse_key_purpose_flags(const char *name, int *reverse, int *read_protect, int *digest);
+/* Key purposes (names, values, flags) are the chip model's: espsec_chip_key_purpose(). */
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "espsec/chip.h"
 #include "espsec/error.h"
 
 #ifdef __cplusplus
@@ -39,26 +40,7 @@ extern "C" {
 #define ESPSEC_BOOTLOADER_DESC_MAGIC 0x50
 #define ESPSEC_BOOTLOADER_DESC_LEN 80
 
-/** Chips, by the chip id stored in the extended header. */
-typedef enum {
-    ESPSEC_CHIP_ESP32 = 0,
-    ESPSEC_CHIP_ESP32S2 = 2,
-    ESPSEC_CHIP_ESP32C3 = 5,
-    ESPSEC_CHIP_ESP32S3 = 9,
-    ESPSEC_CHIP_ESP32C2 = 12,
-    ESPSEC_CHIP_ESP32C6 = 13,
-    ESPSEC_CHIP_ESP32H2 = 16,
-    ESPSEC_CHIP_ESP32P4 = 18,
-    ESPSEC_CHIP_ESP8266 = 0xFFFF, /* no extended header, no security features */
-    ESPSEC_CHIP_UNKNOWN = 0xFFFE,
-} espsec_chip_t;
-
-/** "ESP32-C3" for ESPSEC_CHIP_ESP32C3, "Unknown ID" otherwise. */
-const char *espsec_chip_display_name(espsec_chip_t chip);
-/** Parse "esp32", "esp32c3", "ESP32-C3"...; ESPSEC_CHIP_UNKNOWN if not a chip. */
-espsec_chip_t espsec_chip_from_name(const char *name);
-/** "esp32c3" style name. */
-const char *espsec_chip_name(espsec_chip_t chip);
+/* Chips (espsec_chip_t, names, ids) are in espsec/chip.h. */
 
 /** esp_app_desc_t, decoded (strings NUL-terminated). */
 typedef struct {

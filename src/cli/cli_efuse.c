@@ -16,6 +16,7 @@ typedef struct {
     espsec_efuse_t *e;
     const char *path;
     espsec_chip_t chip;
+    const espsec_chip_info_t *info;
 } efctx_t;
 
 /* Open the virtual eFuse file named by the group options. */
@@ -23,17 +24,20 @@ static int open_efuse(cli_args_t *a, efctx_t *c)
 {
     memset(c, 0, sizeof(*c));
     const char *chip = cli_str(a, "chip");
-    c->chip = chip ? espsec_chip_from_name(chip) : ESPSEC_CHIP_ESP32;
-    if (chip != NULL && strcmp(chip, "auto") == 0) {
-        c->chip = ESPSEC_CHIP_ESP32;
+    c->info = chip == NULL || strcmp(chip, "auto") == 0 ? espsec_chip_default() : espsec_chip_by_name(chip);
+    if (c->info == NULL) {
+        char names[256];
+        return cli_error("--chip '%s': one of %s expected", chip, espsec_chip_efuse_names(names, sizeof(names)));
     }
-    if (c->chip == ESPSEC_CHIP_ESP8266) {
-        return cli_error("the ESP8266 has no eFuse key storage, secure boot or flash encryption: espsec efuse does "
-                         "not apply to it");
+    if (!c->info->has_security) {
+        return cli_error("%s: %s", c->info->name, c->info->no_security_reason);
     }
-    if (c->chip == ESPSEC_CHIP_UNKNOWN) {
-        return cli_error("--chip '%s': esp32 or esp32c3 expected", chip);
+    if (c->info->efuse == NULL) {
+        char names[256];
+        return cli_error("--chip %s: virtual eFuses exist for %s", c->info->name,
+                         espsec_chip_efuse_names(names, sizeof(names)));
     }
+    c->chip = c->info->id;
     if (cli_str(a, "port") != NULL && !cli_flag(a, "virt")) {
         return cli_error("espsec works on virtual eFuses only: use --virt --path-efuse-file FILE (no serial port)");
     }
@@ -101,12 +105,14 @@ static void print_row(FILE *out, const espsec_efuse_t *e, const espsec_efuse_fie
     char info[96], desc50[51];
     snprintf(info, sizeof(info), "%s (BLOCK%d)", f->name, f->block);
     int blk = f->block;
-    if (espsec_efuse_chip(e) == ESPSEC_CHIP_ESP32C3 && strncmp(f->name, "BLOCK_KEY", 9) == 0) {
+    const espsec_chip_info_t *ci = espsec_efuse_chip_info(e);
+    if (ci->fe.key_purpose_field && strncmp(f->name, "BLOCK_KEY", 9) == 0) {
         char kp[32];
         uint64_t v = 0;
         snprintf(kp, sizeof(kp), "KEY_PURPOSE_%d", (blk - 4) & 7);
         espsec_efuse_get_uint(e, kp, &v, NULL);
-        const char *pn = espsec_efuse_key_purpose_name((int)v);
+        const espsec_key_purpose_t *kpd = espsec_chip_key_purpose_by_value(ci, (int)v);
+        const char *pn = kpd != NULL ? kpd->name : NULL;
         snprintf(info, sizeof(info), "%s (BLOCK%d)\n  Purpose: %s\n ", f->name, blk, pn ? pn : "FORBIDDEN_STATE");
     }
     snprintf(desc50, sizeof(desc50), "%s", f->description);
@@ -261,7 +267,7 @@ static int cmd_summary(cli_args_t *a)
                 fprintf(out, "\n");
             }
         }
-        if (c.chip == ESPSEC_CHIP_ESP32) {
+        if (espsec_efuse_find(c.e, "XPD_SDIO_FORCE") >= 0) {
             uint64_t force = 0, reg = 0, tieh = 0;
             espsec_efuse_get_uint(c.e, "XPD_SDIO_FORCE", &force, NULL);
             espsec_efuse_get_uint(c.e, "XPD_SDIO_REG", &reg, NULL);
@@ -305,9 +311,7 @@ static int cmd_dump(cli_args_t *a)
     for (int b = 0; b < espsec_efuse_block_count(c.e); b++) {
         uint8_t d[32];
         espsec_efuse_get_block(c.e, b, d);
-        int words = espsec_efuse_chip(c.e) == ESPSEC_CHIP_ESP32 ? (b == 0 ? 7 : 8)
-                    : (b <= 1)                                  ? 6
-                                                                : 8;
+        int words = espsec_efuse_block_words(c.e, b);
         printf("%-15s [%-2d] read_regs:", espsec_efuse_block_name(c.e, b), b);
         for (int w = 0; w < words; w++) {
             printf(" %02x%02x%02x%02x", d[4 * w + 3], d[4 * w + 2], d[4 * w + 1], d[4 * w]);
@@ -348,7 +352,8 @@ static int cmd_burn_efuse(cli_args_t *a)
         } else {
             uint8_t bytes[64];
             long nb = espsec_unhex(val, bytes, sizeof(bytes));
-            int kp = espsec_efuse_key_purpose_value(val);
+            const espsec_key_purpose_t *kpd = espsec_chip_key_purpose(c.info, val);
+            int kp = kpd != NULL ? kpd->value : -1;
             if (kp >= 0) {
                 rc = espsec_efuse_stage_uint(c.e, name, (uint64_t)kp, &noop, &err);
             } else if (nb > 0) {
@@ -441,7 +446,8 @@ static int cmd_burn_key(cli_args_t *a)
         return st;
     }
     espsec_error_t err;
-    int esp32 = c.chip == ESPSEC_CHIP_ESP32;
+    /* chips without key purposes (ESP32) name blocks only */
+    int esp32 = c.info->key_purposes == NULL;
     size_t per = esp32 ? 2 : 3;
     if (a->npos == 0 || a->npos % per != 0) {
         espsec_efuse_free(c.e);
@@ -464,14 +470,19 @@ static int cmd_burn_key(cli_args_t *a)
             espsec_efuse_free(c.e);
             return 2;
         }
-        int reverse = 0, rdp = 0, digest = 0;
+        int reverse = 0, rdp = 0;
         if (esp32) {
             reverse = strcmp(bname, "flash_encryption") == 0 || strcmp(bname, "secure_boot_v1") == 0;
             rdp = reverse;
-        } else if (espsec_efuse_key_purpose_flags(purpose, &reverse, &rdp, &digest) != 0) {
-            espsec_wipe(key, sizeof(key));
-            espsec_efuse_free(c.e);
-            return cli_error("unknown key purpose '%s'", purpose);
+        } else {
+            const espsec_key_purpose_t *kpd = espsec_chip_key_purpose(c.info, purpose);
+            if (kpd == NULL) {
+                espsec_wipe(key, sizeof(key));
+                espsec_efuse_free(c.e);
+                return cli_error("unknown key purpose '%s'", purpose);
+            }
+            reverse = (kpd->flags & ESPSEC_KP_REVERSE) != 0;
+            rdp = (kpd->flags & ESPSEC_KP_READ_PROT) != 0;
         }
         size_t need = esp32 && espsec_efuse_coding_34(c.e) ? 24 : 32;
         if (klen != need) {
@@ -522,8 +533,9 @@ static int cmd_burn_key_digest(cli_args_t *a)
         return st;
     }
     espsec_error_t err;
-    int esp32 = c.chip == ESPSEC_CHIP_ESP32;
-    const char *bname = esp32 ? "BLOCK2" : cli_pos(a, 0), *kf = esp32 ? cli_pos(a, 0) : cli_pos(a, 1);
+    /* chips with one fixed digest block take only the key file */
+    int esp32 = c.info->sb.digest_block != NULL;
+    const char *bname = esp32 ? c.info->sb.digest_block : cli_pos(a, 0), *kf = esp32 ? cli_pos(a, 0) : cli_pos(a, 1);
     const char *purpose = esp32 ? NULL : cli_pos(a, 2);
     if ((esp32 && a->npos != 1) || (!esp32 && a->npos != 3)) {
         espsec_efuse_free(c.e);
@@ -536,8 +548,12 @@ static int cmd_burn_key_digest(cli_args_t *a)
         return cli_error("burn-key-digest only works with the 'None' coding scheme");
     }
     int blk = espsec_efuse_block_by_name(c.e, bname);
-    int reverse = 0, rdp = 0, digest_purpose = 1;
-    if (!esp32 && (espsec_efuse_key_purpose_flags(purpose, &reverse, &rdp, &digest_purpose) != 0 || !digest_purpose)) {
+    int digest_purpose = 1;
+    const espsec_key_purpose_t *kpd = esp32 ? NULL : espsec_chip_key_purpose(c.info, purpose);
+    if (kpd != NULL) {
+        digest_purpose = (kpd->flags & ESPSEC_KP_DIGEST) != 0;
+    }
+    if (!esp32 && (kpd == NULL || !digest_purpose)) {
         espsec_efuse_free(c.e);
         return cli_error("'%s' is not a digest purpose (SECURE_BOOT_DIGEST0, 1 or 2)", purpose ? purpose : "");
     }

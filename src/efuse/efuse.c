@@ -24,25 +24,19 @@ struct espsec_efuse {
 
 static const efuse_chip_def_t *chip_def(espsec_chip_t chip)
 {
-    switch (chip) {
-    case ESPSEC_CHIP_ESP32:
-        return &EFUSE_ESP32;
-    case ESPSEC_CHIP_ESP32C3:
-        return &EFUSE_ESP32C3;
-    default:
-        return NULL;
-    }
+    const espsec_chip_info_t *c = espsec_chip_by_id(chip);
+    return c != NULL ? c->efuse : NULL;
 }
 
 static espsec_err_t unsupported(espsec_chip_t chip, espsec_error_t *err)
 {
-    if (chip == ESPSEC_CHIP_ESP8266) {
-        return espsec_fail(err, ESPSEC_ERR_CHIP,
-                           "the ESP8266 has no eFuse key storage, secure boot or flash encryption: there is "
-                           "nothing to burn or protect on it");
+    const espsec_chip_info_t *c = espsec_chip_by_id(chip);
+    char names[256];
+    if (c != NULL && !c->has_security) {
+        return espsec_fail(err, ESPSEC_ERR_CHIP, "%s: %s", c->name, c->no_security_reason);
     }
-    return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "virtual eFuses exist for esp32 and esp32c3 (not %s)",
-                       espsec_chip_name(chip));
+    return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "virtual eFuses exist for %s (not %s)",
+                       espsec_chip_efuse_names(names, sizeof(names)), espsec_chip_name(chip));
 }
 
 size_t espsec_efuse_file_size(espsec_chip_t chip)
@@ -131,7 +125,7 @@ static int bit_set(uint64_t mask, int bit)
 
 int espsec_efuse_coding_34(const espsec_efuse_t *e)
 {
-    if (e->def->chip != ESPSEC_CHIP_ESP32) {
+    if (!e->def->coding_34) {
         return 0;
     }
     return raw_uint(e, "CODING_SCHEME", 0) == 1;
@@ -140,7 +134,7 @@ int espsec_efuse_coding_34(const espsec_efuse_t *e)
 /* Bit length of a field as it is now (ESP32 key blocks shrink under 3/4 coding). */
 static unsigned eff_len(const espsec_efuse_t *e, const efuse_field_def_t *f)
 {
-    if (f->group == EG_KEYBLOCK && e->def->chip == ESPSEC_CHIP_ESP32 && espsec_efuse_coding_34(e)) {
+    if (f->group == EG_KEYBLOCK && espsec_efuse_coding_34(e)) {
         return 192;
     }
     return f->bit_len;
@@ -159,6 +153,11 @@ static int field_writeable(const espsec_efuse_t *e, const efuse_field_def_t *f)
 int espsec_efuse_block_count(const espsec_efuse_t *e)
 {
     return e->def->nblocks;
+}
+
+int espsec_efuse_block_words(const espsec_efuse_t *e, int blk)
+{
+    return blk >= 0 && blk < e->def->nblocks ? e->def->blocks[blk].words : 0;
 }
 
 const char *espsec_efuse_block_name(const espsec_efuse_t *e, int blk)
@@ -382,61 +381,32 @@ void espsec_efuse_free(espsec_efuse_t *e)
 
 espsec_chip_t espsec_efuse_chip(const espsec_efuse_t *e)
 {
+    return e->def->chip->id;
+}
+
+const espsec_chip_info_t *espsec_efuse_chip_info(const espsec_efuse_t *e)
+{
     return e->def->chip;
 }
 
 /* ---- values ---- */
 
-static const struct {
-    const char *name;
-    int value;
-    int reverse; /* the key is stored byte-reversed */
-    int rd_protect;
-    int digest;
-} KEY_PURPOSES[] = {
-    {"USER", 0, 0, 0, 0},
-    {"RESERVED", 1, 0, 0, 0},
-    {"XTS_AES_128_KEY", 4, 1, 1, 0},
-    {"HMAC_DOWN_ALL", 5, 0, 1, 0},
-    {"HMAC_DOWN_JTAG", 6, 0, 1, 0},
-    {"HMAC_DOWN_DIGITAL_SIGNATURE", 7, 0, 1, 0},
-    {"HMAC_UP", 8, 0, 1, 0},
-    {"SECURE_BOOT_DIGEST0", 9, 0, 0, 1},
-    {"SECURE_BOOT_DIGEST1", 10, 0, 0, 1},
-    {"SECURE_BOOT_DIGEST2", 11, 0, 0, 1},
-};
-
-const char *espsec_efuse_key_purpose_name(int v)
+/* The name of key purpose value v on this chip, NULL if none. */
+static const char *kp_name(const espsec_efuse_t *e, uint64_t v)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(KEY_PURPOSES); i++) {
-        if (KEY_PURPOSES[i].value == v) {
-            return KEY_PURPOSES[i].name;
-        }
-    }
-    return NULL;
+    const espsec_key_purpose_t *k = v <= 0xFF ? espsec_chip_key_purpose_by_value(e->def->chip, (int)v) : NULL;
+    return k != NULL ? k->name : NULL;
 }
 
-int espsec_efuse_key_purpose_value(const char *name)
+/* 1 when KEY_PURPOSE_5 cannot take purpose pn on this chip (a hardware bug). */
+static int key5_forbidden(const espsec_efuse_t *e, const char *pn)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(KEY_PURPOSES); i++) {
-        if (strcasecmp(KEY_PURPOSES[i].name, name) == 0) {
-            return KEY_PURPOSES[i].value;
+    for (int i = 0; i < 5 && e->def->chip->fe.key5_forbidden[i] != NULL; i++) {
+        if (strcmp(e->def->chip->fe.key5_forbidden[i], pn) == 0) {
+            return 1;
         }
     }
-    return -1;
-}
-
-int espsec_efuse_key_purpose_flags(const char *name, int *reverse, int *read_protect, int *digest)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(KEY_PURPOSES); i++) {
-        if (strcasecmp(KEY_PURPOSES[i].name, name) == 0) {
-            *reverse = KEY_PURPOSES[i].reverse;
-            *read_protect = KEY_PURPOSES[i].rd_protect;
-            *digest = KEY_PURPOSES[i].digest;
-            return 0;
-        }
-    }
-    return -1;
+    return 0;
 }
 
 /* dict "0=Enable;1=Disable" lookup */
@@ -557,7 +527,7 @@ static uint64_t calc_value(const espsec_efuse_t *e, const efuse_field_def_t *f)
     if (f->cls == EC_PKG) {
         return (raw_uint(e, "CHIP_PACKAGE_4BIT", 0) << 3) + raw_uint(e, "CHIP_PACKAGE", 0);
     }
-    if (e->def->chip == ESPSEC_CHIP_ESP32) {
+    if (f->cls == EC_WAFER_ESP32) {
         /* revision bits 0 and 1 from eFuse, bit 2 from APB_CTL_DATE (set on v3) */
         uint64_t combined = 4 | (raw_uint(e, "CHIP_VER_REV2", 0) << 1) | raw_uint(e, "CHIP_VER_REV1", 0);
         return combined == 7 ? 3 : 0;
@@ -601,13 +571,13 @@ espsec_err_t espsec_efuse_field_info(const espsec_efuse_t *e, size_t idx, espsec
         in->raw_hex[0] = '0';
         in->raw_hex[1] = 'x';
         hexbytes(d, nb, 0, in->raw_hex + 2);
-        if (f->cls == EC_MAC) {
+        if (f->cls == EC_MAC || f->cls == EC_MAC_CRC) {
             /* the factory MAC shows most significant byte first; the custom MAC as stored */
             int factory = strcmp(f->name, "MAC") == 0;
             const uint8_t *mac = factory ? rev : d;
             char m[24];
             hexbytes(mac, 6, ':', m);
-            if (e->def->chip == ESPSEC_CHIP_ESP32) {
+            if (f->cls == EC_MAC_CRC) {
                 uint8_t stored = (uint8_t)raw_uint(e, factory ? "MAC_CRC" : "CUSTOM_MAC_CRC", 0), calc = mac_crc8(mac);
                 if (stored == calc) {
                     snprintf(tmp, sizeof(tmp), "%s (CRC 0x%02x OK)", m, stored);
@@ -641,7 +611,7 @@ espsec_err_t espsec_efuse_field_info(const espsec_efuse_t *e, size_t idx, espsec
         if (dict_lookup(f->dict, raw, tmp, sizeof(tmp))) {
             set_str(in, tmp);
         } else if (f->cls == EC_KEYPURPOSE) {
-            const char *pn = espsec_efuse_key_purpose_name((int)raw);
+            const char *pn = kp_name(e, raw);
             set_str(in, pn ? pn : "FORBIDDEN_STATE");
         } else if (f->type == ESPSEC_EF_BOOL) {
             in->value_kind = ESPSEC_EFV_BOOL;
@@ -652,7 +622,7 @@ espsec_err_t espsec_efuse_field_info(const espsec_efuse_t *e, size_t idx, espsec
             set_int(in, 1100 + ((raw & 0x10) ? -mag : mag) * 7);
         } else if (f->cls == EC_SPIPIN) {
             set_int(in, (long long)(raw >= 30 ? raw + 2 : raw));
-        } else if (f->cls == EC_ADC_TP && e->def->chip == ESPSEC_CHIP_ESP32) {
+        } else if (f->cls == EC_ADC_TP_ESP32) {
             int low = strstr(f->name, "LOW") != NULL;
             long long sign = low ? 0x40 : 0x100;
             long long offset = strcmp(f->name, "ADC1_TP_LOW") == 0    ? 278
@@ -691,7 +661,7 @@ static espsec_err_t get_uint(const espsec_efuse_t *e, const char *name, uint64_t
 {
     const efuse_field_def_t *f = def_by_name(e, name);
     if (f == NULL) {
-        return espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no eFuse named %s on %s", name, espsec_chip_name(e->def->chip));
+        return espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no eFuse named %s on %s", name, e->def->chip->name);
     }
     if (f->word < 0) {
         *value = calc_value(e, f);
@@ -737,9 +707,9 @@ static espsec_err_t find_burnable(const espsec_efuse_t *e, const char *name, con
     const efuse_field_def_t *f = def_by_name(e, name);
     if (f == NULL) {
         return espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no eFuse named '%s' on %s (see 'summary' for the names)", name,
-                           espsec_chip_name(e->def->chip));
+                           e->def->chip->name);
     }
-    if (f->word < 0 || (f->cls == EC_MAC && strcmp(f->name, "MAC") == 0) || f->cls == EC_VREF) {
+    if (f->word < 0 || ((f->cls == EC_MAC || f->cls == EC_MAC_CRC) && strcmp(f->name, "MAC") == 0) || f->cls == EC_VREF) {
         return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "burning %s is not supported (it is %s)", f->name,
                            f->word < 0 ? "calculated from other eFuses" : "written in the factory");
     }
@@ -775,14 +745,15 @@ espsec_err_t espsec_efuse_stage_uint(espsec_efuse_t *e, const char *name, uint64
                            (unsigned long long)value, f->bit_len, f->name);
     }
     if (f->cls == EC_KEYPURPOSE) {
-        const char *pn = espsec_efuse_key_purpose_name((int)value);
+        const char *pn = kp_name(e, value);
         if (pn == NULL || value == 0) {
             return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "'%llu' is not a key purpose that can be set",
                                (unsigned long long)value);
         }
-        if (strcmp(f->name, "KEY_PURPOSE_5") == 0 && strncmp(pn, "XTS_AES", 7) == 0) {
+        if (strcmp(f->name, "KEY_PURPOSE_5") == 0 && key5_forbidden(e, pn)) {
             return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
-                               "KEY_PURPOSE_5 can not hold %s: a hardware bug of the chip prevents it", pn);
+                               "KEY_PURPOSE_5 can not have %s key due to a hardware bug (please see TRM for more details)",
+                               pn);
         }
     }
     unsigned pos = field_bitpos(f);
@@ -963,7 +934,8 @@ espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *k
         return rc;
     }
     if (bd->key_purpose != NULL) {
-        int pv = espsec_efuse_key_purpose_value(purpose ? purpose : "USER");
+        const espsec_key_purpose_t *kpd = espsec_chip_key_purpose(e->def->chip, purpose ? purpose : "USER");
+        int pv = kpd != NULL ? kpd->value : -1;
         if (pv < 0) {
             return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "unknown key purpose '%s'", purpose);
         }

@@ -5,19 +5,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "espsec/chip.h"
 #include "espsec/efuse.h"
 
 /* How a field's value is shown (espefuse's field classes). */
 enum efuse_class {
     EC_PLAIN,
-    EC_MAC,        /* MAC address with CRC check */
+    EC_MAC,        /* MAC address */
+    EC_MAC_CRC,    /* ESP32: MAC address with its CRC-8 check */
     EC_KEYBLOCK,   /* key block (C3: with its purpose) */
     EC_KEYPURPOSE, /* KEY_PURPOSE_n */
     EC_BITCOUNT,   /* FLASH_CRYPT_CNT & co: burn sets the next bit */
     EC_VREF,       /* ESP32 ADC_VREF, sign-magnitude in 7 mV steps */
-    EC_ADC_TP,     /* ADC two-point calibration */
+    EC_ADC_TP,     /* calibration value, sign-magnitude, 4 units per step */
+    EC_ADC_TP_ESP32, /* ESP32 ADC two-point calibration: offset plus two's-complement steps */
     EC_T_SENSOR,   /* temperature sensor calibration, 0.1 steps */
-    EC_WAFER,      /* calculated wafer revision */
+    EC_WAFER,      /* calculated wafer minor revision (HI << 3 | LO) */
+    EC_WAFER_ESP32, /* ESP32: wafer major revision from CHIP_VER_REV1/REV2 */
     EC_PKG,        /* calculated package */
     EC_SPIPIN,     /* ESP32 SPI pad GPIO: 30, 31 stand for 32, 33 */
 };
@@ -57,8 +61,8 @@ typedef struct {
     const char *key_purpose; /* C3 key blocks: "KEY_PURPOSE_n" */
 } efuse_block_def_t;
 
-typedef struct {
-    espsec_chip_t chip;
+typedef struct efuse_chip_def {
+    const espsec_chip_info_t *chip;
     size_t mem_size;
     const efuse_block_def_t *blocks;
     int nblocks;
@@ -71,10 +75,9 @@ typedef struct {
     size_t nafter_burn;
     int rs_coding;          /* C3: key blocks carry Reed-Solomon check words */
     uint16_t rs_check_off;  /* where the last block's 12 check bytes stay */
+    int coding_34;          /* ESP32: CODING_SCHEME = 1 shrinks key blocks to 192 bits, one write per block */
 } efuse_chip_def_t;
 
-extern const efuse_chip_def_t EFUSE_ESP32;
-extern const efuse_chip_def_t EFUSE_ESP32C3;
 
 /* Reed-Solomon RS(44,32) over GF(2^8) (poly 0x11d, roots 2^0..2^11): 12 check bytes. */
 void efuse_rs_encode(const uint8_t data[32], uint8_t check[12]);

@@ -40,59 +40,6 @@ enum {
 
 #define MMU_PAGE 0x10000u
 
-struct chip_info {
-    espsec_chip_t chip;
-    const char *name;    /* esp32c3 */
-    const char *display; /* ESP32-C3 */
-};
-
-static const struct chip_info CHIPS[] = {
-    {ESPSEC_CHIP_ESP32, "esp32", "ESP32"},       {ESPSEC_CHIP_ESP32S2, "esp32s2", "ESP32-S2"},
-    {ESPSEC_CHIP_ESP32C3, "esp32c3", "ESP32-C3"}, {ESPSEC_CHIP_ESP32S3, "esp32s3", "ESP32-S3"},
-    {ESPSEC_CHIP_ESP32C2, "esp32c2", "ESP32-C2"}, {ESPSEC_CHIP_ESP32C6, "esp32c6", "ESP32-C6"},
-    {ESPSEC_CHIP_ESP32H2, "esp32h2", "ESP32-H2"}, {ESPSEC_CHIP_ESP32P4, "esp32p4", "ESP32-P4"},
-    {ESPSEC_CHIP_ESP8266, "esp8266", "ESP8266"},
-};
-
-const char *espsec_chip_display_name(espsec_chip_t chip)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(CHIPS); i++) {
-        if (CHIPS[i].chip == chip) {
-            return CHIPS[i].display;
-        }
-    }
-    return "Unknown ID";
-}
-
-const char *espsec_chip_name(espsec_chip_t chip)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(CHIPS); i++) {
-        if (CHIPS[i].chip == chip) {
-            return CHIPS[i].name;
-        }
-    }
-    return "unknown";
-}
-
-espsec_chip_t espsec_chip_from_name(const char *name)
-{
-    char norm[32];
-    size_t n = 0;
-    for (const char *p = name; *p && n + 1 < sizeof(norm); p++) {
-        if (*p == '-' || *p == '_') {
-            continue;
-        }
-        norm[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
-    }
-    norm[n] = '\0';
-    for (size_t i = 0; i < ARRAY_SIZE(CHIPS); i++) {
-        if (strcmp(CHIPS[i].name, norm) == 0) {
-            return CHIPS[i].chip;
-        }
-    }
-    return ESPSEC_CHIP_UNKNOWN;
-}
-
 /* Memory maps, in esptool's order so names list the same way. */
 struct mem_region {
     uint32_t start, end;

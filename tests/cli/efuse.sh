@@ -59,9 +59,9 @@ same r.efuse "$X/esp32_fe_conf.efuse.bin"
 head -c 100 "$X/esp32_fresh.efuse.bin" > short.efuse
 bad "an esp32 eFuse file is 288 bytes" $EF --chip esp32 --path-efuse-file short.efuse summary
 bad "esp32 eFuse file is 288 bytes" $EF --chip esp32 --path-efuse-file "$X/esp32c3_fresh.efuse.bin" summary
-bad "no eFuse key storage" $EF --chip esp8266 --path-efuse-file x.efuse summary
+bad "no eFuse key blocks" $EF --chip esp8266 --path-efuse-file x.efuse summary
 absent x.efuse
-bad "KEY_PURPOSE_5 can not hold XTS_AES_128_KEY" $EF --chip esp32c3 --path-efuse-file c3b.efuse burn_key BLOCK_KEY5 "$IN/xts_key_256.bin" XTS_AES_128_KEY
+bad "KEY_PURPOSE_5 can not have XTS_AES_128_KEY key due to a hardware bug" $EF --chip esp32c3 --path-efuse-file c3b.efuse burn_key BLOCK_KEY5 "$IN/xts_key_256.bin" XTS_AES_128_KEY
 # 3/4 coding scheme: keys are 192 bits
 ok $EF --chip esp32 --path-efuse-file cs34.efuse burn_efuse CODING_SCHEME 1
 bad "Key file must be 24 bytes" $EF --chip esp32 --path-efuse-file cs34.efuse burn_key BLOCK3 "$IN/flash_key_256.bin"

@@ -123,7 +123,7 @@ static void test_c3_purposes(void)
     int noop;
     CHECK_ERR(espsec_efuse_stage_uint(e, "KEY_PURPOSE_5", 4, &noop, &err), ESPSEC_ERR_NOT_ALLOWED);
     CHECK_ERR(espsec_efuse_stage_uint(e, "KEY_PURPOSE_1", 2, &noop, &err), ESPSEC_ERR_INVALID_ARG);
-    CHECK(espsec_efuse_key_purpose_value("SECURE_BOOT_DIGEST1") == 10);
+    CHECK(espsec_chip_key_purpose(espsec_efuse_chip_info(e), "SECURE_BOOT_DIGEST1")->value == 10);
     espsec_efuse_free(e);
 }
 

@@ -1,0 +1,43 @@
+/*
+ * ESP32-C2: Secure Boot V2 with ECDSA only, one digest; one key block,
+ * BLOCK_KEY0, shared: its low 128 bits may hold the flash-encryption key
+ * and its high 128 bits the Secure Boot digest (which is why espefuse burns
+ * both in one invocation). No KEY_PURPOSE fields: the "purposes" are
+ * espefuse's names for the ways BLOCK_KEY0 can be used.
+ */
+#include "chip/kp_common.h"
+
+static const espsec_key_purpose_t KP[] = {
+    {"USER", 0, 0},
+    {"XTS_AES_128_KEY", 1, KP_R},
+    {"XTS_AES_128_KEY_DERIVED_FROM_128_EFUSE_BITS", 2, KP_R},
+    {"SECURE_BOOT_DIGEST", 3, KP_D},
+    {NULL, 0, 0},
+};
+
+const espsec_chip_info_t CHIP_ESP32C2 = {
+    .id = ESPSEC_CHIP_ESP32C2,
+    .name = "esp32c2",
+    .display = "ESP32-C2",
+    .bootloader_offset = 0x0,
+    .has_security = 1,
+    .sb = {.versions = ESPSEC_SBCAP_V2,
+           .schemes = ESPSEC_SBCAP_ECDSA_P192 | ESPSEC_SBCAP_ECDSA_P256,
+           .digest_slots = 1,
+           .enable = "SECURE_BOOT_EN",
+           .digest_block = "BLOCK_KEY0",
+           .digest_bytes = 16},
+    .fe = {.modes = ESPSEC_FE_MODE_XTS128 | ESPSEC_FE_MODE_XTS128_DERIVED,
+           .crypt_cnt = "SPI_BOOT_CRYPT_CNT",
+           .crypt_cnt_bits = 3,
+           .key_block = "BLOCK_KEY0",
+           .shared_key0 = 1,
+           .xts_key_size_fuse = "XTS_KEY_LENGTH_256"},
+    .lock = {.dis_download = "DIS_DOWNLOAD_MODE",
+             .secure_download = "ENABLE_SECURITY_DOWNLOAD",
+             .dis_dl_encrypt = "DIS_DOWNLOAD_MANUAL_ENCRYPT",
+             .dis_dl_cache = "DIS_DOWNLOAD_ICACHE",
+             .dis_pad_jtag = "DIS_PAD_JTAG",
+             .dis_direct_boot = "DIS_DIRECT_BOOT"},
+    .key_purposes = KP,
+};
