@@ -16,6 +16,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 typedef struct {
     const char *dir;  /* an empty or new folder for the files */
@@ -26,6 +27,7 @@ typedef struct {
 /** Run every step; fails at the first step that does not behave as it must. */
 espsec_err_t espsec_demo_run(const espsec_demo_opts_t *opts, espsec_error_t *err);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

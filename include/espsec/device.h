@@ -35,6 +35,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 /** The security settings of a project, as its sdkconfig states them (Kconfig defaults otherwise). */
 typedef struct {
@@ -143,6 +144,7 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *efuse, const espsec_flash_t *fl
 
 const char *espsec_doctor_severity_name(espsec_doctor_severity_t s);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 typedef struct espsec_efuse espsec_efuse_t;
 
@@ -154,6 +155,7 @@ void espsec_efuse_discard(espsec_efuse_t *e);
 
 /* Key purposes (names, values, flags) are the chip model's: espsec_chip_key_purpose(). */
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

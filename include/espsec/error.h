@@ -20,6 +20,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 typedef int32_t espsec_err_t;
 
@@ -146,6 +147,7 @@ void espsec_error_prefix(espsec_error_t *err, const char *fmt, ...)
 /** Reset err to "no error". */
 void espsec_error_clear(espsec_error_t *err);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 #define ESPSEC_FLASH_SECTOR 4096u
 
@@ -85,6 +86,7 @@ espsec_err_t espsec_flash_read_crypt(const espsec_flash_t *f, struct espsec_fe_c
 espsec_err_t espsec_flash_write_crypt(espsec_flash_t *f, struct espsec_fe_ctx *fe, uint32_t off, const void *buf,
                                       size_t len, espsec_error_t *err);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

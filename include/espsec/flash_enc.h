@@ -26,6 +26,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 typedef enum {
     ESPSEC_FE_ESP32 = 0, /* ESP32 tweaked AES-256 */
@@ -63,6 +64,7 @@ espsec_err_t espsec_flash_enc_file(const char *in_path, const char *out_path, co
                                    const uint8_t *key, size_t key_len, uint32_t addr, int decrypt,
                                    espsec_error_t *err);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 typedef struct {
     char lib[1024];
@@ -53,6 +54,7 @@ espsec_err_t espsec_hsm_sign_digest(void *ctx, const uint8_t *digest, size_t dig
                                     size_t *sig_len, espsec_error_t *err);
 void espsec_hsm_close(espsec_hsm_t *h);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 #define ESPSEC_IMAGE_MAGIC 0xE9
 #define ESPSEC_IMAGE_HEADER_LEN 24 /* common (8) + extended (16) header */
@@ -167,6 +168,7 @@ void espsec_app_desc_encode(const espsec_app_desc_t *desc, uint8_t out[ESPSEC_AP
 /** Decode an esp_app_desc_t; returns 0 when the magic word matches. */
 int espsec_app_desc_decode(const uint8_t *buf, size_t len, espsec_app_desc_t *desc);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

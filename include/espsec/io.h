@@ -17,6 +17,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 /** File mode for secrets (key files). */
 #define ESPSEC_MODE_SECRET 0600
@@ -75,6 +76,7 @@ espsec_err_t espsec_out_commit(espsec_out_file_t *out, espsec_error_t *err);
 /** Discard the temporary file (safe to call after commit or on a zeroed struct). */
 void espsec_out_abort(espsec_out_file_t *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

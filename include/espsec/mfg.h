@@ -23,6 +23,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 typedef struct {
     const char *conf_name, *values_name; /* for messages */
@@ -57,6 +58,7 @@ typedef struct {
 espsec_err_t espsec_mfg_generate(const char *conf, size_t conf_len, const char *values, size_t values_len,
                                  const espsec_mfg_opts_t *opts, espsec_mfg_stats_t *stats, espsec_error_t *err);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -32,6 +32,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 #define ESPSEC_NVS_PAGE_SIZE 4096
 #define ESPSEC_NVS_ENTRY_SIZE 32
@@ -200,6 +201,7 @@ typedef struct {
 } espsec_nvs_repairs_t;
 void espsec_nvs_get_repairs(const espsec_nvs_t *nvs, espsec_nvs_repairs_t *r);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

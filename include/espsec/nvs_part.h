@@ -22,6 +22,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 /* ---- building a partition entry by entry ---- */
 
@@ -118,6 +119,7 @@ typedef struct {
 espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_keys_t *keys,
                              const espsec_nvs_dump_opts_t *opts, FILE *out, size_t *problems, espsec_error_t *err);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 #define ESPSEC_PT_OFFSET_DEFAULT 0x8000u
 #define ESPSEC_PT_SECTOR_SIZE 0x1000u
@@ -114,6 +115,7 @@ const char *espsec_pt_type_name(uint8_t type);
 /** "factory", "ota_3", "nvs", ... or NULL. */
 const char *espsec_pt_subtype_name(uint8_t type, uint8_t subtype);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

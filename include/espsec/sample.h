@@ -19,6 +19,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 typedef struct {
     espsec_chip_t chip;       /* ESP32 or ESP32-C3 */
@@ -39,6 +40,7 @@ espsec_err_t espsec_sample_bootloader(espsec_chip_t chip, uint32_t seed, uint8_t
 espsec_err_t espsec_sample_bootloader_sized(espsec_chip_t chip, uint32_t seed, uint32_t extra, uint8_t **out,
                                             size_t *len, espsec_error_t *err);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 #define ESPSEC_SBV2_SECTOR_SIZE 4096
 #define ESPSEC_SBV2_BLOCK_SIZE 1216
@@ -230,6 +231,7 @@ espsec_err_t espsec_sbv1_check_bootloader_digest(const uint8_t *flash_at_0, size
                                                  size_t image_len, const uint8_t key[32],
                                                  espsec_error_t *err);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

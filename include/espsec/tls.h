@@ -26,6 +26,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 typedef enum { ESPSEC_TLS_VER_ANY = 0, ESPSEC_TLS_VER_1_2 = 0x0303, ESPSEC_TLS_VER_1_3 = 0x0304 } espsec_tls_version_t;
 
@@ -151,6 +152,7 @@ void espsec_embed_symbol(const char *filename, char *out, size_t cap);
 char *espsec_embed_source(const uint8_t *data, size_t len, const char *symbol, const char *source_name, int text,
                           espsec_embed_format_t fmt);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 /**
  * CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) with zlib's calling
@@ -71,6 +72,7 @@ char *espsec_trim(char *s);
  */
 int espsec_parse_u64(const char *text, uint64_t *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

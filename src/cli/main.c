@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "espsec/version.h"
 
 static const cli_group_t *const GROUPS[] = {
     &CLI_DEMO, &CLI_SECURE, &CLI_EFUSE, &CLI_NVS, &CLI_IMAGE, &CLI_PARTITION_TABLE, &CLI_BOOT, &CLI_DOCTOR, &CLI_TLS, &CLI_EMBED, &CLI_MFG, &CLI_OTA,
@@ -31,7 +32,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("espsec %s\n", ESPSEC_VERSION);
+        /* the OpenSSL it runs on (the shared libcrypto may differ from the headers it was built with) */
+        printf("espsec %s\n%s\n", espsec_version(), espsec_openssl_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof(GROUPS) / sizeof(GROUPS[0]); i++) {
