@@ -38,6 +38,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 #define ESPSEC_ENC_IMG_MAGIC 0x0788b6cfu
 #define ESPSEC_ENC_IMG_HEADER_LEN 512
@@ -124,6 +125,7 @@ espsec_err_t espsec_enc_img_parse(const uint8_t *in, size_t len, espsec_enc_img_
 espsec_err_t espsec_enc_img_decrypt(const espsec_enc_img_key_t *key, const uint8_t *in, size_t len,
                                     uint8_t *out, size_t out_cap, size_t *out_len, espsec_error_t *err);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif
