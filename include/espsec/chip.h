@@ -24,6 +24,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
 
 /** Chips, by the chip id stored in an image's extended header (esptool's IMAGE_CHIP_ID). */
 typedef enum {
@@ -171,6 +172,7 @@ uint16_t espsec_chip_min_rev(const espsec_chip_info_t *c, const char *feature);
 /** The names of the chips with virtual eFuses, ", "-separated, into buf. */
 const char *espsec_chip_efuse_names(char *buf, size_t cap);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif
