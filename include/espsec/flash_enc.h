@@ -59,7 +59,11 @@ void espsec_fe_free(espsec_fe_ctx_t *ctx);
 espsec_err_t espsec_fe_crypt(espsec_fe_ctx_t *ctx, uint32_t addr, const uint8_t *in, uint8_t *out, size_t len,
                              int decrypt, espsec_error_t *err);
 
-/** Encrypt or decrypt a whole file to another, streaming; the output is atomic. */
+/**
+ * Encrypt or decrypt a whole file to another, streaming; the output is atomic. addr + length must stay
+ * inside the 4 GiB address space. ESP32 encryption pads a length that is not a multiple of 16 with 0xFF
+ * to the next block (espsecure pads with random bytes); XTS and decryption refuse such a length.
+ */
 espsec_err_t espsec_flash_enc_file(const char *in_path, const char *out_path, const espsec_flash_enc_params_t *params,
                                    const uint8_t *key, size_t key_len, uint32_t addr, int decrypt,
                                    espsec_error_t *err);

@@ -39,6 +39,9 @@ espsec_err_t espsec_write_file(const char *path, const void *data, size_t len, u
 /**
  * Write a secret (key) file: mode 0600, atomically, and refuse to replace an
  * existing file unless overwrite is set (a lost key cannot be regenerated).
+ * The refusal is part of the final step (renameat2 RENAME_NOREPLACE, or
+ * link() where the file system lacks it), so a file created meanwhile by
+ * someone else is never replaced either.
  */
 espsec_err_t espsec_write_secret_file(const char *path, const void *data, size_t len,
                                       int overwrite, espsec_error_t *err);
@@ -58,20 +61,30 @@ int espsec_path_exists(const char *path);
 /** 1 if both paths name the same existing file (same device and inode). */
 int espsec_same_file(const char *a, const char *b);
 
-/** A streaming atomic writer for outputs too large to hold in memory. */
+/**
+ * A streaming atomic writer for outputs too large to hold in memory. The
+ * data goes to a temporary file next to path, which commit syncs and renames
+ * into place, then syncs the directory. Replacing an existing file keeps
+ * that file's permission bits (a 0600 plaintext stays 0600 after an in-place
+ * edit); a secret is never more open than 0600.
+ */
 typedef struct espsec_out_file {
     FILE *fp;
     char *tmp_path;
     char *path;
     unsigned mode;
     int is_stdout;
+    int no_replace; /* commit fails with ESPSEC_ERR_EXISTS when path exists */
 } espsec_out_file_t;
 
 espsec_err_t espsec_out_open(espsec_out_file_t *out, const char *path, unsigned mode,
                              espsec_error_t *err);
+/** As espsec_out_open; the commit never replaces an existing path (for keys). */
+espsec_err_t espsec_out_open_new(espsec_out_file_t *out, const char *path, unsigned mode,
+                                 espsec_error_t *err);
 espsec_err_t espsec_out_write(espsec_out_file_t *out, const void *data, size_t len,
                               espsec_error_t *err);
-/** Flush, sync and rename into place. */
+/** Flush, sync, rename into place and sync the directory. */
 espsec_err_t espsec_out_commit(espsec_out_file_t *out, espsec_error_t *err);
 /** Discard the temporary file (safe to call after commit or on a zeroed struct). */
 void espsec_out_abort(espsec_out_file_t *out);

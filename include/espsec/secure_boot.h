@@ -224,6 +224,17 @@ espsec_err_t espsec_sbv1_digest_bootloader(const uint8_t *image, size_t len, con
                                            espsec_error_t *err);
 
 /**
+ * As espsec_sbv1_digest_bootloader with an IV of iv_len bytes (0..128, a
+ * multiple of 16), as espsecure does with a short --iv file: the digest is
+ * taken over IV || image and written right after the IV. The ROM always
+ * reads 128 IV bytes, so only iv_len 128 boots; shorter IVs are for
+ * reproducing espsecure's outputs (esptool's own test uses 32 bytes).
+ */
+espsec_err_t espsec_sbv1_digest_bootloader_iv(const uint8_t *image, size_t len, const uint8_t key[32],
+                                              const uint8_t *iv, size_t iv_len, uint8_t **out, size_t *out_len,
+                                              espsec_error_t *err);
+
+/**
  * Check a stored V1 bootloader digest (flash offset 0): recompute from the
  * IV in it and the image after 0x1000. OK when it matches.
  */

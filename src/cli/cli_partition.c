@@ -19,6 +19,10 @@ static int cmd_partition_table(cli_args_t *a)
         cli_u64(a, "recovery-bootloader-offset", 0, &rbo) != 0) {
         return 2;
     }
+    if (off > 0xFFFFF000ull || pbo > 0xFFFFFFFFull || rbo > 0xFFFFFFFFull) {
+        return cli_error("--offset 0x%llx / bootloader offsets: past the 4 GiB flash address space",
+                         off > 0xFFFFF000ull ? off : (pbo > rbo ? pbo : rbo));
+    }
     o.table_offset = (uint32_t)off;
     o.primary_bootloader_offset = (uint32_t)pbo;
     o.recovery_bootloader_offset = (uint32_t)rbo;

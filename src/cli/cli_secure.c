@@ -505,7 +505,7 @@ static int cmd_digest_private_key(cli_args_t *a)
     size_t dlen = 0;
     espsec_error_t err;
     int st = espsec_sbv1_digest_private_key(key, (int)keylen, digest, &dlen, &err) == ESPSEC_OK
-                 ? write_out(out, digest, dlen, ESPSEC_MODE_SECRET)
+                 ? (espsec_write_secret_file(out, digest, dlen, 0, &err) == ESPSEC_OK ? 0 : cli_fail(&err))
                  : cli_fail(&err);
     espsec_wipe(digest, sizeof(digest));
     espsec_sb_key_free(key);
@@ -535,6 +535,7 @@ static int cmd_digest_secure_bootloader(cli_args_t *a)
         return 2;
     }
     uint8_t iv[128], key[32];
+    size_t iv_len = sizeof(iv);
     if (ivfile != NULL) {
         uint8_t *ivb = NULL;
         size_t ivl = 0;
@@ -542,11 +543,17 @@ static int cmd_digest_secure_bootloader(cli_args_t *a)
         if (read_in(ivfile, &ivb, &ivl) != 0) {
             return 2;
         }
-        if (ivl < 128) {
+        /* espsecure reads up to 128 bytes and uses what it got */
+        iv_len = ivl < sizeof(iv) ? ivl : sizeof(iv);
+        if (iv_len % 16 != 0) {
             free(ivb);
-            return cli_error("%s: IV file is %zu bytes; 128 expected", ivfile, ivl);
+            return cli_error("%s: IV file is %zu bytes; 128 (or a multiple of 16 below it) expected", ivfile, ivl);
         }
-        memcpy(iv, ivb, 128);
+        if (iv_len < sizeof(iv)) {
+            fprintf(stderr, "Warning: %s: IV of %zu bytes used as it is (the ROM reads 128: this output does not boot)\n",
+                    ivfile, iv_len);
+        }
+        memcpy(iv, ivb, iv_len);
         free(ivb);
     } else if (espsec_random(iv, sizeof(iv)) != ESPSEC_OK) {
         return cli_error("random number generator failed");
@@ -567,7 +574,7 @@ static int cmd_digest_secure_bootloader(cli_args_t *a)
         espsec_wipe(key, sizeof(key));
         return 2;
     }
-    rc = espsec_sbv1_digest_bootloader(img, il, key, iv, &outbuf, &ol, &err);
+    rc = espsec_sbv1_digest_bootloader_iv(img, il, key, iv, iv_len, &outbuf, &ol, &err);
     espsec_wipe(key, sizeof(key));
     free(img);
     if (rc != ESPSEC_OK) {
@@ -634,6 +641,8 @@ static int flash_crypt(cli_args_t *a, int decrypt)
     espsec_err_t rc = ESPSEC_OK;
     if (conf > 0xF) {
         rc = espsec_fail(&err, ESPSEC_ERR_INVALID_ARG, "--flash-crypt-conf 0x%llx: 0x0 to 0xF expected", conf);
+    } else if (addr > 0xFFFFFFFFull) {
+        rc = espsec_fail(&err, ESPSEC_ERR_INVALID_ARG, "--address 0x%llx: past the 4 GiB flash address space", addr);
     } else {
         rc = espsec_flash_enc_file(in, out, &p, kb, kl, (uint32_t)addr, decrypt, &err);
     }
@@ -711,7 +720,7 @@ static const cli_pos_t POS_DIGEST_FILE[] = {{"DIGEST_FILE", "Output file (mode 0
 static const cli_opt_t OPT_DIGEST_BOOT[] = {
     {"keyfile", 'k', CLI_VALUE, "KEY", "Secure boot key (16, 24 or 32 bytes)."},
     {"output", 'o', CLI_VALUE, "FILE", "Output (default IMAGE-digest-0x0000.bin)."},
-    {"iv", 0, CLI_VALUE, "FILE", "128-byte IV, for testing only (random otherwise)."},
+    {"iv", 0, CLI_VALUE, "FILE", "IV file, for testing only (random otherwise): its first 128 bytes; a shorter file (a multiple of 16 bytes, e.g. esptool's 32-byte test IV) is used as it is, as espsecure does, and the digest follows it (such an output does not boot)."},
     {0}};
 static const cli_pos_t POS_IMAGE[] = {{"IMAGE", "Bootloader image.", 0, 0}, {0}};
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "espsec/io.h"
@@ -118,6 +119,14 @@ espsec_err_t espsec_fe_new(const espsec_flash_enc_params_t *params, const uint8_
             c->key_len = key_len;
         }
         size_t half = c->key_len / 2;
+        /* XTS with data key == tweak key is weak (IEEE 1619 / FIPS SP 800-38E); espsecure's XTS refuses it */
+        if (CRYPTO_memcmp(c->key, c->key + half, half) == 0) {
+            rc = espsec_fail(err, ESPSEC_ERR_KEY,
+                             "XTS-AES key: its two %zu-byte halves (data key and tweak key) are equal; such a key "
+                             "is weak and refused",
+                             half);
+            goto fail;
+        }
         const EVP_CIPHER *ecb = half == 32 ? EVP_aes_256_ecb() : EVP_aes_128_ecb();
         c->xts_enc = EVP_CIPHER_CTX_new();
         c->xts_dec = EVP_CIPHER_CTX_new();
@@ -442,7 +451,13 @@ espsec_err_t espsec_flash_enc_file(const char *in_path, const char *out_path, co
         espsec_fe_free(c);
         return rc;
     }
-    size_t total = (size_t)st.st_size;
+    size_t total = (size_t)st.st_size, data_len = total;
+    /* ESP32 (not XTS) encryption of a length that is not a multiple of 16: espsecure pads the last
+     * block (with random bytes) and writes it whole; espsec pads with 0xFF, what erased flash holds */
+    int pad_last = !decrypt && params->mode == ESPSEC_FE_ESP32 && total % 16 != 0;
+    if (pad_last) {
+        total += 16 - total % 16;
+    }
     if (addr % 16 != 0) {
         rc = espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "starting flash address 0x%x must be a multiple of 16", addr);
     } else if (total == 0) {
@@ -473,7 +488,9 @@ espsec_err_t espsec_flash_enc_file(const char *in_path, const char *out_path, co
         if (n > total - pos) {
             n = total - pos;
         }
-        if (fread(buf, 1, n, in) != n) {
+        size_t want = n > data_len - pos ? data_len - pos : n;
+        memset(buf + want, 0xFF, n - want);
+        if (fread(buf, 1, want, in) != want) {
             rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: read failed at offset 0x%zx", in_path, pos);
             break;
         }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "espsec/nvs.h"
@@ -98,6 +99,12 @@ espsec_err_t espsec_nvs_keys_parse(const uint8_t *buf, size_t len, espsec_nvs_ke
                            "nvs_keys partition: offset 0x40: CRC-32 0x%08x stored, 0x%08x calculated (corrupt or "
                            "flash-encrypted)",
                            stored, calc);
+    }
+    /* XTS with data key == tweak key is weak; nvs_partition_gen's XTS refuses it */
+    if (CRYPTO_memcmp(buf, buf + 32, 32) == 0) {
+        return espsec_fail(err, ESPSEC_ERR_KEY,
+                           "nvs_keys partition: the XTS data key (offset 0x0) and tweak key (offset 0x20) are "
+                           "equal; such a key is weak and refused");
     }
     memcpy(keys->eky, buf, 32);
     memcpy(keys->tky, buf + 32, 32);

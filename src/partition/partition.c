@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,7 +281,13 @@ static int parse_int_kw(const char *v, const struct keyword *kw, int kw_type, lo
         if (parse_int_kw(inner, kw, kw_type, &base, why, whylen) != 0) {
             return -1;
         }
-        *out = base * ((v[n - 1] == 'k' || v[n - 1] == 'K') ? 1024 : 1024 * 1024);
+        long long mult = (v[n - 1] == 'k' || v[n - 1] == 'K') ? 1024 : 1024 * 1024;
+        /* checked before multiplying: 99999999999999999K overflows, 18014398509481996K used to wrap to 12K */
+        if (base > LLONG_MAX / mult || base < -(LLONG_MAX / mult)) {
+            snprintf(why, whylen, "Invalid field value %s (too large)", v);
+            return -1;
+        }
+        *out = base * mult;
         return 0;
     }
     if (py_int(v, out) == 0) {
@@ -603,6 +610,12 @@ espsec_err_t espsec_pt_from_csv(const char *text, size_t len, const espsec_pt_op
             p->size = p->size - p->offset;
         }
         last_end = (uint64_t)p->offset + p->size;
+        if (last_end > 0x100000000ull) {
+            return espsec_fail(err, ESPSEC_ERR_PARSE,
+                               "CSV Error at line %d: partition %s at 0x%x of size 0x%x ends past the 4 GiB flash "
+                               "address space",
+                               ln, p->name, p->offset, p->size);
+        }
     }
     return ESPSEC_OK;
 }

@@ -329,8 +329,8 @@ espsec_err_t espsec_expand_hw_key(const uint8_t *key, size_t len, uint8_t out[32
 }
 
 /* The secure boot engine's digest: AES-256-ECB with byte reversals, fed to SHA-512. */
-static espsec_err_t bootloader_digest(const uint8_t key[32], const uint8_t iv[128], const uint8_t *img, size_t img_len,
-                                      uint8_t digest[64], espsec_error_t *err)
+static espsec_err_t bootloader_digest(const uint8_t key[32], const uint8_t *iv, size_t iv_len, const uint8_t *img,
+                                      size_t img_len, uint8_t digest[64], espsec_error_t *err)
 {
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -340,8 +340,8 @@ static espsec_err_t bootloader_digest(const uint8_t key[32], const uint8_t iv[12
         EVP_CIPHER_CTX_set_padding(c, 0) != 1 || EVP_DigestInit_ex(md, EVP_sha512(), NULL) != 1) {
         goto done;
     }
-    for (size_t off = 0; off < 128 + img_len; off += 16) {
-        const uint8_t *blk = off < 128 ? iv + off : img + (off - 128);
+    for (size_t off = 0; off < iv_len + img_len; off += 16) {
+        const uint8_t *blk = off < iv_len ? iv + off : img + (off - iv_len);
         uint8_t in[16], ct[16], fed[16];
         reverse_copy(in, blk, 16);
         if (EVP_EncryptUpdate(c, ct, &outl, in, 16) != 1 || outl != 16) {
@@ -398,6 +398,17 @@ static espsec_err_t digestable_image(const uint8_t *image, size_t len, uint8_t *
 espsec_err_t espsec_sbv1_digest_bootloader(const uint8_t *image, size_t len, const uint8_t key[32],
                                            const uint8_t iv[128], uint8_t **out, size_t *out_len, espsec_error_t *err)
 {
+    return espsec_sbv1_digest_bootloader_iv(image, len, key, iv, 128, out, out_len, err);
+}
+
+espsec_err_t espsec_sbv1_digest_bootloader_iv(const uint8_t *image, size_t len, const uint8_t key[32],
+                                              const uint8_t *iv, size_t iv_len, uint8_t **out, size_t *out_len,
+                                              espsec_error_t *err)
+{
+    if (iv_len > 128 || iv_len % 16 != 0) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "IV of %zu bytes; up to 128 in 16-byte blocks expected",
+                           iv_len);
+    }
     uint8_t *img = NULL;
     size_t img_len = 0;
     espsec_err_t rc = digestable_image(image, len, &img, &img_len, err);
@@ -405,7 +416,7 @@ espsec_err_t espsec_sbv1_digest_bootloader(const uint8_t *image, size_t len, con
         return rc;
     }
     uint8_t digest[64];
-    rc = bootloader_digest(key, iv, img, img_len, digest, err);
+    rc = bootloader_digest(key, iv, iv_len, img, img_len, digest, err);
     if (rc != ESPSEC_OK) {
         free(img);
         return rc;
@@ -415,11 +426,11 @@ espsec_err_t espsec_sbv1_digest_bootloader(const uint8_t *image, size_t len, con
         free(img);
         return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     }
-    memcpy(buf, iv, 128);
+    memcpy(buf, iv, iv_len);
     for (int w = 0; w < 16; w++) {
-        reverse_copy(buf + 128 + 4 * w, digest + 4 * w, 4);
+        reverse_copy(buf + iv_len + 4 * w, digest + 4 * w, 4);
     }
-    memset(buf + 192, 0xFF, 0x1000 - 192);
+    memset(buf + iv_len + 64, 0xFF, 0x1000 - iv_len - 64);
     memcpy(buf + 0x1000, img, img_len);
     free(img);
     *out = buf;
@@ -440,7 +451,7 @@ espsec_err_t espsec_sbv1_check_bootloader_digest(const uint8_t *flash_at_0, size
         return rc;
     }
     uint8_t digest[64], stored[64];
-    rc = bootloader_digest(key, flash_at_0, img, img_len, digest, err);
+    rc = bootloader_digest(key, flash_at_0, 128, img, img_len, digest, err);
     free(img);
     if (rc != ESPSEC_OK) {
         return rc;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,6 +81,76 @@ int espsec_same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/*
+ * The permission bits a new output gets: an existing regular file keeps its
+ * own (an in-place rewrite must not widen a 0600 file); otherwise secrets are
+ * 0600 whatever the umask and public files honour the umask. A secret is
+ * never more open than 0600.
+ */
+static mode_t output_mode(const char *path, unsigned mode)
+{
+    struct stat st;
+    mode_t eff;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        eff = st.st_mode & 07777;
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        eff = (mode == ESPSEC_MODE_SECRET) ? (mode_t)mode : ((mode_t)mode & ~mask);
+    }
+    if (mode == ESPSEC_MODE_SECRET) {
+        eff &= ESPSEC_MODE_SECRET;
+    }
+    return eff;
+}
+
+/* fsync the directory holding path, so a rename or link survives a power cut. */
+static espsec_err_t sync_parent_dir(const char *path, espsec_error_t *err)
+{
+    char *copy = strdup(path);
+    if (copy == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "%s: out of memory", path);
+    }
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    espsec_err_t rc = ESPSEC_OK;
+    /* EINVAL/EROFS: a file system that cannot sync directories (nothing more to do there). */
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)) {
+        rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot sync its directory: %s", path, strerror(errno));
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(copy);
+    return rc;
+}
+
+/*
+ * Move tmp to path without ever replacing an existing path: renameat2 with
+ * RENAME_NOREPLACE, or link + unlink where the file system lacks it.
+ */
+static int rename_noreplace(const char *tmp, const char *path)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) {
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+        return -1;
+    }
+    if (link(tmp, path) != 0) {
+        return -1;
+    }
+    unlink(tmp);
+    return 0;
+}
+
+espsec_err_t espsec_out_open_new(espsec_out_file_t *out, const char *path, unsigned mode,
+                                 espsec_error_t *err)
+{
+    espsec_err_t rc = espsec_out_open(out, path, mode, err);
+    out->no_replace = 1;
+    return rc;
+}
+
 espsec_err_t espsec_out_open(espsec_out_file_t *out, const char *path, unsigned mode,
                              espsec_error_t *err)
 {
@@ -121,11 +192,7 @@ espsec_err_t espsec_out_open(espsec_out_file_t *out, const char *path, unsigned 
         espsec_out_abort(out);
         return rc;
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    /* Secrets stay 0600 whatever the umask; public files honour it. */
-    mode_t eff = (mode == ESPSEC_MODE_SECRET) ? (mode_t)mode : ((mode_t)mode & ~mask);
-    if (fchmod(fd, eff) != 0) {
+    if (fchmod(fd, output_mode(path, mode)) != 0) {
         close(fd);
         espsec_out_abort(out);
         return espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot set mode: %s", path, strerror(errno));
@@ -164,9 +231,16 @@ espsec_err_t espsec_out_commit(espsec_out_file_t *out, espsec_error_t *err)
         rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: write failed: %s", out->path, strerror(errno));
     }
     out->fp = NULL;
-    if (rc == ESPSEC_OK && rename(out->tmp_path, out->path) != 0) {
+    if (rc == ESPSEC_OK && out->no_replace && rename_noreplace(out->tmp_path, out->path) != 0) {
+        rc = errno == EEXIST ? espsec_fail(err, ESPSEC_ERR_EXISTS,
+                                           "%s: key file already exists; refusing to overwrite a key", out->path)
+                             : espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot create: %s", out->path, strerror(errno));
+    } else if (rc == ESPSEC_OK && !out->no_replace && rename(out->tmp_path, out->path) != 0) {
         rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot rename into place: %s", out->path,
                          strerror(errno));
+    }
+    if (rc == ESPSEC_OK) {
+        rc = sync_parent_dir(out->path, err);
     }
     if (rc == ESPSEC_OK) {
         free(out->tmp_path);
@@ -210,11 +284,18 @@ espsec_err_t espsec_write_file(const char *path, const void *data, size_t len, u
 espsec_err_t espsec_write_secret_file(const char *path, const void *data, size_t len,
                                       int overwrite, espsec_error_t *err)
 {
-    if (!overwrite && espsec_path_exists(path)) {
-        return espsec_fail(err, ESPSEC_ERR_EXISTS,
-                           "%s: key file already exists; refusing to overwrite a key", path);
+    espsec_out_file_t out;
+    espsec_err_t rc = overwrite ? espsec_out_open(&out, path, ESPSEC_MODE_SECRET, err)
+                                : espsec_out_open_new(&out, path, ESPSEC_MODE_SECRET, err);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_out_write(&out, data, len, err);
     }
-    return espsec_write_file(path, data, len, ESPSEC_MODE_SECRET, err);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_out_commit(&out, err);
+    } else {
+        espsec_out_abort(&out);
+    }
+    return rc;
 }
 
 espsec_err_t espsec_write_new_file(const char *path, const void *data, size_t len, unsigned mode, int sync,
@@ -234,10 +315,8 @@ espsec_err_t espsec_write_new_file(const char *path, const void *data, size_t le
         free(tmp);
         return rc;
     }
-    mode_t mask = umask(0);
-    umask(mask);
     espsec_err_t rc = ESPSEC_OK;
-    if (fchmod(fd, mode == ESPSEC_MODE_SECRET ? (mode_t)mode : ((mode_t)mode & ~mask)) != 0) {
+    if (fchmod(fd, output_mode(path, mode)) != 0) {
         rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot set mode: %s", path, strerror(errno));
     }
     const uint8_t *p = data;
@@ -264,6 +343,9 @@ espsec_err_t espsec_write_new_file(const char *path, const void *data, size_t le
     }
     if (close(fd) != 0 && rc == ESPSEC_OK) {
         rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    }
+    if (rc == ESPSEC_OK && sync) {
+        rc = sync_parent_dir(path, err);
     }
     unlink(tmp);
     free(tmp);

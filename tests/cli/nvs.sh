@@ -156,6 +156,16 @@ ok $NVS erase "$T/edit.bin" wifi
 ok $NVS list "$T/edit.bin" --namespace wifi
 contains "$T/out" "^0 values"
 bad "NOT_FOUND\|not found" $NVS erase "$T/edit.bin" cfg_pub nope
+# an in-place edit keeps the file's mode: a 0600 plaintext (nvs decrypt writes 0600) stays 0600
+ok $NVS decrypt "$X/enc_types_0x6000.bin" input/nvs_keys.bin "$T/plain_secret.bin"
+[ "$(stat -c %a "$T/plain_secret.bin")" = 600 ] || fail "nvs decrypt output is not 0600"
+ok $NVS set "$T/plain_secret.bin" cfg_pub u8max u8 9
+[ "$(stat -c %a "$T/plain_secret.bin")" = 600 ] || fail "nvs set widened a 0600 image to $(stat -c %a "$T/plain_secret.bin")"
+ok $NVS erase "$T/plain_secret.bin" cfg_pub u8max
+[ "$(stat -c %a "$T/plain_secret.bin")" = 600 ] || fail "nvs erase widened a 0600 image"
+cp "$X/types_0x3000.bin" "$T/mode640.bin"; chmod 640 "$T/mode640.bin"
+ok $NVS set "$T/mode640.bin" cfg_pub u8max u8 9
+[ "$(stat -c %a "$T/mode640.bin")" = 640 ] || fail "nvs set changed mode 0640"
 # encrypted images: edits stay encrypted and decrypt with the same keys
 cp "$X/enc_types_0x6000.bin" "$T/edit_enc.bin"
 ok $NVS set "$T/edit_enc.bin" wifi ssid string new-ssid --keyfile input/nvs_keys.bin

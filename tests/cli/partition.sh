@@ -34,6 +34,20 @@ contains "$T/keep.bin" keep
 printf 'nvs,data,nvs,$NVS_OFF,0x6000\n' > "$T/env.csv"
 NVS_OFF=0x9000 ok "$ESPSEC" partition-table "$T/env.csv" "$T/env.bin"
 bad "unknown variable 'NVS_OFF'" env -u NVS_OFF "$ESPSEC" partition-table "$T/env.csv" "$T/env2.bin"
+# sizes and offsets are checked for overflow: K/M suffixes used to wrap (18014398509481996K became 12K)
+for sz in 99999999999999999K 18014398509481996K 17592186044416M; do
+    printf 'nvs, data, nvs, 0x9000, 0x6000,\nfactory, app, factory, 0x10000, %s,\n' $sz > "$T/big.csv"
+    bad "Invalid field value $sz (too large)" "$ESPSEC" partition-table "$T/big.csv" "$T/big.bin"
+    absent "$T/big.bin"
+done
+# nothing may end past the 4 GiB flash address space, even with --no-verify
+printf 'nvs, data, nvs, 0xFFFF0000, 0x20000,\n' > "$T/past4g.csv"
+bad "ends past the 4 GiB" "$ESPSEC" partition-table --no-verify "$T/past4g.csv" "$T/past4g.bin"
+absent "$T/past4g.bin"
+printf 'nvs, data, nvs, , 0xFFFFF000,\n' > "$T/past4g.csv"
+bad "4 GiB" "$ESPSEC" partition-table --no-verify "$T/past4g.csv" "$T/past4g.bin"
+bad "past the 4 GiB" "$ESPSEC" partition-table --offset 0x100008000 "$P/input/ota.csv" "$T/past4g.bin"
+absent "$T/past4g.bin"
 ok "$ESPSEC" partition-table --help
 contains "$T/out" "Usage: espsec partition-table"
 finish
