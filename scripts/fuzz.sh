@@ -19,6 +19,7 @@ seeds() {
     fuzz_boot) ls tests/vectors/device/fuzz_seed_* ;;
     fuzz_pem) ls tests/vectors/tls/*.pem ;;
     fuzz_bundle) ls tests/vectors/tls/*.bundle ;;
+    fuzz_http) ls tests/vectors/tls/http/*.txt ;;
     fuzz_mfg_csv) ls tests/vectors/mfg/seed.bin ;;
     fuzz_enc_img) ls tests/vectors/ota_enc/expected/*.bin ;;
     *) ;;

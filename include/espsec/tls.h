@@ -6,8 +6,12 @@
  * esp_tls' cacert_pem_buf, the global CA store, an x509_crt_bundle, or a CA
  * file); with none it is refused with ESP_ERR_ESP_TLS_NO_CA and a message
  * saying how to get one. Only the explicit `insecure` flag skips
- * verification. The server name is checked against the certificate's
- * SubjectAltName (or CN) unless skip_common_name is set.
+ * verification. The server name is checked as mbedTLS (esp_tls) checks it:
+ * against the SubjectAltName when the certificate has one (the CN is then
+ * never used), against the subject CN only when it has none; wildcards only
+ * as a whole first label. skip_common_name turns the check off (the chain is
+ * still verified). Every CA certificate given is a trust anchor, roots and
+ * intermediates alike, as in mbedTLS: pinning an intermediate works.
  *
  * Errors carry ESP-TLS codes (ESP_ERR_ESP_TLS_*, and the ESP_ERR_MBEDTLS_*
  * names esp_tls reports for handshake and certificate failures) and the
@@ -79,6 +83,68 @@ const char *espsec_tls_version(const espsec_tls_t *t);
 espsec_err_t espsec_tls_last_error(const espsec_tls_t *t, espsec_error_t *err);
 void espsec_tls_conn_destroy(espsec_tls_t *t);
 
+/* ---- HTTP/1.1 responses (what `espsec tls get` reads) ---- */
+
+/*
+ * A streaming parser for one HTTP/1.1 response: feed it bytes as they come off
+ * the connection; the body (de-chunked) goes to a callback as it arrives, so
+ * no size limit applies and nothing is buffered but the current line. It
+ * keeps the head (for display) and knows where the body ends (Content-Length, the final chunk, or the close of
+ * the connection when the response has neither) and stops there; every
+ * number from the peer is checked before it is used.
+ */
+#define ESPSEC_HTTP_LINE_MAX 8192  /* longest status, header, chunk-size or trailer line */
+#define ESPSEC_HTTP_HEAD_MAX 65536 /* longest head (status line and headers) */
+
+typedef enum {
+    ESPSEC_HTTP_BODY_NONE,   /* no body (1xx, 204, 304) */
+    ESPSEC_HTTP_BODY_LENGTH, /* Content-Length */
+    ESPSEC_HTTP_BODY_CHUNKED,
+    ESPSEC_HTTP_BODY_CLOSE /* until the connection closes */
+} espsec_http_framing_t;
+
+/* Receives body bytes; non-zero stops the parse (espsec_http_feed returns ESPSEC_ERR_IO). */
+typedef int (*espsec_http_body_cb)(void *ctx, const uint8_t *data, size_t len);
+
+typedef struct {
+    int state;                    /* private */
+    int status;                   /* the status code, once the head is read */
+    int head_done;                /* the final head (after any 1xx) has been read */
+    espsec_http_framing_t framing;
+    uint64_t content_length;      /* BODY_LENGTH: the declared length */
+    uint64_t body_bytes;          /* body bytes delivered so far */
+    uint64_t left;                /* private: bytes left in the body or the current chunk */
+    char head[ESPSEC_HTTP_HEAD_MAX + 1]; /* the status line and headers as received, NUL-terminated */
+    size_t head_len;
+    char line[ESPSEC_HTTP_LINE_MAX + 1]; /* private: the line being collected */
+    size_t line_len;
+    int have_length, have_te;     /* private */
+    espsec_http_body_cb on_body;
+    void *ctx;
+} espsec_http_resp_t;
+
+/** Start a response; on_body may be NULL (the body is counted, not kept). */
+void espsec_http_init(espsec_http_resp_t *r, espsec_http_body_cb on_body, void *ctx);
+
+/**
+ * Feed the next len bytes. *used (may be NULL) receives how many were taken:
+ * fewer than len when the response ended inside them (the rest is not part of
+ * it). ESPSEC_ERR_PARSE with the line or number at fault on a malformed
+ * response.
+ */
+espsec_err_t espsec_http_feed(espsec_http_resp_t *r, const uint8_t *data, size_t len, size_t *used,
+                              espsec_error_t *err);
+
+/** 1 once the whole response is read (the body end is known). */
+int espsec_http_done(const espsec_http_resp_t *r);
+
+/**
+ * The connection closed: ESPSEC_OK if the response is complete (or its body
+ * is delimited by the close), else ESPSEC_ERR_FORMAT "body truncated: N of M
+ * bytes" (or what part is missing).
+ */
+espsec_err_t espsec_http_eof(const espsec_http_resp_t *r, espsec_error_t *err);
+
 /* ---- CA certificates ---- */
 
 typedef struct {
@@ -113,6 +179,14 @@ espsec_err_t espsec_tls_fetch_chain(const char *host, int port, const char *serv
                                     const char *store_dir, int timeout_ms, espsec_fetched_chain_t *out,
                                     espsec_error_t *err);
 void espsec_fetched_chain_free(espsec_fetched_chain_t *c);
+
+/**
+ * Make the last certificate the server sent the anchor (what `openssl
+ * s_client -showcerts | tail` recipes do), whatever it is, and verify the
+ * chain against it again (for name, as the device would check it). It may be
+ * an intermediate, which its CA replaces far sooner than a root.
+ */
+espsec_err_t espsec_tls_anchor_last_sent(espsec_fetched_chain_t *c, const char *name, espsec_error_t *err);
 
 /** DER certificates to PEM text (malloc'd, NUL-terminated). */
 char *espsec_cert_to_pem(const uint8_t *der, size_t len);

@@ -58,6 +58,11 @@ static int parse_host_port(const char *s, char *host, size_t cap, int *port)
 
 /* ---- tls get ---- */
 
+static int body_out(void *ctx, const uint8_t *data, size_t len)
+{
+    return fwrite(data, 1, len, (FILE *)ctx) == len ? 0 : -1;
+}
+
 static int cmd_get(cli_args_t *a)
 {
     const char *url = cli_pos(a, 0);
@@ -142,73 +147,57 @@ static int cmd_get(cli_args_t *a)
         espsec_tls_conn_destroy(t);
         return cli_error("%s (%s)", err.msg, espsec_err_to_name(err.code));
     }
-    /* read the whole response (Connection: close), then split head and body */
-    size_t cap = 65536, len = 0;
-    char *resp = malloc(cap);
+    /* stream the body to stdout as it arrives; stop where the response says it ends */
+    espsec_http_resp_t *resp = malloc(sizeof(*resp));
+    if (resp == NULL) {
+        espsec_tls_conn_destroy(t);
+        return cli_error("out of memory");
+    }
+    espsec_http_init(resp, body_out, stdout);
+    int verbose = cli_flag(a, "verbose"), head_shown = 0;
+    uint8_t buf[16384];
     for (;;) {
-        if (len + 16384 > cap) {
-            if (cap >= (256u << 20)) {
-                break;
-            }
-            cap *= 2;
-            char *n = realloc(resp, cap);
-            if (n == NULL) {
-                break;
-            }
-            resp = n;
+        ssize_t r = espsec_tls_conn_read(t, buf, sizeof(buf));
+        if (r < 0) {
+            espsec_tls_last_error(t, &err);
+            st = cli_error("%s: %s (%s)", url, err.msg, espsec_err_to_name(err.code));
+            break;
         }
-        ssize_t r = espsec_tls_conn_read(t, resp + len, 16384);
-        if (r <= 0) {
-            if (r < 0) {
-                espsec_tls_last_error(t, &err);
-                free(resp);
-                espsec_tls_conn_destroy(t);
-                return cli_error("%s (%s)", err.msg, espsec_err_to_name(err.code));
+        if (r == 0) {
+            /* the peer closed: complete only if the framing says so; a body that runs to the close is
+             * trusted only when the close was a TLS close_notify (else it may have been cut) */
+            espsec_error_t te;
+            int fin = espsec_tls_last_error(t, &te) == ESP_ERR_ESP_TLS_TCP_CLOSED_FIN;
+            if (espsec_http_eof(resp, &err) != ESPSEC_OK) {
+                st = cli_error("%s: %s", url, err.msg);
+            } else if (fin && resp->framing == ESPSEC_HTTP_BODY_CLOSE) {
+                st = cli_error("%s: body truncated? %llu bytes with no length, and the connection ended without a "
+                               "TLS close_notify",
+                               url, (unsigned long long)resp->body_bytes);
             }
             break;
         }
-        len += (size_t)r;
+        if (espsec_http_feed(resp, buf, (size_t)r, NULL, &err) != ESPSEC_OK) {
+            st = cli_error("%s: %s", url, err.msg);
+            break;
+        }
+        if (verbose && !head_shown && resp->head_done) {
+            fprintf(stderr, "%s", resp->head);
+            head_shown = 1;
+        }
+        if (espsec_http_done(resp)) {
+            break; /* Content-Length or the last chunk reached: what follows is not ours */
+        }
     }
     espsec_tls_conn_destroy(t);
-    char *hdr_end = len >= 4 ? memmem(resp, len, "\r\n\r\n", 4) : NULL;
-    int status = 0;
-    if (hdr_end == NULL || sscanf(resp, "HTTP/%*s %d", &status) != 1) {
-        free(resp);
-        return cli_error("%s: the reply is not an HTTP response", url);
+    if (fflush(stdout) != 0 && st == 0) {
+        st = cli_error("writing the body to stdout failed");
     }
-    char *body = hdr_end + 4;
-    size_t blen = len - (size_t)(body - resp);
-    *hdr_end = '\0';
-    int chunked = strcasestr(resp, "\r\ntransfer-encoding: chunked") != NULL;
-    if (cli_flag(a, "verbose")) {
-        fprintf(stderr, "%s\n\n", resp);
+    if (st == 0 && (resp->status < 200 || resp->status >= 300)) {
+        st = cli_error("%s: HTTP status %d", url, resp->status);
     }
-    if (chunked) {
-        size_t in = 0, outl = 0;
-        while (in < blen) {
-            char *end;
-            unsigned long n = strtoul(body + in, &end, 16);
-            char *crlf = memmem(body + in, blen - in, "\r\n", 2);
-            if (crlf == NULL || end == body + in) {
-                break;
-            }
-            in = (size_t)(crlf - body) + 2;
-            if (n == 0 || in + n > blen) {
-                break;
-            }
-            memmove(body + outl, body + in, n);
-            outl += n;
-            in += n + 2;
-        }
-        blen = outl;
-    }
-    fwrite(body, 1, blen, stdout);
     free(resp);
-    if (status < 200 || status >= 300) {
-        fflush(stdout);
-        return cli_error("%s: HTTP status %d", url, status);
-    }
-    return 0;
+    return st;
 }
 
 /* ---- fetch-ca ---- */
@@ -275,58 +264,82 @@ static int cmd_fetch_ca(cli_args_t *a)
             print_cert(what, &ci);
         }
     }
-    if (ch.anchor == NULL) {
-        espsec_fetched_chain_free(&ch);
-        return cli_error("no trust anchor: %s (give the root with --ca-store-file, or use --all to keep the chain)",
-                         ch.verify_error);
+    const char *name = cli_str(a, "servername") != NULL ? cli_str(a, "servername") : host;
+    int all = cli_flag(a, "all");
+    if (cli_flag(a, "last-sent")) {
+        if (espsec_tls_anchor_last_sent(&ch, name, &err) != ESPSEC_OK) {
+            espsec_fetched_chain_free(&ch);
+            return cli_fail(&err);
+        }
+        espsec_cert_info_t li;
+        if (espsec_cert_info(ch.anchor, ch.anchor_len, &li, NULL) == ESPSEC_OK && !li.self_signed) {
+            fprintf(stderr,
+                    "espsec: warning: --last-sent: the anchor is the last certificate the server sent, %s, an "
+                    "intermediate CA, not a root: its CA replaces it far sooner than a root (often within a year) and "
+                    "devices that trust only it then fail to connect; prefer its root (issuer %s)\n",
+                    li.subject, li.issuer);
+        }
     }
-    espsec_cert_info_t ai;
-    espsec_cert_info(ch.anchor, ch.anchor_len, &ai, NULL);
-    printf("\nTrust anchor%s:\n", ch.anchor_from_store
-                                      ? " (not sent by the server: its issuer, found in the trust store)"
-                                      : " (the last certificate the server sent, self-signed)");
-    print_cert("", &ai);
     int st = 0;
-    if (!ch.chain_verified) {
-        st = cli_error("%s:%d: the chain does not verify against that anchor: %s", host, port, ch.verify_error);
+    if (ch.anchor == NULL) {
+        if (!all) {
+            st = cli_error("%s:%d: no trust anchor: %s (give the root with --ca-store-file, take the last certificate "
+                           "sent with --last-sent, or write the unanchored chain with --all)",
+                           host, port, ch.verify_error);
+            espsec_fetched_chain_free(&ch);
+            return st;
+        }
+        printf("\nNOTICE: no trust anchor: %s.\n  --all: writing the %zu certificate%s the server sent, UNANCHORED: "
+               "none of them was checked against a trusted root\n",
+               ch.verify_error, ch.count, ch.count == 1 ? "" : "s");
     } else {
-        printf("  the server's chain verifies against it (names and dates checked)\n");
-        long long left = ai.not_after_epoch - (long long)time(NULL);
-        if (left < 2LL * 365 * 24 * 3600) {
-            printf("  WARNING: this anchor expires %s, in %lld days: devices outlive certificates; embed its "
-                   "successor too or plan a CA update\n",
-                   ai.not_after, left / 86400);
+        espsec_cert_info_t ai;
+        espsec_cert_info(ch.anchor, ch.anchor_len, &ai, NULL);
+        printf("\nTrust anchor%s:\n", ch.anchor_from_store
+                                          ? " (not sent by the server: its issuer, found in the trust store)"
+                                      : ai.self_signed ? " (the last certificate the server sent, self-signed)"
+                                                       : " (the last certificate the server sent, --last-sent)");
+        print_cert("", &ai);
+        if (!ch.chain_verified) {
+            st = cli_error("%s:%d: the chain does not verify against that anchor: %s", host, port, ch.verify_error);
+        } else {
+            printf("  the server's chain verifies against it (names and dates checked)\n");
+            long long left = ai.not_after_epoch - (long long)time(NULL);
+            if (left < 2LL * 365 * 24 * 3600) {
+                printf("  WARNING: this anchor expires %s, in %lld days: devices outlive certificates; embed its "
+                       "successor too or plan a CA update\n",
+                       ai.not_after, left / 86400);
+            }
         }
     }
     if (st == 0) {
-        /* the anchor, or the whole chain with --all */
-        size_t cap = 0, len = 0;
+        /* the anchor; with --all first every certificate sent (the anchor once, when it was sent) */
+        size_t len = 0;
         char *pem = NULL;
-        size_t n = cli_flag(a, "all") ? ch.count : 0;
-        for (size_t i = 0; i <= n; i++) {
+        size_t n = all ? ch.count : 0;
+        for (size_t i = 0; i <= n && st == 0; i++) {
             const uint8_t *d = i < n ? ch.certs[i] : ch.anchor;
             size_t dl = i < n ? ch.lens[i] : ch.anchor_len;
-            if (i < n && i + 1 == n && !ch.anchor_from_store) {
-                continue; /* the anchor is the last one sent: once is enough */
+            if (d == NULL || (i == n && n > 0 && !ch.anchor_from_store)) {
+                continue; /* no anchor, or the anchor is the last one sent: written already */
             }
             char *one = espsec_cert_to_pem(d, dl);
             size_t ol = one ? strlen(one) : 0;
-            if (len + ol + 1 > cap) {
-                cap = (len + ol + 1) * 2;
-                pem = realloc(pem, cap);
-            }
-            if (pem != NULL && one != NULL) {
-                memcpy(pem + len, one, ol);
+            char *grown = one ? realloc(pem, len + ol + 1) : NULL;
+            if (grown == NULL) {
+                st = cli_error("out of memory");
+            } else {
+                pem = grown;
+                memcpy(pem + len, one, ol + 1);
                 len += ol;
-                pem[len] = '\0';
             }
             free(one);
         }
         espsec_error_t we;
-        if (pem == NULL || espsec_write_file(output, pem, len, ESPSEC_MODE_PUBLIC, &we) != ESPSEC_OK) {
-            st = pem ? cli_fail(&we) : cli_error("out of memory");
-        } else {
-            printf("Wrote %s\n", output);
+        if (st == 0 && (pem == NULL || espsec_write_file(output, pem, len, ESPSEC_MODE_PUBLIC, &we) != ESPSEC_OK)) {
+            st = pem ? cli_fail(&we) : cli_error("nothing to write");
+        } else if (st == 0) {
+            printf("Wrote %s%s\n", output, ch.anchor == NULL ? " (unanchored chain)" : "");
             if (embed != NULL) {
                 const char *base = strrchr(output, '/');
                 st = write_embed(embed, (const uint8_t *)pem, len, base ? base + 1 : output, 1);
@@ -483,7 +496,10 @@ static const cli_pos_t POS_GET[] = {{"URL", "https://host[:port]/path", 0, 0}, {
 static const cli_opt_t OPT_FETCH[] = {
     {"output", 'o', CLI_VALUE, "CA.pem", "Where to write the trust anchor (PEM)."},
     {"embed", 0, CLI_VALUE, "NAME.S|NAME.c", "Also write it as a source file to embed (EMBED_TXTFILES symbols)."},
-    {"all", 0, CLI_FLAG, NULL, "Write every certificate the server sent, then the anchor."},
+    {"all", 0, CLI_FLAG, NULL, "Write every certificate the server sent, then the anchor (without one: the chain "
+                               "alone, said to be unanchored)."},
+    {"last-sent", 0, CLI_FLAG, NULL, "Take the last certificate the server sent as the anchor, even an intermediate "
+                                     "(warned: intermediates rotate)."},
     {"servername", 0, CLI_VALUE, "NAME", "SNI name and name to verify (default: the host)."},
     {"ca-store-file", 0, CLI_VALUE, "FILE", "Trust store to find a root the server does not send (default: the "
                                             "system's)."},

@@ -120,6 +120,75 @@ void espsec_fetched_chain_free(espsec_fetched_chain_t *c)
     memset(c, 0, sizeof(*c));
 }
 
+/* Verify the chain the server sent (DER in c) against anchor alone, names and dates included, as the
+ * device would: the anchor need not be a root (every CA certificate given to esp_tls is an anchor). */
+static void verify_fetched(espsec_fetched_chain_t *c, X509 *anchor, const char *name)
+{
+    c->chain_verified = 0;
+    c->verify_error[0] = '\0';
+    X509_STORE *only = X509_STORE_new();
+    X509_STORE_CTX *vc = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    X509 *leaf = NULL;
+    if (only != NULL && vc != NULL && untrusted != NULL && c->count > 0) {
+        X509_STORE_add_cert(only, anchor);
+        for (size_t i = 0; i < c->count; i++) {
+            const unsigned char *p = c->certs[i];
+            X509 *x = d2i_X509(NULL, &p, (long)c->lens[i]);
+            if (x == NULL) {
+                continue;
+            }
+            if (leaf == NULL) {
+                leaf = x;
+            } else {
+                sk_X509_push(untrusted, x);
+            }
+        }
+    }
+    if (leaf != NULL && X509_STORE_CTX_init(vc, only, leaf, untrusted) == 1) {
+        X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(vc);
+        X509_VERIFY_PARAM_set1_host(param, name, 0);
+        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+        tls_name_rule(param, leaf);
+        c->chain_verified = X509_verify_cert(vc) == 1;
+        if (!c->chain_verified) {
+            snprintf(c->verify_error, sizeof(c->verify_error), "%s (at depth %d)",
+                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(vc)), X509_STORE_CTX_get_error_depth(vc));
+        }
+    } else {
+        snprintf(c->verify_error, sizeof(c->verify_error), "the chain could not be checked (out of memory)");
+    }
+    X509_free(leaf);
+    sk_X509_pop_free(untrusted, X509_free);
+    X509_STORE_CTX_free(vc);
+    X509_STORE_free(only);
+    ERR_clear_error();
+}
+
+espsec_err_t espsec_tls_anchor_last_sent(espsec_fetched_chain_t *c, const char *name, espsec_error_t *err)
+{
+    if (c->count == 0) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "no chain was fetched");
+    }
+    const unsigned char *p = c->certs[c->count - 1];
+    X509 *last = d2i_X509(NULL, &p, (long)c->lens[c->count - 1]);
+    if (last == NULL) {
+        ERR_clear_error();
+        return espsec_fail(err, ESPSEC_ERR_FORMAT, "the last certificate sent does not decode");
+    }
+    free(c->anchor);
+    c->anchor = NULL;
+    c->anchor_len = 0;
+    c->anchor_from_store = 0;
+    if (to_der(last, &c->anchor, &c->anchor_len) != 0) {
+        X509_free(last);
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
+    verify_fetched(c, last, name);
+    X509_free(last);
+    return ESPSEC_OK;
+}
+
 espsec_err_t espsec_tls_fetch_chain(const char *host, int port, const char *servername, const char *store_file,
                                     const char *store_dir, int timeout_ms, espsec_fetched_chain_t *out,
                                     espsec_error_t *err)
@@ -214,27 +283,8 @@ espsec_err_t espsec_tls_fetch_chain(const char *host, int port, const char *serv
                      li.issuer);
         } else {
             to_der(anchor, &out->anchor, &out->anchor_len);
-            X509_STORE *only = X509_STORE_new();
-            X509_STORE_add_cert(only, anchor);
-            X509_STORE_CTX *vc = X509_STORE_CTX_new();
-            STACK_OF(X509) *untrusted = sk_X509_new_null();
-            for (int i = 1; i < n; i++) {
-                sk_X509_push(untrusted, sk_X509_value(chain, i));
-            }
-            if (vc != NULL && X509_STORE_CTX_init(vc, only, sk_X509_value(chain, 0), untrusted) == 1) {
-                X509_VERIFY_PARAM_set1_host(X509_STORE_CTX_get0_param(vc), name, 0);
-                out->chain_verified = X509_verify_cert(vc) == 1;
-                if (!out->chain_verified) {
-                    snprintf(out->verify_error, sizeof(out->verify_error), "%s (at depth %d)",
-                             X509_verify_cert_error_string(X509_STORE_CTX_get_error(vc)),
-                             X509_STORE_CTX_get_error_depth(vc));
-                }
-            }
-            sk_X509_free(untrusted);
-            X509_STORE_CTX_free(vc);
-            X509_STORE_free(only);
+            verify_fetched(out, anchor, name);
             X509_free(anchor);
-            ERR_clear_error();
         }
     }
     if (ssl != NULL) {

@@ -230,6 +230,27 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
     return 0;
 }
 
+/* ---- names and anchors as mbedTLS checks them ---- */
+
+void tls_name_rule(X509_VERIFY_PARAM *param, X509 *leaf)
+{
+    /* mbedTLS (x509_crt_verify_name): a certificate with a SubjectAltName extension is matched against
+     * its SAN entries only; the subject CN counts only when there is no SAN at all. OpenSSL's default
+     * falls back to the CN whenever no SAN of the name's type (DNS) exists, e.g. an IP-only SAN. */
+    unsigned int flags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS;
+    if (leaf != NULL && X509_get_ext_by_NID(leaf, NID_subject_alt_name, -1) >= 0) {
+        flags |= X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
+    }
+    X509_VERIFY_PARAM_set_hostflags(param, flags);
+}
+
+static int app_verify(X509_STORE_CTX *x, void *arg)
+{
+    (void)arg;
+    tls_name_rule(X509_STORE_CTX_get0_param(x), X509_STORE_CTX_get0_cert(x));
+    return X509_verify_cert(x);
+}
+
 /* ---- the connection ---- */
 
 static void ssl_reason(char *out, size_t cap)
@@ -371,6 +392,9 @@ espsec_err_t espsec_tls_conn_new(const char *host, int port, const espsec_tls_cf
                 host);
     } else {
         SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
+        SSL_CTX_set_cert_verify_callback(t->ctx, app_verify, NULL);
+        /* every CA certificate given is an anchor, as in mbedTLS: pinning an intermediate works */
+        X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(t->ctx), X509_V_FLAG_PARTIAL_CHAIN);
     }
     t->ssl = SSL_new(t->ctx);
     if (t->ssl == NULL) {
@@ -507,9 +531,10 @@ static ssize_t io(espsec_tls_t *t, void *buf, size_t len, int writing)
                         writing ? "write" : "read", t->timeout_ms);
             return -1;
         }
+        int eof = e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
         char reason[256];
         ssl_reason(reason, sizeof(reason));
-        if (!writing && e == SSL_ERROR_SYSCALL) {
+        if (!writing && (e == SSL_ERROR_SYSCALL || eof)) {
             /* closed without close_notify: esp_tls treats it as the end (ESP_ERR_ESP_TLS_TCP_CLOSED_FIN) */
             espsec_fail(&t->last, ESP_ERR_ESP_TLS_TCP_CLOSED_FIN, "the server closed the connection");
             return 0;

@@ -14,4 +14,6 @@ int tls_tcp_connect(const char *host, int port, int timeout_ms, espsec_error_t *
 espsec_err_t tls_bundle_check(const uint8_t *b, size_t len, espsec_error_t *err);
 /* 1 when the bundle holds cert's issuer and its key verifies cert's signature (esp_crt_bundle's rule). */
 int tls_bundle_verifies(const uint8_t *b, size_t len, X509 *cert);
+/* mbedTLS' name rule on a verify parameter: with a SubjectAltName in leaf, never the subject CN. */
+void tls_name_rule(X509_VERIFY_PARAM *param, X509 *leaf);
 #endif

@@ -23,6 +23,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include <openssl/ssl.h>
+
 #include "espsec/tls.h"
 #include "test.h"
 
@@ -237,6 +239,84 @@ static int bad_listen(int *port)
     return s;
 }
 
+/* A TLS server thread that answers one request with fixed bytes (then extra filler bytes), then:
+ * 0 sends close_notify, 1 closes the socket without it, 2 keeps the connection open for 4 s. */
+typedef struct {
+    int fd, port, mode;
+    const char *reply;
+    size_t filler; /* bytes of 'x' after the reply */
+    SSL_CTX *ctx;
+    pthread_t th;
+} canned_t;
+
+static void *canned_server(void *arg)
+{
+    canned_t *c = arg;
+    int fd = accept(c->fd, NULL, NULL);
+    if (fd < 0) {
+        return NULL;
+    }
+    SSL *ssl = SSL_new(c->ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) == 1) {
+        char req[4096];
+        size_t got = 0;
+        int r;
+        while (got < sizeof(req) - 1 && (r = SSL_read(ssl, req + got, (int)(sizeof(req) - 1 - got))) > 0) {
+            got += (size_t)r;
+            req[got] = '\0';
+            if (strstr(req, "\r\n\r\n") != NULL) {
+                break;
+            }
+        }
+        int ok = SSL_write(ssl, c->reply, (int)strlen(c->reply)) > 0;
+        static char xs[65536];
+        memset(xs, 'x', sizeof(xs));
+        for (size_t left = c->filler; ok && left > 0;) {
+            size_t n = left < sizeof(xs) ? left : sizeof(xs);
+            ok = SSL_write(ssl, xs, (int)n) == (int)n;
+            left -= n;
+        }
+        if (c->mode == 0) {
+            SSL_shutdown(ssl);
+        } else if (c->mode == 2) {
+            sleep(4);
+        }
+    }
+    SSL_free(ssl); /* no close_notify unless sent above */
+    close(fd);
+    return NULL;
+}
+
+static void canned_start(canned_t *c, SSL_CTX *ctx, const char *reply, size_t filler, int mode)
+{
+    c->fd = bad_listen(&c->port);
+    c->ctx = ctx;
+    c->reply = reply;
+    c->filler = filler;
+    c->mode = mode;
+    pthread_create(&c->th, NULL, canned_server, c);
+}
+
+static void canned_stop(canned_t *c)
+{
+    pthread_join(c->th, NULL);
+    close(c->fd);
+}
+
+static SSL_CTX *server_ctx(const char *leaf_chain, const char *key)
+{
+    char cp[512], kp[512];
+    snprintf(cp, sizeof(cp), "%s/%s", DIR_, leaf_chain);
+    snprintf(kp, sizeof(kp), "%s/%s", DIR_, key);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (SSL_CTX_use_certificate_chain_file(ctx, cp) != 1 || SSL_CTX_use_PrivateKey_file(ctx, kp, SSL_FILETYPE_PEM) != 1) {
+        fprintf(stderr, "server certificate %s not loaded\n", cp);
+        t_failures++;
+    }
+    return ctx;
+}
+
 /* ---- cases ---- */
 
 typedef struct {
@@ -332,6 +412,90 @@ static int run(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* tls get against servers whose replies are framed right, wrong, or cut. */
+static void get_cases(void)
+{
+    static const struct {
+        const char *label, *reply;
+        int mode, want_exit;
+        const char *out, *err; /* stdout exactly, a part of the single stderr line */
+    } G[] = {
+        {"chunk size 2^64-1", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc\r\n", 0, 2,
+         "abc\r\n", "body truncated: 5 bytes, the connection closed before the last chunk"},
+        {"chunk size past 64 bits", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\nabc",
+         0, 2, "", "chunk size is not a hex number that fits 64 bits"},
+        {"short body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 0, 2, "abc", "body truncated: 3 of 10 bytes"},
+        {"short body, no close_notify", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 1, 2, "abc",
+         "body truncated: 3 of 10 bytes"},
+        {"complete, no close_notify", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 1, 0, "hello", NULL},
+        {"stops at Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA", 2, 0, "hello", NULL},
+        {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 2, 0,
+         "hello world", NULL},
+        {"no last chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", 0, 2, "hello",
+         "before the last chunk"},
+        {"to the close, close_notify", "HTTP/1.0 200 OK\r\n\r\nall of it", 0, 0, "all of it", NULL},
+        {"to the close, no close_notify", "HTTP/1.0 200 OK\r\n\r\nall of it", 1, 2, "all of it",
+         "ended without a TLS close_notify"},
+        {"404 with a body", "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\ngone", 1, 2, "gone", "HTTP status 404"},
+        {"not HTTP", "SSH-2.0-OpenSSH_9.6\r\n", 0, 2, "", "not an HTTP/1.x status line"},
+    };
+    SSL_CTX *ctx = server_ctx("leaf_chain.pem", "leaf.key");
+    for (size_t i = 0; i < sizeof(G) / sizeof(G[0]); i++) {
+        canned_t c;
+        canned_start(&c, ctx, G[i].reply, 0, G[i].mode);
+        char outp[512];
+        snprintf(outp, sizeof(outp), "%s/g.out", DIR_);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int rc = run("%s tls get https://localhost:%d/ --cacert %s/root.pem --timeout 3000 > %s 2> %s/g.err", ESPSEC,
+                     c.port, DIR_, outp, DIR_);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        size_t ol = 0;
+        uint8_t *out = file_bytes("g.out", &ol);
+        size_t el = 0;
+        uint8_t *e = file_bytes("g.err", &el);
+        char *errs = calloc(1, el + 1);
+        memcpy(errs, e, el);
+        int lines = 0;
+        for (size_t k = 0; k < el; k++) {
+            lines += errs[k] == '\n';
+        }
+        int ok = rc == G[i].want_exit && ol == strlen(G[i].out) && memcmp(out, G[i].out, ol) == 0 &&
+                 (G[i].err == NULL ? el == 0 : (strstr(errs, G[i].err) != NULL && lines == 1));
+        /* stopping at the end of the body: no wait for the server to close */
+        if (G[i].mode == 2) {
+            ok = ok && t1.tv_sec - t0.tv_sec < 3;
+        }
+        t_checks++;
+        if (!ok) {
+            fprintf(stderr, "FAIL tls get %s: exit %d, stdout %zu bytes, stderr '%s'\n", G[i].label, rc, ol, errs);
+            t_failures++;
+        }
+        free(out);
+        free(e);
+        free(errs);
+        canned_stop(&c);
+    }
+    /* more than the 256 MiB the old client buffered: streamed, all of it, in little memory */
+    {
+        const size_t big = (size_t)272 << 20;
+        char reply[128];
+        snprintf(reply, sizeof(reply), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", big);
+        canned_t c;
+        canned_start(&c, ctx, reply, big, 0);
+        CHECK(run("/usr/bin/time -f %%M -o %s/rss %s tls get https://localhost:%d/ --cacert %s/root.pem | wc -c > %s/n",
+                  DIR_, ESPSEC, c.port, DIR_, DIR_) == 0);
+        size_t l = 0;
+        uint8_t *n = file_bytes("n", &l), *rss = file_bytes("rss", &l);
+        CHECK(strtoull((const char *)n, NULL, 10) == big);
+        CHECK(strtoull((const char *)rss, NULL, 10) < 64 * 1024); /* KiB: far below the body's size */
+        free(n);
+        free(rss);
+        canned_stop(&c);
+    }
+    SSL_CTX_free(ctx);
+}
+
 int main(int argc, char **argv)
 {
     ESPSEC = argc > 1 ? argv[1] : NULL;
@@ -371,6 +535,19 @@ int main(int argc, char **argv)
     write_pem("rogue_client", &rogue_client, NULL, NULL);
     write_pem("short_root", &short_root, NULL, NULL);
     write_pem("short_leaf", &short_leaf, NULL, NULL);
+    /* names as mbedTLS checks them: the CN counts only without any SAN */
+    cert_t nosan = make_cert("localhost", &inter, 0, 0, NULL, -1, 365);
+    cert_t ipsan = make_cert("localhost", &inter, 0, 0, "IP:127.0.0.1", -1, 365);
+    cert_t othersan = make_cert("localhost", &inter, 0, 0, "DNS:other.example", -1, 365);
+    cert_t wildcard = make_cert("wild", &inter, 0, 0, "DNS:*host", -1, 365);
+    write_pem("nosan", &nosan, NULL, NULL);
+    write_pem("ipsan", &ipsan, NULL, NULL);
+    write_pem("othersan", &othersan, NULL, NULL);
+    write_pem("wildcard", &wildcard, NULL, NULL);
+    write_pem("leaf_chain", &leaf, &inter, NULL);
+    if (ESPSEC != NULL) {
+        get_cases();
+    }
 
     int port = free_port();
     const char *alpn_args[] = {"-alpn", "h2,http/1.1", NULL};
@@ -396,6 +573,9 @@ int main(int argc, char **argv)
         NULL);
     client_t skip = {.ca = "root.pem", .cn = "other.example", .skip_cn = 1};
     try("skip_common_name", port, &skip, ESPSEC_OK, NULL, NULL);
+    /* every CA given is an anchor, as in mbedTLS: pinning only the intermediate works */
+    client_t pin_inter = {.ca = "inter.pem"};
+    try("intermediate pinned", port, &pin_inter, ESPSEC_OK, NULL, NULL);
     /* ALPN */
     const char *h2[] = {"h2", NULL}, *none_alpn[] = {"imap", NULL};
     client_t alpn = {.ca = "root.pem", .alpn = h2};
@@ -493,6 +673,28 @@ int main(int argc, char **argv)
                   DIR_) == 0);
         CHECK(run("grep -q '_binary_ca_pem_start' %s/ca.S", DIR_) == 0);
         CHECK(run("%s tls get https://localhost:%d/ --cacert %s/ca.pem > /dev/null 2>&1", ESPSEC, port, DIR_) == 0);
+        /* no anchor in the store: the reason is printed, with what to do */
+        CHECK(run("%s tls fetch-ca localhost:%d --ca-store-file %s/other_root.pem -o %s/none.pem > /dev/null 2> "
+                  "%s/none.err",
+                  ESPSEC, port, DIR_, DIR_, DIR_) == 2);
+        CHECK(run("grep -q 'no trust anchor: the last certificate the server sends (issued by .*Test Root CA.*) is "
+                  "not self-signed and its issuer is not in the trust store (give the root' %s/none.err && "
+                  "[ $(wc -l < %s/none.err) -eq 1 ] && [ ! -e %s/none.pem ]",
+                  DIR_, DIR_, DIR_) == 0);
+        /* --all writes the chain sent, said to be unanchored */
+        CHECK(run("%s tls fetch-ca localhost:%d --ca-store-file %s/other_root.pem --all -o %s/all.pem > %s/all.out "
+                  "2>&1",
+                  ESPSEC, port, DIR_, DIR_, DIR_) == 0);
+        CHECK(run("grep -q 'UNANCHORED' %s/all.out && cat %s/leaf.pem %s/inter.pem | cmp -s - %s/all.pem", DIR_, DIR_,
+                  DIR_, DIR_) == 0);
+        /* --last-sent takes the intermediate, with a warning, and the client accepts it as the only CA */
+        CHECK(run("%s tls fetch-ca localhost:%d --ca-store-file %s/other_root.pem --last-sent -o %s/last.pem > "
+                  "%s/last.out 2> %s/last.err",
+                  ESPSEC, port, DIR_, DIR_, DIR_, DIR_) == 0);
+        CHECK(run("grep -q 'warning: --last-sent: .*intermediate CA, not a root' %s/last.err && grep -q 'verifies "
+                  "against it' %s/last.out && cmp -s %s/last.pem %s/inter.pem",
+                  DIR_, DIR_, DIR_, DIR_) == 0);
+        CHECK(run("%s tls get https://localhost:%d/ --cacert %s/last.pem > /dev/null 2>&1", ESPSEC, port, DIR_) == 0);
     }
     stop(srv);
 
@@ -508,6 +710,12 @@ int main(int argc, char **argv)
         {"self-signed leaf", "selfsigned", NULL, ESP_ERR_ESP_TLS_CERT_VERIFY_FAILED, "self-signed certificate"},
         {"intermediate omitted", "leaf", NULL, ESP_ERR_ESP_TLS_CERT_VERIFY_FAILED, "unable to get local issuer"},
         {"RSA leaf", "rsa_leaf", "inter", ESPSEC_OK, NULL},
+        {"no SAN: the CN is used", "nosan", "inter", ESPSEC_OK, NULL},
+        {"IP-only SAN: the CN is not used", "ipsan", "inter", ESP_ERR_ESP_TLS_CERT_VERIFY_FAILED,
+         "not valid for the name 'localhost'"},
+        {"DNS SAN of another name: the CN is not used", "othersan", "inter", ESP_ERR_ESP_TLS_CERT_VERIFY_FAILED,
+         "not valid for the name 'localhost'"},
+        {"partial wildcard", "wildcard", "inter", ESP_ERR_ESP_TLS_CERT_VERIFY_FAILED, "not valid for the name"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         port = free_port();
@@ -531,6 +739,7 @@ int main(int argc, char **argv)
             CHECK_OK(espsec_tls_fetch_chain("localhost", port, NULL, store, NULL, 3000, &ch, &err));
             CHECK(ch.count == 1 && ch.anchor == NULL); /* the leaf's issuer is the intermediate, not in the store */
             espsec_fetched_chain_free(&ch);
+            try("intermediate pinned, server sends the leaf only", port, &pin_inter, ESPSEC_OK, NULL, NULL);
         }
         stop(srv);
     }
