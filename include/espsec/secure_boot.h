@@ -168,6 +168,30 @@ espsec_err_t espsec_sbv2_info(const uint8_t *data, size_t len, int skip_padding,
 espsec_err_t espsec_sbv2_verify(const uint8_t *data, size_t len, const espsec_sb_key_t *key,
                                 int skip_padding, int *block, espsec_error_t *err);
 
+/** What verification with a given key found in one block. */
+typedef enum {
+    ESPSEC_SBV2_BLOCK_ABSENT = 0,       /* not a valid block (magic, version, CRC) */
+    ESPSEC_SBV2_BLOCK_DIGEST_MISMATCH,  /* the image digest in it is not the image's */
+    ESPSEC_SBV2_BLOCK_OTHER_KEY,        /* its signature does not verify with the key */
+    ESPSEC_SBV2_BLOCK_KEY_MISMATCH,     /* verifies, but the block carries another public key */
+    ESPSEC_SBV2_BLOCK_VERIFIED          /* signed by the key, and carries it */
+} espsec_sbv2_verdict_t;
+
+typedef struct {
+    espsec_sbv2_block_info_t info;
+    espsec_sbv2_verdict_t verdict;
+} espsec_sbv2_block_check_t;
+
+/**
+ * espsec_sbv2_verify, also saying what each of the 3 blocks gave (checks;
+ * every block is checked, as espsecure does). Returns the same result;
+ * checks is filled when that is ESPSEC_OK or ESPSEC_ERR_VERIFY (the
+ * signature sector was read), and left untouched otherwise.
+ */
+espsec_err_t espsec_sbv2_verify_report(const uint8_t *data, size_t len, const espsec_sb_key_t *key,
+                                       int skip_padding, espsec_sbv2_block_check_t checks[ESPSEC_SBV2_MAX_BLOCKS],
+                                       int *block, espsec_error_t *err);
+
 /**
  * Verify one block as the ROM/bootloader does: digest matches, the block's
  * own key verifies the signature. The key digest (for comparing with the

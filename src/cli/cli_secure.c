@@ -53,7 +53,7 @@ static int write_out(const char *path, const void *data, size_t len, unsigned mo
 static int check_not_same(const char *in, const char *out)
 {
     if (in != NULL && out != NULL && (strcmp(in, out) == 0 || espsec_same_file(in, out))) {
-        return cli_error("the input \"%s\" and output \"%s\" should not be the same", in, out);
+        return cli_error("The input \"%s\" and output \"%s\" should not be the same!", in, out);
     }
     return 0;
 }
@@ -270,9 +270,13 @@ static int sign_v2(cli_args_t *a, const uint8_t *data, size_t len, const char *o
     uint8_t *signed_buf = NULL;
     size_t signed_len = 0;
     int blocks = 0;
-    if (len % ESPSEC_SBV2_SECTOR_SIZE != 0 && !opts.skip_padding && nsigs == 0) {
-        printf("Padding data contents by %zu bytes so signature sector aligns at sector boundary.\n",
-               ESPSEC_SBV2_SECTOR_SIZE - len % ESPSEC_SBV2_SECTOR_SIZE);
+    if (len % ESPSEC_SBV2_SECTOR_SIZE != 0 && nsigs == 0) {
+        if (opts.skip_padding) {
+            printf("Skipping sector padding. Data contents are not sector aligned.\n");
+        } else {
+            printf("Padding data contents by %zu bytes so signature sector aligns at sector boundary.\n",
+                   ESPSEC_SBV2_SECTOR_SIZE - len % ESPSEC_SBV2_SECTOR_SIZE);
+        }
     }
     printf("%zu signing key(s) found.\n", n);
     if (espsec_sbv2_sign(data, len, signers, n, &opts, &signed_buf, &signed_len, &blocks, &err) != ESPSEC_OK) {
@@ -325,6 +329,35 @@ static int cmd_sign_data(cli_args_t *a)
 
 /* ---- verify-signature ---- */
 
+/* espsecure's per-block lines (scripts grep for them). */
+static void print_block_checks(const espsec_sbv2_block_check_t *c, const char *key_type)
+{
+    for (int i = 0; i < ESPSEC_SBV2_MAX_BLOCKS; i++) {
+        if (c[i].verdict == ESPSEC_SBV2_BLOCK_ABSENT) {
+            printf("Signature block %d invalid. Skipping.\n", i);
+            continue;
+        }
+        printf("Signature block %d is valid (%s).\n", i,
+               c[i].info.version == ESPSEC_SBV2_VERSION_RSA ? "RSA" : "ECDSA");
+        switch (c[i].verdict) {
+        case ESPSEC_SBV2_BLOCK_VERIFIED:
+            printf("Signature block %d verification successful using the supplied key (%s).\n", i, key_type);
+            break;
+        case ESPSEC_SBV2_BLOCK_OTHER_KEY:
+            printf("Signature block %d is not signed by the supplied key. Checking the next block...\n", i);
+            break;
+        case ESPSEC_SBV2_BLOCK_DIGEST_MISMATCH:
+            printf("Signature block %d image digest does not match the actual image digest.\n", i);
+            break;
+        case ESPSEC_SBV2_BLOCK_KEY_MISMATCH:
+            printf("Signature block %d verifies with the supplied key but carries another public key.\n", i);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
 static int cmd_verify_signature(cli_args_t *a)
 {
     int version = get_version(a, NULL);
@@ -367,12 +400,16 @@ static int cmd_verify_signature(cli_args_t *a)
     }
     espsec_err_t rc;
     int block = -1;
-    int is_rsa = espsec_sb_key_scheme(key) == ESPSEC_SB_RSA3072;
+    const char *key_type = espsec_sb_key_scheme(key) == ESPSEC_SB_RSA3072 ? "RSA" : "ECDSA";
     if (version == 1) {
         printf("Verifying %zu bytes of data...\n", len >= ESPSEC_SBV1_SIG_BLOCK_LEN ? len - ESPSEC_SBV1_SIG_BLOCK_LEN : 0);
         rc = espsec_sbv1_verify(data, len, key, &err);
     } else {
-        rc = espsec_sbv2_verify(data, len, key, cli_flag(a, "skip-padding"), &block, &err);
+        espsec_sbv2_block_check_t checks[ESPSEC_SBV2_MAX_BLOCKS];
+        rc = espsec_sbv2_verify_report(data, len, key, cli_flag(a, "skip-padding"), checks, &block, &err);
+        if (rc == ESPSEC_OK || rc == ESPSEC_ERR_VERIFY) {
+            print_block_checks(checks, key_type);
+        }
     }
     espsec_sb_key_free(key);
     free(data);
@@ -382,9 +419,6 @@ static int cmd_verify_signature(cli_args_t *a)
     }
     if (version == 1) {
         printf("Signature is valid.\n");
-    } else {
-        printf("Signature block %d verification successful using the supplied key (%s).\n", block,
-               is_rsa ? "RSA" : "ECDSA");
     }
     return 0;
 }
@@ -454,6 +488,14 @@ static int cmd_digest_sbv2_public_key(cli_args_t *a)
         printf("Writing the public key digest of \"%s\" to \"%s\".\n", keyfile, out);
     }
     return st;
+}
+
+/* The old name works, with click's deprecation line (on stdout: stderr is for the error line). */
+static int cmd_digest_rsa_public_key(cli_args_t *a)
+{
+    printf("DeprecationWarning: The command 'digest-rsa-public-key' is deprecated. "
+           "Use 'digest-sbv2-public-key' instead.\n");
+    return cmd_digest_sbv2_public_key(a);
 }
 
 static int cmd_signature_info_v2(cli_args_t *a)
@@ -753,7 +795,7 @@ static const cli_cmd_t SECURE_CMDS[] = {
     {"digest-sbv2-public-key", NULL, "SHA-256 digest of a public key, as burned into the eFuse.", NULL,
      OPT_DIGEST_PUB, NULL, cmd_digest_sbv2_public_key},
     {"digest-rsa-public-key", NULL, "Same as digest-sbv2-public-key (deprecated name).", NULL, OPT_DIGEST_PUB, NULL,
-     cmd_digest_sbv2_public_key},
+     cmd_digest_rsa_public_key},
     {"signature-info-v2", NULL, "Show the signature blocks of a Secure Boot V2 signed image.", NULL, OPT_INFO,
      POS_DATAFILE, cmd_signature_info_v2},
     {"digest-private-key", NULL, "SHA-256 digest of a V1 private signing key.", NULL, OPT_DIGEST_PRIV,

@@ -253,7 +253,10 @@ espsec_err_t espsec_sbv1_verify(const uint8_t *data, size_t len, const espsec_sb
                            "offset 0x%zx: signature block version is %u, only version 0 exists", body, version);
     }
     if (verify_rs(key, data, body, data + body + 4) != ESPSEC_OK) {
-        return espsec_fail(err, ESPSEC_ERR_VERIFY, "signature is not valid (offset 0x%zx)", body + 4);
+        return espsec_fail(err, ESPSEC_ERR_VERIFY,
+                           "Signature is not valid. (the signature at offset 0x%zx is not the supplied key's "
+                           "over the %zu bytes before it)",
+                           body + 4, body);
     }
     return ESPSEC_OK;
 }

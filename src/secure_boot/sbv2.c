@@ -325,16 +325,20 @@ static const uint8_t *block_key_part(const uint8_t *b, espsec_sb_scheme_t scheme
     return b + ec_curve_off(scheme);
 }
 
+/* espsecure's words first ("Invalid datafile. ..."), then espsec's reason. */
 static espsec_err_t check_sector_len(size_t len, int skip_padding, espsec_error_t *err)
 {
-    if (len < ESPSEC_SBV2_SECTOR_SIZE) {
+    if (skip_padding && len < ESPSEC_SBV2_SECTOR_SIZE) {
         return espsec_fail(err, ESPSEC_ERR_FORMAT,
-                           "file is %zu bytes; a signed image ends with a 4096-byte signature sector", len);
+                           "Invalid datafile. File too small (must be at least 4096 bytes): the file is %zu "
+                           "bytes; a signed image ends with a 4096-byte signature sector",
+                           len);
     }
-    if (!skip_padding && len % ESPSEC_SBV2_SECTOR_SIZE != 0) {
+    if (!skip_padding && (len < ESPSEC_SBV2_SECTOR_SIZE || len % ESPSEC_SBV2_SECTOR_SIZE != 0)) {
         return espsec_fail(err, ESPSEC_ERR_FORMAT,
-                           "file is %zu bytes, not a multiple of 4096: not a Secure Boot V2 signed "
-                           "image (use --skip-padding for images signed with it)",
+                           "Invalid datafile. Data size should be non-zero & a multiple of 4096: the file is "
+                           "%zu bytes, not a Secure Boot V2 signed image (use --skip-padding for images "
+                           "signed with it)",
                            len);
     }
     return ESPSEC_OK;
@@ -442,49 +446,70 @@ espsec_err_t espsec_sbv2_verify_block(const uint8_t block[ESPSEC_SBV2_BLOCK_SIZE
     return ESPSEC_OK;
 }
 
-espsec_err_t espsec_sbv2_verify(const uint8_t *data, size_t len, const espsec_sb_key_t *key, int skip_padding,
-                                int *block, espsec_error_t *err)
+/* The verdict of one present block for key (want_key: the key's digest). */
+static espsec_sbv2_verdict_t check_block(const uint8_t *b, const espsec_sbv2_block_info_t *bi,
+                                         const espsec_sb_key_t *key, const uint8_t want_key[32])
 {
-    espsec_sbv2_block_info_t info[ESPSEC_SBV2_MAX_BLOCKS];
-    espsec_err_t rc = espsec_sbv2_info(data, len, skip_padding, info, err);
+    if (!bi->digest_matches) {
+        return ESPSEC_SBV2_BLOCK_DIGEST_MISMATCH;
+    }
+    if (bi->scheme != key->scheme ||
+        block_sig_verify(b, bi->scheme, key->pkey, bi->digest, bi->digest_len) != ESPSEC_OK) {
+        return ESPSEC_SBV2_BLOCK_OTHER_KEY;
+    }
+    if (espsec_ct_compare(bi->key_digest, want_key, 32) != 0) {
+        return ESPSEC_SBV2_BLOCK_KEY_MISMATCH;
+    }
+    return ESPSEC_SBV2_BLOCK_VERIFIED;
+}
+
+espsec_err_t espsec_sbv2_verify_report(const uint8_t *data, size_t len, const espsec_sb_key_t *key,
+                                       int skip_padding, espsec_sbv2_block_check_t checks[ESPSEC_SBV2_MAX_BLOCKS],
+                                       int *block, espsec_error_t *err)
+{
+    uint8_t want_key[32];
+    espsec_err_t rc = espsec_sbv2_key_digest(key, want_key, err);
     if (rc != ESPSEC_OK) {
-        return rc;
+        return rc == ESPSEC_ERR_VERIFY ? ESPSEC_ERR_KEY : rc;
+    }
+    espsec_sbv2_block_info_t info[ESPSEC_SBV2_MAX_BLOCKS];
+    rc = espsec_sbv2_info(data, len, skip_padding, info, err);
+    if (rc != ESPSEC_OK) {
+        return rc == ESPSEC_ERR_VERIFY ? ESPSEC_ERR_FORMAT : rc;
     }
     size_t body = len - ESPSEC_SBV2_SECTOR_SIZE;
-    uint8_t want_key[32];
-    rc = espsec_sbv2_key_digest(key, want_key, err);
-    if (rc != ESPSEC_OK) {
-        return rc;
-    }
-    int any_present = 0, digest_bad = -1, other_key = 0;
+    int verified = -1, key_mismatch = -1, digest_bad = -1, other_key = 0, any_present = 0;
     for (int i = 0; i < ESPSEC_SBV2_MAX_BLOCKS; i++) {
-        if (!info[i].present) {
-            continue;
+        espsec_sbv2_verdict_t v = ESPSEC_SBV2_BLOCK_ABSENT;
+        if (info[i].present) {
+            any_present = 1;
+            v = check_block(data + body + (size_t)i * ESPSEC_SBV2_BLOCK_SIZE, &info[i], key, want_key);
         }
-        any_present = 1;
-        if (!info[i].digest_matches) {
+        if (v == ESPSEC_SBV2_BLOCK_VERIFIED && verified < 0) {
+            verified = i;
+        } else if (v == ESPSEC_SBV2_BLOCK_KEY_MISMATCH && key_mismatch < 0) {
+            key_mismatch = i;
+        } else if (v == ESPSEC_SBV2_BLOCK_DIGEST_MISMATCH) {
             digest_bad = i;
-            continue;
-        }
-        if (info[i].scheme != key->scheme) {
+        } else if (v == ESPSEC_SBV2_BLOCK_OTHER_KEY) {
             other_key = 1;
-            continue;
         }
-        const uint8_t *b = data + body + (size_t)i * ESPSEC_SBV2_BLOCK_SIZE;
-        if (block_sig_verify(b, info[i].scheme, key->pkey, info[i].digest, info[i].digest_len) != ESPSEC_OK) {
-            other_key = 1;
-            continue;
+        if (checks != NULL) {
+            checks[i].info = info[i];
+            checks[i].verdict = v;
         }
-        if (espsec_ct_compare(info[i].key_digest, want_key, 32) != 0) {
-            return espsec_fail(err, ESPSEC_ERR_VERIFY,
-                               "signature block %d: the signature verifies with the supplied key but the "
-                               "block carries a different public key (a device would reject it)",
-                               i);
-        }
+    }
+    if (verified >= 0) {
         if (block != NULL) {
-            *block = i;
+            *block = verified;
         }
         return ESPSEC_OK;
+    }
+    if (key_mismatch >= 0) {
+        return espsec_fail(err, ESPSEC_ERR_VERIFY,
+                           "Signature block %d: the signature verifies with the supplied key but the "
+                           "block carries a different public key (a device would reject it)",
+                           key_mismatch);
     }
     if (!any_present) {
         return espsec_fail(err, ESPSEC_ERR_VERIFY,
@@ -493,12 +518,18 @@ espsec_err_t espsec_sbv2_verify(const uint8_t *data, size_t len, const espsec_sb
     }
     if (digest_bad >= 0 && !other_key) {
         return espsec_fail(err, ESPSEC_ERR_VERIFY,
-                           "signature block %d: image digest does not match the actual image digest "
+                           "Signature block %d image digest does not match the actual image digest "
                            "(the image was modified after signing)",
                            digest_bad);
     }
     return espsec_fail(err, ESPSEC_ERR_VERIFY,
-                       "checked all blocks: the signature could not be verified with the provided key");
+                       "Checked all blocks. Signature could not be verified with the provided key.");
+}
+
+espsec_err_t espsec_sbv2_verify(const uint8_t *data, size_t len, const espsec_sb_key_t *key, int skip_padding,
+                                int *block, espsec_error_t *err)
+{
+    return espsec_sbv2_verify_report(data, len, key, skip_padding, NULL, block, err);
 }
 
 espsec_err_t espsec_sbv2_sign(const uint8_t *data, size_t len, const espsec_sbv2_signer_t *signers, size_t nsigners,

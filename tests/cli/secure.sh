@@ -49,13 +49,23 @@ bad "not made with the given public key" "$ESPSEC" secure sign-data -v 2 --pub-k
 absent "$T/det3.signed"
 
 # failures: one line, no output
-bad "could not be verified with the provided key" "$ESPSEC" secure verify-signature -v 2 -k "$S/input/key_rsa3072_b.pem" "$S/expected/app_8k_rsa3072.signed"
+bad "Checked all blocks. Signature could not be verified with the provided key." "$ESPSEC" secure verify-signature -v 2 -k "$S/input/key_rsa3072_b.pem" "$S/expected/app_8k_rsa3072.signed"
+# espsecure's per-block lines, which scripts grep for
+grep -qx "Signature block 0 is valid (RSA)." "$T/out" || fail "verify-signature: no 'Signature block 0 is valid (RSA).' line"
+grep -qx "Signature block 0 is not signed by the supplied key. Checking the next block..." "$T/out" || fail "verify-signature: no 'not signed by the supplied key' line"
+grep -qx "Signature block 1 invalid. Skipping." "$T/out" || fail "verify-signature: no 'Signature block 1 invalid. Skipping.' line"
+ok "$ESPSEC" secure verify-signature -v 2 -k "$S/input/key_rsa3072.pem" "$S/expected/app_8k_rsa3072.signed"
+grep -qx "Signature block 0 verification successful using the supplied key (RSA)." "$T/out" || fail "verify-signature: no success line for block 0"
+V=$VECTORS/secure_boot
+bad "Invalid datafile. File too small (must be at least 4096 bytes)" "$ESPSEC" secure verify-signature -v 2 --skip-padding -k "$V/input/key_rsa3072.pem" "$V/input/iv_32.bin"
+ok "$ESPSEC" secure sign-data -v 2 --skip-padding -k "$V/input/key_rsa3072.pem" -o "$T/nopad.signed" "$V/input/app_unaligned.bin"
+grep -qx "Skipping sector padding. Data contents are not sector aligned." "$T/out" || fail "sign-data --skip-padding: no 'Skipping sector padding' line"
 bad "image digest does not match" "$ESPSEC" secure verify-signature -v 2 -k "$S/input/key_rsa3072.pem" "$S/expected/app_8k_rsa3072_tampered.signed"
-bad "not a multiple of 4096" "$ESPSEC" secure verify-signature -v 2 -k "$S/input/key_rsa3072.pem" "$S/input/app_64k_unaligned.bin"
+bad "Invalid datafile. Data size should be non-zero & a multiple of 4096" "$ESPSEC" secure verify-signature -v 2 -k "$S/input/key_rsa3072.pem" "$S/input/app_64k_unaligned.bin"
 bad "not a PEM key" "$ESPSEC" secure sign-data -v 2 -k "$S/input/app_8k.bin" -o "$T/x.signed" "$S/input/app_8k.bin"
 absent "$T/x.signed"
 bad "cannot open" "$ESPSEC" secure sign-data -v 2 -k "$T/missing.pem" -o "$T/x.signed" "$S/input/app_8k.bin"
-bad "should not be the same" "$ESPSEC" secure sign-data -v 2 -k "$S/input/key_rsa3072.pem" -o "$S/input/key_rsa3072.pem" "$S/input/app_8k.bin"
+bad "should not be the same!" "$ESPSEC" secure sign-data -v 2 -k "$S/input/key_rsa3072.pem" -o "$S/input/key_rsa3072.pem" "$S/input/app_8k.bin"
 bad "version 1 or 2 is required" "$ESPSEC" secure sign-data -k "$S/input/key_rsa3072.pem" -o "$T/x.signed" "$S/input/app_8k.bin"
 bad "unknown option '--bogus'" "$ESPSEC" secure sign-data --bogus
 bad "unknown command 'sign-everything'" "$ESPSEC" secure sign-everything
@@ -74,7 +84,7 @@ ok "$ESPSEC" secure extract-public-key -v 1 -k "$S/input/key_v1.pem" "$T/pub_v1.
 same "$T/pub_v1.bin" "$S/expected/pub_v1.bin"
 ok "$ESPSEC" secure verify-signature -v 1 -k "$T/pub_v1.bin" "$S/expected/app_8k_v1.signed"
 cp "$S/expected/app_8k_v1.signed" "$T/v1t.signed"; printf '\x00' | dd of="$T/v1t.signed" bs=1 seek=100 conv=notrunc 2>/dev/null
-bad "signature is not valid" "$ESPSEC" secure verify-signature -v 1 -k "$S/input/key_v1.pem" "$T/v1t.signed"
+bad "Signature is not valid." "$ESPSEC" secure verify-signature -v 1 -k "$S/input/key_v1.pem" "$T/v1t.signed"
 bad "signature block version is 4294967295" "$ESPSEC" secure verify-signature -v 1 -k "$S/input/key_v1.pem" "$S/expected/app_8k_rsa3072.signed"
 ok "$ESPSEC" secure digest_private_key --keyfile "$S/input/key_v1.pem" "$T/dk.bin"
 same "$T/dk.bin" "$S/expected/sb_key_from_v1.bin"
