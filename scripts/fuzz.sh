@@ -22,6 +22,7 @@ seeds() {
     fuzz_http) ls tests/vectors/tls/http/*.txt ;;
     fuzz_mfg_csv) ls tests/vectors/mfg/seed.bin ;;
     fuzz_enc_img) ls tests/vectors/ota_enc/expected/*.bin ;;
+    fuzz_secure_cert) ls tests/vectors/secure_cert/expected/*.bin ;;
     *) ;;
     esac
 }

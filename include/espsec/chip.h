@@ -123,6 +123,13 @@ typedef struct {
     const char *console_debug_disable; /* ESP32 */
 } espsec_chip_lock_t;
 
+/** The Digital Signature (DS) and ECDSA peripherals that hold a device's TLS key (esp_secure_cert). */
+typedef struct {
+    unsigned rsa_max_bits;   /* largest RSA key of the DS peripheral (its parameter width); 0: no DS */
+    unsigned rsa_sizes;      /* RSA sizes it takes, bit k = (k + 1) * 1024 bits */
+    unsigned ecdsa_bits;     /* ECDSA peripheral curves: bit 0 P-192, bit 1 P-256, bit 2 P-384; 0: none */
+} espsec_chip_ds_t;
+
 struct efuse_chip_def;   /* the eFuse controller (src/efuse/efuse_chip.h), opaque here */
 struct espsec_chip_memmap; /* address ranges for image info (src/image), opaque here */
 
@@ -139,6 +146,7 @@ typedef struct espsec_chip_info {
     espsec_chip_sb_t sb;
     espsec_chip_fe_t fe;
     espsec_chip_lock_t lock;
+    espsec_chip_ds_t ds;
     const espsec_key_purpose_t *key_purposes; /* NULL-name terminated; NULL when no key purposes */
     const espsec_chip_rev_req_t *rev_reqs;    /* NULL-feature terminated, or NULL */
     const struct efuse_chip_def *efuse;       /* NULL: no virtual eFuses */

@@ -42,6 +42,7 @@ const espsec_chip_info_t CHIP_ESP32C3 = {
              .dis_usb_jtag = "DIS_USB_JTAG",
              .dis_usb_download = "DIS_USB_SERIAL_JTAG_DOWNLOAD_MODE",
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
+    .ds = {.rsa_max_bits = 3072, .rsa_sizes = 0x7, .ecdsa_bits = 0x0},
     .key_purposes = KP,
     .rev_reqs = REVS,
     .efuse = &EFUSE_ESP32C3,

@@ -35,5 +35,6 @@ const espsec_chip_info_t CHIP_ESP32C61 = {
              .dis_usb_jtag = "DIS_USB_JTAG",
              .dis_usb_download = "DIS_USB_SERIAL_JTAG_DOWNLOAD_MODE",
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
+    .ds = {.rsa_max_bits = 0, .rsa_sizes = 0x0, .ecdsa_bits = 0x3},
     .key_purposes = KP,
 };

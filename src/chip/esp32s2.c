@@ -38,5 +38,6 @@ const espsec_chip_info_t CHIP_ESP32S2 = {
              .soft_dis_jtag = "SOFT_DIS_JTAG",
              .dis_usb_download = "DIS_USB_DOWNLOAD_MODE",
              .dis_direct_boot = "DIS_LEGACY_SPI_BOOT"},
+    .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x0},
     .key_purposes = KP,
 };

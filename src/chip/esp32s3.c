@@ -40,5 +40,6 @@ const espsec_chip_info_t CHIP_ESP32S3 = {
              .dis_usb_jtag = "DIS_USB_JTAG",
              .dis_usb_download = "DIS_USB_SERIAL_JTAG_DOWNLOAD_MODE",
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
+    .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x0},
     .key_purposes = KP,
 };

@@ -6,7 +6,7 @@
 #include "espsec/version.h"
 
 static const cli_group_t *const GROUPS[] = {
-    &CLI_DEMO, &CLI_SECURE, &CLI_EFUSE, &CLI_NVS, &CLI_IMAGE, &CLI_PARTITION_TABLE, &CLI_BOOT, &CLI_DOCTOR, &CLI_TLS, &CLI_EMBED, &CLI_MFG, &CLI_OTA,
+    &CLI_DEMO, &CLI_SECURE, &CLI_EFUSE, &CLI_NVS, &CLI_IMAGE, &CLI_PARTITION_TABLE, &CLI_BOOT, &CLI_DOCTOR, &CLI_TLS, &CLI_EMBED, &CLI_MFG, &CLI_OTA, &CLI_SECURE_CERT,
 };
 
 static void usage(FILE *f)
