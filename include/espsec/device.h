@@ -61,6 +61,9 @@ typedef struct {
     int nvs_encryption;       /* CONFIG_NVS_ENCRYPTION */
     int nvs_hmac;             /* CONFIG_NVS_SEC_KEY_PROTECT_USING_HMAC */
     int nvs_hmac_key_id;      /* CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID */
+    int app_rollback;         /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
+    int app_anti_rollback;    /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
+    int signed_apps_no_sb;    /* CONFIG_SECURE_SIGNED_APPS_NO_SECURE_BOOT */
 } espsec_device_config_t;
 
 /** Everything off, targets ESP32: what a project without security options gets. */

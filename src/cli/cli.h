@@ -109,6 +109,29 @@ int cli_confirm(const char *what, int do_not_confirm);
 int cli_nvs_generate_key(struct cli_args *a);
 extern const cli_opt_t CLI_NVS_KEYGEN_OPTS[];
 
+/* The virtual device's files (--chip, --efuse, --flash, --sdkconfig, --flash-key), shared by the device commands. */
+#include "espsec/device.h"
+typedef struct {
+    espsec_chip_t chip;
+    const char *efuse_path, *flash_path;
+    espsec_efuse_t *ef;
+    espsec_flash_t *fl;
+    espsec_device_config_t cfg;
+    int have_cfg;
+    uint8_t key[64];
+    size_t key_len;
+} cli_device_inputs_t;
+/** Load them; 0, or the exit status after printing the error. */
+int cli_device_load(cli_args_t *a, cli_device_inputs_t *in);
+void cli_device_free(cli_device_inputs_t *in);
+
+/* espsec ota write/confirm/rollback (cli_ota_device.c), rows of the ota group. */
+int cli_ota_write(cli_args_t *a);
+int cli_ota_confirm(cli_args_t *a);
+int cli_ota_rollback(cli_args_t *a);
+extern const cli_opt_t CLI_OTA_DEVICE_OPTS[];
+extern const cli_pos_t CLI_OTA_WRITE_POS[];
+
 /* The groups. */
 extern const cli_group_t CLI_SECURE;
 extern const cli_group_t CLI_IMAGE;

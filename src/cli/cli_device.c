@@ -9,25 +9,16 @@
 #include "espsec/secure_boot.h"
 #include "espsec/util.h"
 
-typedef struct {
-    espsec_chip_t chip;
-    const char *efuse_path, *flash_path;
-    espsec_efuse_t *ef;
-    espsec_flash_t *fl;
-    espsec_device_config_t cfg;
-    int have_cfg;
-    uint8_t key[64];
-    size_t key_len;
-} inputs_t;
+typedef cli_device_inputs_t inputs_t;
 
-static void inputs_free(inputs_t *in)
+void cli_device_free(inputs_t *in)
 {
     espsec_efuse_free(in->ef);
     espsec_flash_free(in->fl);
     espsec_wipe(in->key, sizeof(in->key));
 }
 
-static int load_inputs(cli_args_t *a, inputs_t *in)
+int cli_device_load(cli_args_t *a, inputs_t *in)
 {
     memset(in, 0, sizeof(*in));
     espsec_error_t err;
@@ -97,9 +88,9 @@ static int load_inputs(cli_args_t *a, inputs_t *in)
 static int cmd_boot(cli_args_t *a)
 {
     inputs_t in;
-    int st = load_inputs(a, &in);
+    int st = cli_device_load(a, &in);
     if (st != 0) {
-        inputs_free(&in);
+        cli_device_free(&in);
         return st;
     }
     int json = cli_flag(a, "json"), provision = cli_flag(a, "provision");
@@ -118,7 +109,7 @@ static int cmd_boot(cli_args_t *a)
             }
         }
         if (krc != ESPSEC_OK) {
-            inputs_free(&in);
+            cli_device_free(&in);
             return cli_fail(&err);
         }
     }
@@ -134,7 +125,7 @@ static int cmd_boot(cli_args_t *a)
     espsec_err_t brc = espsec_device_boot(in.ef, in.fl, &o, &r, &err);
     espsec_sb_key_free(v1);
     if (brc != ESPSEC_OK) {
-        inputs_free(&in);
+        cli_device_free(&in);
         return cli_fail(&err);
     }
     if (r.efuse_changed || r.flash_changed) {
@@ -144,7 +135,7 @@ static int cmd_boot(cli_args_t *a)
                 rc = espsec_flash_save(in.fl, in.flash_path, &err);
             }
             if (rc != ESPSEC_OK) {
-                inputs_free(&in);
+                cli_device_free(&in);
                 return cli_fail(&err);
             }
         }
@@ -169,7 +160,7 @@ static int cmd_boot(cli_args_t *a)
             printf("DOES NOT BOOT (%s, offset 0x%x): %s\n", r.stage, r.failure_offset, r.failure);
         }
     }
-    inputs_free(&in);
+    cli_device_free(&in);
     return r.booted ? 0 : 1;
 }
 
@@ -178,7 +169,9 @@ static const cli_opt_t BOOT_OPTS[] = {
     {"efuse", 0, CLI_VALUE, "FILE", "Virtual eFuse file (espefuse's format); a missing file is a fresh chip."},
     {"flash", 0, CLI_VALUE, "FILE", "Flash image (whole flash from offset 0)."},
     {"sdkconfig", 0, CLI_VALUE, "FILE", "The project's sdkconfig: what the bootloader does on first boot."},
-    {"provision", 0, CLI_FLAG, NULL, "Write first-boot provisioning (burned eFuses, encrypted flash) back to the files."},
+    {"provision", 0, CLI_FLAG, NULL, "Write what the boot changed back to the files: first-boot provisioning (burned "
+                                     "eFuses, encrypted flash) and the otadata states the bootloader moves (app "
+                                     "rollback)."},
     {"flash-key", 0, CLI_VALUE, "FILE", "Flash encryption key, when the eFuse file hides it (espefuse zeroes it)."},
     {"sbv1-key", 0, CLI_VALUE, "KEY", "Secure Boot V1: the app verification key built into the bootloader (PEM or 64 "
                                       "raw bytes)."},
@@ -211,9 +204,9 @@ static void json_text(const char *s)
 static int cmd_doctor(cli_args_t *a)
 {
     inputs_t in;
-    int st = load_inputs(a, &in);
+    int st = cli_device_load(a, &in);
     if (st != 0) {
-        inputs_free(&in);
+        cli_device_free(&in);
         return st;
     }
     espsec_error_t err;
@@ -223,13 +216,13 @@ static int cmd_doctor(cli_args_t *a)
         uint8_t *pem = NULL;
         size_t len = 0;
         if (espsec_read_file(kf, &pem, &len, 1u << 20, &err) != ESPSEC_OK) {
-            inputs_free(&in);
+            cli_device_free(&in);
             return cli_fail(&err);
         }
         espsec_err_t rc = espsec_sb_key_load_pem(pem, len, &planned, &err);
         espsec_free_secret(pem, len);
         if (rc != ESPSEC_OK) {
-            inputs_free(&in);
+            cli_device_free(&in);
             espsec_error_prefix(&err, "%s: ", kf);
             return cli_fail(&err);
         }
@@ -239,7 +232,7 @@ static int cmd_doctor(cli_args_t *a)
     size_t n = 0;
     espsec_err_t rc = espsec_doctor(in.ef, in.fl, &o, &f, &n, &err);
     espsec_sb_key_free(planned);
-    inputs_free(&in);
+    cli_device_free(&in);
     if (rc != ESPSEC_OK) {
         return cli_fail(&err);
     }

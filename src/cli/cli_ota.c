@@ -325,7 +325,26 @@ static const cli_cmd_t OTA_CMDS[] = {
     {"public-key", NULL, "The public key to encrypt for a device, from its HMAC key (ECIES) or a private key.", NULL,
      OPT_PUB, NULL, cmd_public_key},
     {"info", NULL, "Show the header of a pre-encrypted OTA image.", NULL, NULL, POS_INFO, cmd_info},
+    /* on the virtual device (cli_ota_device.c) */
+    {"write", NULL, "Update the device over the air: esp_ota_begin/write/end, esp_ota_set_boot_partition.",
+     "Powers the device on, then does what the running app's esp_ota_ops calls do: writes APP to the next OTA slot "
+     "(through flash encryption when it is on), verifies it as esp_ota_end does (image, chip, Secure Boot signature "
+     "against the eFuse digests or the running app's keys), checks anti-rollback, and points otadata at it (state "
+     "ESP_OTA_IMG_NEW with app rollback). Every espsec command is a power-on: with app rollback, a boot of an "
+     "update that is not confirmed in that run rolls it back at the next one. The files are changed as the device "
+     "changes them, also on a refusal (the slot stays erased, otadata unchanged). Exit status: 0 accepted, 1 refused (one line naming the call and "
+     "ESP-IDF's error), 2 bad input or the device does not boot.",
+     CLI_OTA_DEVICE_OPTS, CLI_OTA_WRITE_POS, cli_ota_write},
+    {"confirm", "mark-valid", "The running app confirms itself: esp_ota_mark_app_valid_cancel_rollback.",
+     "Powers the device on (after an update: the new app's first run, its trial), then marks the running app's "
+     "otadata entry ESP_OTA_IMG_VALID; with anti-rollback the eFuse SECURE_VERSION is raised to the app's secure_version. Without it an update under "
+     "BOOTLOADER_APP_ROLLBACK_ENABLE is rolled back at the next boot.",
+     CLI_OTA_DEVICE_OPTS, NULL, cli_ota_confirm},
+    {"rollback", "mark-invalid", "The running app rejects itself: esp_ota_mark_app_invalid_rollback.",
+     "Powers the device on, then marks the running app's otadata entry ESP_OTA_IMG_INVALID when another app can "
+     "boot (esp_ota_check_rollback_is_possible); the next boot runs the previous app.",
+     CLI_OTA_DEVICE_OPTS, NULL, cli_ota_rollback},
     {0}};
 
-const cli_group_t CLI_OTA = {"ota", "Over-the-air updates: pre-encrypted images (esp_encrypted_img).", NULL, NULL,
-                             OTA_CMDS};
+const cli_group_t CLI_OTA = {"ota", "Over-the-air updates: pre-encrypted images; updates and rollback on the virtual "
+                             "device.", NULL, NULL, OTA_CMDS};

@@ -223,66 +223,6 @@ static int load_image(device_t *d, const char *stage, uint32_t addr, size_t max,
     return 0;
 }
 
-/*
- * Secure Boot V2: some signature block after the image must carry a key whose
- * digest is one of the allowed ones, a digest of the image, and a signature
- * that verifies. only_first: the ESP32 ROM uses block 0 only.
- * Returns the block index, or -1 with why.
- */
-static int sbv2_check(const loaded_t *l, const uint8_t digests[3][32], const int ok[3], int only_first, char *why,
-                      size_t cap, uint8_t key_digest_out[32])
-{
-    size_t padded = (l->img.image_len + 4095) & ~(size_t)4095;
-    if (padded + 4096 > l->len) {
-        fmtcpy(why, cap, "no signature sector: the image ends at 0x%zx and the region at 0x%zx", l->img.image_len,
-                 l->len);
-        return -1;
-    }
-    espsec_sbv2_block_info_t info[ESPSEC_SBV2_MAX_BLOCKS];
-    espsec_error_t e;
-    if (espsec_sbv2_info(l->buf, padded + 4096, 0, info, &e) != ESPSEC_OK) {
-        fmtcpy(why, cap, "%s", e.msg);
-        return -1;
-    }
-    fmtcpy(why, cap, "no signature block (the image is not signed)");
-    for (int b = 0; b < (only_first ? 1 : ESPSEC_SBV2_MAX_BLOCKS); b++) {
-        if (!info[b].present) {
-            if (b == 0) {
-                fmtcpy(why, cap, "signature block 0 at 0x%zx: %s", padded, info[b].problem);
-            }
-            continue;
-        }
-        if (!info[b].digest_matches) {
-            fmtcpy(why, cap, "signature block %d: the image digest does not match (the image was changed after "
-                               "signing)",
-                     b);
-            continue;
-        }
-        int allowed = 0;
-        for (int k = 0; k < 3; k++) {
-            allowed |= ok[k] && espsec_ct_compare(digests[k], info[b].key_digest, 32) == 0;
-        }
-        if (!allowed) {
-            char hex[65];
-            espsec_hex(info[b].key_digest, 32, hex, 0);
-            fmtcpy(why, cap, "signature block %d: key digest %.16s... is not burned in eFuse (signed with another key)",
-                     b, hex);
-            continue;
-        }
-        uint8_t kd[32];
-        if (espsec_sbv2_verify_block(l->buf + padded + (size_t)b * ESPSEC_SBV2_BLOCK_SIZE, info[b].digest,
-                                     info[b].digest_len, kd, &e) != ESPSEC_OK) {
-            fmtcpy(why, cap, "signature block %d: %s", b, e.msg);
-            continue;
-        }
-        if (key_digest_out != NULL) {
-            memcpy(key_digest_out, kd, 32);
-        }
-        return b;
-    }
-    return -1;
-}
-
 /* ---- stages ---- */
 
 static void rom_banner(device_t *d, const loaded_t *bl)
@@ -337,7 +277,8 @@ static int rom(device_t *d, loaded_t *bl, espsec_error_t *err)
     rom_banner(d, bl);
     if (d->fu.sb == 2) {
         char why[256];
-        int b = sbv2_check(bl, (const uint8_t(*)[32])d->fu.sb_digests, d->fu.sb_digest_ok,
+        int b = dev_sbv2_check(bl->buf, bl->len, bl->img.image_len, (const uint8_t(*)[32])d->fu.sb_digests,
+                               d->fu.sb_digest_ok,
                            d->chip.chip == ESPSEC_CHIP_ESP32, why, sizeof(why), NULL);
         if (b < 0) {
             raw(d, "secure boot check fail\nets_main.c 371\n");
@@ -714,7 +655,7 @@ static int provision_fe(device_t *d, const loaded_t *bl, espsec_error_t *err)
             d->fe = saved;
             if (ok) {
                 /* only the image and its signature (CONFIG_SECURE_FLASH_ENCRYPT_ONLY_IMAGE_LEN_IN_APP_PART) */
-                len = d->cfg.secure_boot ? l.signed_len : l.img.image_len;
+                len = d->cfg.secure_boot || d->cfg.signed_apps_no_sb ? l.signed_len : l.img.image_len;
                 len = len > pp->size ? pp->size : len;
             }
             loaded_free(&l);
@@ -944,15 +885,15 @@ static int boot_pass(device_t *d, espsec_error_t *err)
         const espsec_partition_t *factory = espsec_pt_find(&d->pt, 0, 0x00);
         int slot = -1;
         if (otadata != NULL && otadata->size >= 0x2000) {
-            uint8_t od[0x2000];
-            uint32_t seq = 0;
-            if (rd(d, otadata->offset, od, sizeof(od), 1, err) != ESPSEC_OK) {
+            int changed = 0;
+            slot = dev_otadata_boot_select(d->fl, d->fe, otadata->offset, n_ota, d->have_cfg && d->cfg.app_rollback,
+                                           &changed, err);
+            if (slot == -2) {
                 rc = -2;
-            } else {
-                slot = dev_otadata_slot(od, sizeof(od), n_ota, &seq);
-                if (slot >= 0 && ota[slot] == NULL) {
-                    slot = -1;
-                }
+            }
+            d->r->flash_changed |= changed;
+            if (slot >= 0 && ota[slot] == NULL) {
+                slot = -1;
             }
         }
         if (slot >= 0) {
@@ -988,8 +929,8 @@ static int boot_pass(device_t *d, espsec_error_t *err)
             char why[256] = "";
             int ok = 1;
             if (want_sb && d->fu.sb == 2) {
-                if (sbv2_check(&app, (const uint8_t(*)[32])d->fu.sb_digests, d->fu.sb_digest_ok, 0, why, sizeof(why),
-                               NULL) < 0) {
+                if (dev_sbv2_check(app.buf, app.len, app.img.image_len, (const uint8_t(*)[32])d->fu.sb_digests,
+                                   d->fu.sb_digest_ok, 0, why, sizeof(why), NULL) < 0) {
                     dlog(d, 'E', "secure_boot_v2", "Secure Boot V2 verification failed: %s", why);
                     dlog(d, 'E', "esp_image", "Secure boot signature verification failed");
                     ok = 0;

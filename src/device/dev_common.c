@@ -201,25 +201,20 @@ const char *dev_partition_usage(const espsec_partition_t *p)
 
 int dev_otadata_slot(const uint8_t *otadata, size_t len, int n_ota, uint32_t *seq)
 {
-    int best = -1;
-    uint32_t best_seq = 0;
-    for (size_t s = 0; s < 2 && (s + 1) * 0x1000 <= len; s++) {
-        const uint8_t *x = otadata + s * 0x1000;
-        uint32_t sq = get_le32(x), state = get_le32(x + 24), crc = get_le32(x + 28);
-        if (sq == 0xFFFFFFFFu || crc != espsec_crc32(0xFFFFFFFFu, x, 4)) {
-            continue;
+    dev_otadata_entry_t two[2];
+    for (size_t i = 0; i < 2; i++) {
+        memset(two[i].raw, 0xFF, sizeof(two[i].raw));
+        if ((i + 1) * 0x1000 <= len) {
+            memcpy(two[i].raw, otadata + i * 0x1000, 32);
         }
-        if (state == 3 || state == 4) { /* ESP_OTA_IMG_INVALID, ESP_OTA_IMG_ABORTED */
-            continue;
-        }
-        if (best < 0 || sq > best_seq) {
-            best = (int)s;
-            best_seq = sq;
-        }
+        two[i].seq = get_le32(two[i].raw);
+        two[i].state = get_le32(two[i].raw + 24);
+        two[i].crc = get_le32(two[i].raw + 28);
     }
-    if (best < 0 || n_ota <= 0 || best_seq == 0) {
+    int active = dev_otadata_active(two);
+    if (active < 0 || n_ota <= 0 || two[active].seq == 0) {
         return -1;
     }
-    *seq = best_seq;
-    return (int)((best_seq - 1) % (uint32_t)n_ota);
+    *seq = two[active].seq;
+    return (int)((two[active].seq - 1) % (uint32_t)n_ota);
 }

@@ -51,4 +51,55 @@ const char *dev_partition_usage(const espsec_partition_t *p);
 /* The active OTA slot from otadata (-1: none valid, use factory). n_ota: number of ota_N partitions. */
 int dev_otadata_slot(const uint8_t *otadata, size_t len, int n_ota, uint32_t *seq);
 
+/* ---- otadata (otadata.c): esp_ota_select_entry_t and the rules of ESP-IDF's bootloader_common ---- */
+
+/* esp_ota_img_states_t */
+enum {
+    DEV_OTA_NEW = 0,
+    DEV_OTA_PENDING_VERIFY = 1,
+    DEV_OTA_VALID = 2,
+    DEV_OTA_INVALID = 3,
+    DEV_OTA_ABORTED = 4,
+};
+#define DEV_OTA_UNDEFINED 0xFFFFFFFFu
+
+typedef struct {
+    uint32_t seq, state, crc;
+    uint8_t raw[32]; /* the entry as stored (the label bytes are kept on rewrite) */
+} dev_otadata_entry_t;
+
+const char *dev_ota_state_name(uint32_t state);
+uint32_t dev_otadata_crc(const dev_otadata_entry_t *e);
+/* bootloader_common_ota_select_valid: CRC matches, sequence set, state not invalid or aborted. */
+int dev_otadata_valid(const dev_otadata_entry_t *e);
+/* Sequence 0xFFFFFFFF or a bad CRC: the entry was never written. */
+int dev_otadata_initial(const dev_otadata_entry_t *e);
+/* bootloader_common_get_active_otadata: the valid entry with the highest sequence; -1 if none. */
+int dev_otadata_active(const dev_otadata_entry_t two[2]);
+/* Read both entries at off (through flash decryption when fe is given). */
+espsec_err_t dev_otadata_read(const espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t off, dev_otadata_entry_t two[2],
+                              espsec_error_t *err);
+/* Rewrite entry e in sector 0 or 1: fresh CRC, erase the sector, program the 32 bytes (encrypted with fe). */
+espsec_err_t dev_otadata_write(espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t off, int sector,
+                               dev_otadata_entry_t *e, espsec_error_t *err);
+/*
+ * The bootloader's choice (bootloader_utility_get_selected_boot_partition):
+ * the OTA slot of the active entry, or -1 (factory); -2 on a flash error.
+ * With rollback (CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE) it first marks
+ * PENDING_VERIFY entries ABORTED, then a NEW active entry PENDING_VERIFY,
+ * writing otadata (*changed = 1).
+ */
+int dev_otadata_boot_select(espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t off, int n_ota, int rollback,
+                            int *changed, espsec_error_t *err);
+
+/*
+ * Secure Boot V2 check of an image in buf (len bytes of its region, the
+ * image proper image_len bytes): a signature block after the 4 KiB-padded
+ * image whose key digest is allowed, whose image digest matches and whose
+ * signature verifies. only_first: the ESP32 uses block 0 only. Returns the
+ * block index, or -1 with why.
+ */
+int dev_sbv2_check(const uint8_t *buf, size_t len, size_t image_len, const uint8_t digests[3][32], const int ok[3],
+                   int only_first, char *why, size_t cap, uint8_t key_digest_out[32]);
+
 #endif

@@ -41,6 +41,9 @@ static const flag_t FLAGS[] = {
     F("SECURE_BOOT_INSECURE", insecure),
     F("NVS_ENCRYPTION", nvs_encryption),
     F("NVS_SEC_KEY_PROTECT_USING_HMAC", nvs_hmac),
+    F("BOOTLOADER_APP_ROLLBACK_ENABLE", app_rollback),
+    F("BOOTLOADER_APP_ANTI_ROLLBACK", app_anti_rollback),
+    F("SECURE_SIGNED_APPS_NO_SECURE_BOOT", signed_apps_no_sb),
 };
 #undef F
 
