@@ -36,6 +36,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default) /* the public API of libespsec.so */
+
 typedef struct {
     const espsec_device_config_t *config; /* the project (NULL: Kconfig defaults) */
     const uint8_t *flash_key;             /* as for espsec_device_boot */
@@ -74,6 +76,8 @@ espsec_err_t espsec_ota_write(espsec_efuse_t *efuse, espsec_flash_t *flash, cons
 /** The running app confirms itself (valid = 1) or asks for the rollback (valid = 0). */
 espsec_err_t espsec_ota_confirm(espsec_efuse_t *efuse, espsec_flash_t *flash, const espsec_ota_opts_t *opts, int valid,
                                 espsec_ota_result_t *result, espsec_error_t *err);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
