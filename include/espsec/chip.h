@@ -80,6 +80,8 @@ typedef struct {
 #define ESPSEC_KP_READ_PROT 0x2u  /* read-protected by default when burned */
 #define ESPSEC_KP_DIGEST 0x4u     /* holds a Secure Boot key digest */
 #define ESPSEC_KP_VIRTUAL 0x8u    /* splits a 512-bit key over two blocks */
+#define ESPSEC_KP_LOW_HALF 0x10u  /* C2: burns the low 128 bits of the shared key block */
+#define ESPSEC_KP_HIGH_HALF 0x20u /* C2: burns the high 128 bits of the shared key block */
 
 /** Secure Boot capabilities. */
 typedef struct {

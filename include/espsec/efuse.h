@@ -146,6 +146,28 @@ espsec_err_t espsec_efuse_stage_read_protect(espsec_efuse_t *e, const char *name
  *  ESP32-C3: purpose (KEY_PURPOSE name) is staged too. protect: write-protect (and read-protect when rd). */
 espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *key, size_t len, const char *purpose,
                                     int write_protect, int read_protect, espsec_error_t *err);
+/** What espsec_efuse_stage_key_purpose staged for one block (a 512-bit key takes two). */
+typedef struct {
+    int block;          /* block number */
+    const char *field;  /* the key field burned ("BLOCK_KEY0", C2: "BLOCK_KEY0_LOW_128") */
+    const char *purpose; /* the hardware purpose ("XTS_AES_256_KEY_1") */
+    size_t len;         /* bytes burned */
+    int reversed, read_protected, write_protected;
+} espsec_efuse_key_step_t;
+
+/**
+ * Stage a key as espefuse's burn_key does on chips with key purposes: the
+ * purpose decides byte reversal and default read protection; a virtual
+ * purpose (XTS_AES_256_KEY) takes a 64-byte key and splits it over this
+ * block and the next free key block (not in exclude, a mask of block
+ * numbers); C2's purposes burn a half of BLOCK_KEY0 (a 32-byte digest keeps
+ * its first 16 bytes). steps (up to 2) say what was staged.
+ */
+espsec_err_t espsec_efuse_stage_key_purpose(espsec_efuse_t *e, const char *block, const uint8_t *key, size_t len,
+                                            const char *purpose, int no_write_protect, int no_read_protect,
+                                            uint32_t exclude, espsec_efuse_key_step_t steps[2], int *nsteps,
+                                            espsec_error_t *err);
+
 /** 1 when something is staged. */
 int espsec_efuse_has_staged(const espsec_efuse_t *e);
 /** Burn everything staged (blocks first, then BLOCK0, protection bits last). */

@@ -5,13 +5,13 @@
  * both in one invocation). No KEY_PURPOSE fields: the "purposes" are
  * espefuse's names for the ways BLOCK_KEY0 can be used.
  */
-#include "chip/kp_common.h"
+#include "chip/chip_efuse.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
     {"XTS_AES_128_KEY", 1, KP_R},
-    {"XTS_AES_128_KEY_DERIVED_FROM_128_EFUSE_BITS", 2, KP_R},
-    {"SECURE_BOOT_DIGEST", 3, KP_D},
+    {"XTS_AES_128_KEY_DERIVED_FROM_128_EFUSE_BITS", 2, KP_R | ESPSEC_KP_LOW_HALF},
+    {"SECURE_BOOT_DIGEST", 3, KP_D | ESPSEC_KP_HIGH_HALF},
     {NULL, 0, 0},
 };
 
@@ -40,4 +40,5 @@ const espsec_chip_info_t CHIP_ESP32C2 = {
              .dis_pad_jtag = "DIS_PAD_JTAG",
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .key_purposes = KP,
+    .efuse = &EFUSE_ESP32C2,
 };

@@ -1,5 +1,5 @@
 /* ESP32-C5: Secure Boot V2 (RSA from v0.1, ECDSA P256/P384), XTS-AES-128 from eFuses (XTS-256 only via the key manager). */
-#include "chip/kp_common.h"
+#include "chip/chip_efuse.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -50,5 +50,6 @@ const espsec_chip_info_t CHIP_ESP32C5 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x6},
     .key_purposes = KP,
+    .efuse = &EFUSE_ESP32C5,
     .rev_reqs = REVS,
 };

@@ -1,5 +1,5 @@
 /* ESP32-C61: Secure Boot V2 with ECDSA only (P192/P256), XTS-AES-128; no HMAC purposes. */
-#include "chip/kp_common.h"
+#include "chip/chip_efuse.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -37,4 +37,5 @@ const espsec_chip_info_t CHIP_ESP32C61 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 0, .rsa_sizes = 0x0, .ecdsa_bits = 0x3},
     .key_purposes = KP,
+    .efuse = &EFUSE_ESP32C61,
 };

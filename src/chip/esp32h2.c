@@ -1,5 +1,5 @@
 /* ESP32-H2: Secure Boot V2 (RSA, ECDSA P192/P256), XTS-AES-128; BLOCK_KEY5 cannot hold an XTS or ECDSA key. */
-#include "chip/kp_common.h"
+#include "chip/chip_efuse.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -44,5 +44,6 @@ const espsec_chip_info_t CHIP_ESP32H2 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 3072, .rsa_sizes = 0x7, .ecdsa_bits = 0x2},
     .key_purposes = KP,
+    .efuse = &EFUSE_ESP32H2,
     .rev_reqs = REVS,
 };

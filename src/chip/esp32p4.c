@@ -1,5 +1,5 @@
 /* ESP32-P4: Secure Boot V2 (RSA, ECDSA P192/P256, P384 from v3.0), XTS-AES-128 or -256 over two blocks. */
-#include "chip/kp_common.h"
+#include "chip/chip_efuse.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -52,5 +52,6 @@ const espsec_chip_info_t CHIP_ESP32P4 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x2},
     .key_purposes = KP,
+    .efuse = &EFUSE_ESP32P4,
     .rev_reqs = REVS,
 };

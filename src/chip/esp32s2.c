@@ -1,5 +1,5 @@
 /* ESP32-S2: Secure Boot V2 (RSA), XTS-AES-128 or -256 (a 512-bit key over two blocks). */
-#include "chip/kp_common.h"
+#include "chip/chip_efuse.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -40,4 +40,5 @@ const espsec_chip_info_t CHIP_ESP32S2 = {
              .dis_direct_boot = "DIS_LEGACY_SPI_BOOT"},
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x0},
     .key_purposes = KP,
+    .efuse = &EFUSE_ESP32S2,
 };

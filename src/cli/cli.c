@@ -411,6 +411,12 @@ static int run_cmd(const cli_group_t *g, const cli_cmd_t *c, cli_args_t *a, int 
     return c->run(a);
 }
 
+/* espefuse runs several commands in one invocation and burns them together. */
+static int group_chains(const cli_group_t *g)
+{
+    return strcmp(g->name, "efuse") == 0;
+}
+
 int cli_run_group(const cli_group_t *g, int argc, char **argv)
 {
     cli_args_t *a = calloc(1, sizeof(*a));
@@ -451,7 +457,31 @@ int cli_run_group(const cli_group_t *g, int argc, char **argv)
         free(a);
         return rc;
     }
-    rc = run_cmd(g, c, a, argc, argv, i + 1);
+    if (!group_chains(g)) {
+        a->chain_last = 1;
+        rc = run_cmd(g, c, a, argc, argv, i + 1);
+        free(a);
+        return rc;
+    }
+    /* split at the following command names and run each part, sharing a->chain */
+    int start = i;
+    rc = 0;
+    for (int k = 0; rc == 0 && start < argc; k++) {
+        int end = start + 1;
+        while (end < argc && find_cmd(g, argv[end]) == NULL) {
+            end++;
+        }
+        c = find_cmd(g, argv[start]);
+        memset(a->nvals, 0, sizeof(a->nvals));
+        a->npos = 0;
+        a->chain_index = k;
+        a->chain_last = end >= argc;
+        rc = run_cmd(g, c, a, end, argv, start + 1);
+        start = end;
+    }
+    if (a->chain != NULL && a->chain_free != NULL) {
+        a->chain_free(a->chain);
+    }
     free(a);
     return rc;
 }

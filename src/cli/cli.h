@@ -75,6 +75,12 @@ typedef struct cli_args {
     const char *gvals[CLI_MAX_OPTS][CLI_MAX_VALUES];
     size_t npos;
     const char *pos[CLI_MAX_POS * 4];
+    /* Chained commands (espefuse's "CMD1 ARGS CMD2 ARGS" in one invocation, efuse group):
+     * chain is state the commands share (owned by them, released with chain_free when the
+     * run ends early), chain_last is 1 for the last command of the invocation. */
+    void *chain;
+    void (*chain_free)(void *chain);
+    int chain_index, chain_last;
 } cli_args_t;
 
 /** Run a group with argv after the group name. Returns the exit status. */

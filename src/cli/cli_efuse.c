@@ -19,8 +19,42 @@ typedef struct {
     const espsec_chip_info_t *info;
 } efctx_t;
 
-/* Open the virtual eFuse file named by the group options. */
+static void ctx_free(void *p)
+{
+    efctx_t *c = p;
+    if (c != NULL) {
+        espsec_efuse_free(c->e);
+        free(c);
+    }
+}
+
+static int open_efuse_file(cli_args_t *a, efctx_t *c);
+
+/* The eFuse set of this invocation: opened by its first command, shared by the
+ * chained ones (espefuse's CMD1 ... CMD2 ...), released when the run ends. */
 static int open_efuse(cli_args_t *a, efctx_t *c)
+{
+    if (a->chain != NULL) {
+        *c = *(efctx_t *)a->chain;
+        return 0;
+    }
+    efctx_t *shared = calloc(1, sizeof(*shared));
+    if (shared == NULL) {
+        return cli_error("out of memory");
+    }
+    int st = open_efuse_file(a, shared);
+    if (st != 0) {
+        free(shared);
+        return st;
+    }
+    a->chain = shared;
+    a->chain_free = ctx_free;
+    *c = *shared;
+    return 0;
+}
+
+/* Open the virtual eFuse file named by the group options. */
+static int open_efuse_file(cli_args_t *a, efctx_t *c)
 {
     memset(c, 0, sizeof(*c));
     const char *chip = cli_str(a, "chip");
@@ -64,6 +98,9 @@ static int open_efuse(cli_args_t *a, efctx_t *c)
 static int finish_burn(cli_args_t *a, efctx_t *c, const char *what)
 {
     espsec_error_t err;
+    if (!a->chain_last) {
+        return 0; /* a later command of this invocation burns everything at once */
+    }
     if (!espsec_efuse_has_staged(c->e)) {
         printf("Nothing to burn, see messages above.\n");
         return 0;
@@ -142,7 +179,6 @@ static int cmd_summary(cli_args_t *a)
     size_t n = espsec_efuse_field_count(c.e);
     espsec_efuse_field_info_t *fi = calloc(n ? n : 1, sizeof(*fi));
     if (fi == NULL) {
-        espsec_efuse_free(c.e);
         return cli_error("out of memory");
     }
     for (size_t i = 0; i < n; i++) {
@@ -153,7 +189,6 @@ static int cmd_summary(cli_args_t *a)
     for (int k = 0; k < nfilter; k++) {
         if (espsec_efuse_find(c.e, a->pos[k]) < 0) {
             free(fi);
-            espsec_efuse_free(c.e);
             return cli_error("no eFuse named '%s' on %s", a->pos[k], espsec_chip_name(c.chip));
         }
     }
@@ -164,7 +199,6 @@ static int cmd_summary(cli_args_t *a)
     if (file != NULL) {
         if (espsec_out_open(&of, file, ESPSEC_MODE_PUBLIC, &err) != ESPSEC_OK) {
             free(fi);
-            espsec_efuse_free(c.e);
             return cli_fail(&err);
         }
         out = of.fp;
@@ -224,7 +258,6 @@ static int cmd_summary(cli_args_t *a)
                 espsec_out_abort(&of);
             }
             free(fi);
-            espsec_efuse_free(c.e);
             return cli_error("the 'value_only' format shows exactly one eFuse");
         }
         const espsec_efuse_field_info_t *f = &fi[espsec_efuse_find(c.e, a->pos[0])];
@@ -284,7 +317,6 @@ static int cmd_summary(cli_args_t *a)
             espsec_out_abort(&of);
         }
         free(fi);
-        espsec_efuse_free(c.e);
         return cli_error("--format '%s': summary, json or value_only expected", format);
     }
     int rc = 0;
@@ -295,7 +327,6 @@ static int cmd_summary(cli_args_t *a)
         }
     }
     free(fi);
-    espsec_efuse_free(c.e);
     return rc;
 }
 
@@ -318,7 +349,6 @@ static int cmd_dump(cli_args_t *a)
         }
         printf("\n");
     }
-    espsec_efuse_free(c.e);
     return 0;
 }
 
@@ -371,7 +401,6 @@ static int cmd_burn_efuse(cli_args_t *a)
             }
         }
         if (rc != ESPSEC_OK) {
-            espsec_efuse_free(c.e);
             return cli_fail(&err);
         }
         if (noop) {
@@ -381,7 +410,6 @@ static int cmd_burn_efuse(cli_args_t *a)
         }
     }
     st = finish_burn(a, &c, "Burning eFuses.");
-    espsec_efuse_free(c.e);
     return st;
 }
 
@@ -400,13 +428,11 @@ static int protect_cmd(cli_args_t *a, int rd)
                              : espsec_efuse_stage_write_protect(c.e, a->pos[i], &err);
         if (rc != ESPSEC_OK) {
             printf("\n");
-            espsec_efuse_free(c.e);
             return cli_fail(&err);
         }
     }
     printf("\n");
     st = finish_burn(a, &c, rd ? "Read-protecting eFuses." : "Write-protecting eFuses.");
-    espsec_efuse_free(c.e);
     return st;
 }
 
@@ -438,6 +464,60 @@ static int read_key(const char *path, uint8_t *buf, size_t cap, size_t *len)
     return 0;
 }
 
+/* Print what was staged for one key, as espefuse does (never the key bytes). */
+static void print_key_steps(const efctx_t *c, const espsec_efuse_key_step_t *st, int n)
+{
+    for (int k = 0; k < n; k++) {
+        printf(" - %s -> [", st[k].field);
+        for (size_t i = 0; i < st[k].len; i++) {
+            printf("%s??", i ? " " : "");
+        }
+        printf("]\n");
+        if (st[k].reversed) {
+            printf("\tReversing byte order for AES-XTS hardware peripheral...\n");
+        }
+        printf("\t'%s' -> '%s'.\n", espsec_efuse_block_name(c->e, st[k].block), st[k].purpose);
+        if (st[k].read_protected) {
+            printf("\tDisabling read to key block...\n");
+        }
+        if (st[k].write_protected) {
+            printf("\tDisabling write to key block...\n");
+        }
+    }
+}
+
+/* burn-key on chips with key purposes: BLOCK KEYFILE PURPOSE triples, staged, burned together. */
+static int burn_keys_by_purpose(cli_args_t *a, efctx_t *c)
+{
+    espsec_error_t err;
+    uint32_t named = 0;
+    for (size_t i = 0; i + 2 < a->npos + 2 && i < a->npos; i += 3) {
+        int b = espsec_efuse_block_by_name(c->e, a->pos[i]);
+        if (b > 0 && b < 32) {
+            named |= 1u << b;
+        }
+    }
+    for (size_t i = 0; i < a->npos; i += 3) {
+        const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = a->pos[i + 2];
+        uint8_t key[64];
+        size_t klen = 0;
+        if (read_key(kf, key, sizeof(key), &klen) != 0) {
+            return 2;
+        }
+        espsec_efuse_key_step_t st[2];
+        int n = 0;
+        espsec_err_t rc = espsec_efuse_stage_key_purpose(c->e, bname, key, klen, purpose, cli_flag(a, "no-write-protect"),
+                                                         cli_flag(a, "no-read-protect"), named, st, &n, &err);
+        espsec_wipe(key, sizeof(key));
+        print_key_steps(c, st, n);
+        if (rc != ESPSEC_OK) {
+            espsec_error_prefix(&err, "%s: ", kf);
+            return cli_fail(&err);
+        }
+    }
+    return finish_burn(a, c, "Burn keys in eFuse blocks.");
+}
+
 static int cmd_burn_key(cli_args_t *a)
 {
     efctx_t c;
@@ -450,24 +530,24 @@ static int cmd_burn_key(cli_args_t *a)
     int esp32 = c.info->key_purposes == NULL;
     size_t per = esp32 ? 2 : 3;
     if (a->npos == 0 || a->npos % per != 0) {
-        espsec_efuse_free(c.e);
         return cli_error(esp32 ? "burn-key takes BLOCK KEYFILE pairs (BLOCK: flash_encryption, secure_boot_v1, "
                                  "secure_boot_v2, BLOCK1-3)"
                                : "burn-key takes BLOCK KEYFILE KEYPURPOSE triples (e.g. BLOCK_KEY0 key.bin "
                                  "XTS_AES_128_KEY)");
     }
     printf("Burn keys to blocks:\n");
+    if (!esp32) {
+        return burn_keys_by_purpose(a, &c);
+    }
     for (size_t i = 0; i < a->npos; i += per) {
         const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = esp32 ? NULL : a->pos[i + 2];
         int blk = espsec_efuse_block_by_name(c.e, bname);
         if (blk <= 0) {
-            espsec_efuse_free(c.e);
             return cli_error("unknown block name - %s", bname);
         }
         uint8_t key[64];
         size_t klen = 0;
         if (read_key(kf, key, sizeof(key), &klen) != 0) {
-            espsec_efuse_free(c.e);
             return 2;
         }
         int reverse = 0, rdp = 0;
@@ -478,7 +558,6 @@ static int cmd_burn_key(cli_args_t *a)
             const espsec_key_purpose_t *kpd = espsec_chip_key_purpose(c.info, purpose);
             if (kpd == NULL) {
                 espsec_wipe(key, sizeof(key));
-                espsec_efuse_free(c.e);
                 return cli_error("unknown key purpose '%s'", purpose);
             }
             reverse = (kpd->flags & ESPSEC_KP_REVERSE) != 0;
@@ -487,7 +566,6 @@ static int cmd_burn_key(cli_args_t *a)
         size_t need = esp32 && espsec_efuse_coding_34(c.e) ? 24 : 32;
         if (klen != need) {
             espsec_wipe(key, sizeof(key));
-            espsec_efuse_free(c.e);
             return cli_error("%s: incorrect key file size %zu. Key file must be %zu bytes (%zu bits) of raw binary key "
                              "data",
                              kf, klen, need, need * 8);
@@ -510,7 +588,6 @@ static int cmd_burn_key(cli_args_t *a)
         espsec_err_t rc = espsec_efuse_stage_key(c.e, blk, key, klen, purpose, wp, rp, &err);
         espsec_wipe(key, sizeof(key));
         if (rc != ESPSEC_OK) {
-            espsec_efuse_free(c.e);
             return cli_fail(&err);
         }
         if (rp) {
@@ -521,8 +598,30 @@ static int cmd_burn_key(cli_args_t *a)
         }
     }
     st = finish_burn(a, &c, "Burn keys in eFuse blocks.");
-    espsec_efuse_free(c.e);
     return st;
+}
+
+/* The Secure Boot V2 digest of the public key in a PEM file (RSA or ECDSA). */
+static int key_digest(const char *kf, uint8_t digest[32])
+{
+    uint8_t *pem = NULL;
+    size_t plen = 0;
+    espsec_sb_key_t *key = NULL;
+    espsec_error_t err;
+    if (espsec_read_file(kf, &pem, &plen, 1u << 20, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    espsec_err_t rc = espsec_sb_key_load_pem(pem, plen, &key, &err);
+    espsec_free_secret(pem, plen);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_sbv2_key_digest(key, digest, &err);
+        espsec_sb_key_free(key);
+    }
+    if (rc != ESPSEC_OK) {
+        espsec_error_prefix(&err, "%s: ", kf);
+        return cli_fail(&err);
+    }
+    return 0;
 }
 
 static int cmd_burn_key_digest(cli_args_t *a)
@@ -533,65 +632,82 @@ static int cmd_burn_key_digest(cli_args_t *a)
         return st;
     }
     espsec_error_t err;
-    /* chips with one fixed digest block take only the key file */
-    int esp32 = c.info->sb.digest_block != NULL;
-    const char *bname = esp32 ? c.info->sb.digest_block : cli_pos(a, 0), *kf = esp32 ? cli_pos(a, 0) : cli_pos(a, 1);
-    const char *purpose = esp32 ? NULL : cli_pos(a, 2);
-    if ((esp32 && a->npos != 1) || (!esp32 && a->npos != 3)) {
-        espsec_efuse_free(c.e);
-        return cli_error(esp32 ? "burn-key-digest takes KEYFILE (the Secure Boot V2 key; its digest goes to BLOCK2)"
-                               : "burn-key-digest takes BLOCK KEYFILE KEYPURPOSE (e.g. BLOCK_KEY1 key.pem "
-                                 "SECURE_BOOT_DIGEST0)");
-    }
-    if (esp32 && espsec_efuse_coding_34(c.e)) {
-        espsec_efuse_free(c.e);
-        return cli_error("burn-key-digest only works with the 'None' coding scheme");
-    }
-    int blk = espsec_efuse_block_by_name(c.e, bname);
-    int digest_purpose = 1;
-    const espsec_key_purpose_t *kpd = esp32 ? NULL : espsec_chip_key_purpose(c.info, purpose);
-    if (kpd != NULL) {
-        digest_purpose = (kpd->flags & ESPSEC_KP_DIGEST) != 0;
-    }
-    if (!esp32 && (kpd == NULL || !digest_purpose)) {
-        espsec_efuse_free(c.e);
-        return cli_error("'%s' is not a digest purpose (SECURE_BOOT_DIGEST0, 1 or 2)", purpose ? purpose : "");
-    }
-    if (blk <= 0) {
-        espsec_efuse_free(c.e);
-        return cli_error("unknown block name - %s", bname);
-    }
-    uint8_t *pem = NULL;
-    size_t plen = 0;
-    espsec_sb_key_t *key = NULL;
     uint8_t digest[32];
-    if (espsec_read_file(kf, &pem, &plen, 1u << 20, &err) != ESPSEC_OK) {
-        espsec_efuse_free(c.e);
-        return cli_fail(&err);
+    /* chips with one fixed digest place (ESP32 BLOCK2, C2's half of BLOCK_KEY0) take only the key file */
+    if (c.info->sb.digest_block != NULL) {
+        if (a->npos != 1) {
+            return cli_error("burn-key-digest takes KEYFILE on %s (the digest goes to %s)", c.info->name,
+                             c.info->sb.digest_block);
+        }
+        st = key_digest(a->pos[0], digest);
+        if (st != 0) {
+            return st;
+        }
+        espsec_err_t rc;
+        if (c.info->key_purposes == NULL) {
+            if (espsec_efuse_coding_34(c.e)) {
+                return cli_error("burn-key-digest only works with the 'None' coding scheme");
+            }
+            int blk = espsec_efuse_block_by_name(c.e, c.info->sb.digest_block);
+            int wp = !cli_flag(a, "no-protect-key");
+            printf(" - %s -> [?? ?? ... 32 bytes]\n", espsec_efuse_block_name(c.e, blk));
+            rc = espsec_efuse_stage_key(c.e, blk, digest, 32, NULL, wp, 0, &err);
+            if (rc == ESPSEC_OK && wp) {
+                printf("Disabling write to eFuse %s...\n", espsec_efuse_block_name(c.e, blk));
+            }
+        } else {
+            espsec_efuse_key_step_t ks[2];
+            int n = 0;
+            /* the purpose of the digest place, e.g. C2's SECURE_BOOT_DIGEST */
+            const char *purpose = NULL;
+            for (const espsec_key_purpose_t *k = c.info->key_purposes; k->name != NULL; k++) {
+                if (k->flags & ESPSEC_KP_DIGEST) {
+                    purpose = k->name;
+                    break;
+                }
+            }
+            printf("\tProgramming only left-most 128-bits from SHA256 hash of public key to highest 128-bits of "
+                   "BLOCK KEY0\n");
+            rc = espsec_efuse_stage_key_purpose(c.e, c.info->sb.digest_block, digest, 32, purpose,
+                                                cli_flag(a, "no-write-protect"), 1, 0, ks, &n, &err);
+            print_key_steps(&c, ks, n);
+        }
+        espsec_wipe(digest, sizeof(digest));
+        if (rc != ESPSEC_OK) {
+            return cli_fail(&err);
+        }
+        return finish_burn(a, &c, "Burn the Secure Boot key digest.");
     }
-    espsec_err_t rc = espsec_sb_key_load_pem(pem, plen, &key, &err);
-    espsec_free_secret(pem, plen);
-    if (rc == ESPSEC_OK) {
-        rc = espsec_sbv2_key_digest(key, digest, &err);
-        espsec_sb_key_free(key);
-    } else {
-        espsec_error_prefix(&err, "%s: ", kf);
+    if (a->npos == 0 || a->npos % 3 != 0) {
+        return cli_error("burn-key-digest takes BLOCK KEYFILE KEYPURPOSE triples (e.g. BLOCK_KEY1 key.pem "
+                         "SECURE_BOOT_DIGEST0)");
     }
-    if (rc == ESPSEC_OK) {
-        printf(" - %s -> [?? ?? ... 32 bytes]\n", espsec_efuse_block_name(c.e, blk));
-        int wp = esp32 ? !cli_flag(a, "no-protect-key") : !cli_flag(a, "no-write-protect");
-        rc = espsec_efuse_stage_key(c.e, blk, digest, 32, purpose, wp, 0, &err);
-        if (rc == ESPSEC_OK && wp) {
-            printf("Disabling write to eFuse %s...\n", espsec_efuse_block_name(c.e, blk));
+    uint32_t named = 0;
+    for (size_t i = 0; i < a->npos; i += 3) {
+        int b = espsec_efuse_block_by_name(c.e, a->pos[i]);
+        named |= b > 0 && b < 32 ? 1u << b : 0;
+    }
+    printf("Burn keys to blocks:\n");
+    for (size_t i = 0; i < a->npos; i += 3) {
+        const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = a->pos[i + 2];
+        const espsec_key_purpose_t *kpd = espsec_chip_key_purpose(c.info, purpose);
+        if (kpd == NULL || !(kpd->flags & ESPSEC_KP_DIGEST)) {
+            return cli_error("'%s' is not a digest purpose (SECURE_BOOT_DIGEST0, 1 or 2)", purpose);
+        }
+        st = key_digest(kf, digest);
+        if (st != 0) {
+            return st;
+        }
+        espsec_efuse_key_step_t ks[2];
+        int n = 0;
+        espsec_err_t rc = espsec_efuse_stage_key_purpose(c.e, bname, digest, 32, purpose,
+                                                         cli_flag(a, "no-write-protect"), 1, named, ks, &n, &err);
+        print_key_steps(&c, ks, n);
+        if (rc != ESPSEC_OK) {
+            return cli_fail(&err);
         }
     }
-    if (rc != ESPSEC_OK) {
-        espsec_efuse_free(c.e);
-        return cli_fail(&err);
-    }
-    st = finish_burn(a, &c, "Burn the Secure Boot key digest.");
-    espsec_efuse_free(c.e);
-    return st;
+    return finish_burn(a, &c, "Burn the Secure Boot key digest.");
 }
 
 static const cli_opt_t GROUP_OPTS[] = {

@@ -142,7 +142,8 @@ static unsigned eff_len(const espsec_efuse_t *e, const efuse_field_def_t *f)
 
 static int field_readable(const espsec_efuse_t *e, const efuse_field_def_t *f)
 {
-    return !bit_set(raw_uint(e, "RD_DIS", 0), f->rd_dis);
+    uint64_t rd = raw_uint(e, "RD_DIS", 0);
+    return !bit_set(rd, f->rd_dis) && (rd & f->rd_dis_more) == 0;
 }
 
 static int field_writeable(const espsec_efuse_t *e, const efuse_field_def_t *f)
@@ -183,7 +184,8 @@ int espsec_efuse_block_by_name(const espsec_efuse_t *e, const char *name)
 
 int espsec_efuse_block_readable(const espsec_efuse_t *e, int blk)
 {
-    return !bit_set(raw_uint(e, "RD_DIS", 0), e->def->blocks[blk].rd_dis);
+    uint64_t rd = raw_uint(e, "RD_DIS", 0);
+    return !bit_set(rd, e->def->blocks[blk].rd_dis) && !bit_set(rd, e->def->blocks[blk].rd_dis_hi);
 }
 
 int espsec_efuse_block_writeable(const espsec_efuse_t *e, int blk)
@@ -221,6 +223,17 @@ static void refresh_sw(espsec_efuse_t *e)
     uint64_t rd = raw_uint(e, "RD_DIS", 1);
     for (int b = 0; b < e->def->nblocks; b++) {
         const efuse_block_def_t *bd = &e->def->blocks[b];
+        size_t half = (size_t)bd->words * 2;
+        if (bd->rd_dis_hi >= 0) {
+            /* two read-protection bits, one per half of the block */
+            if (bit_set(rd, bd->rd_dis)) {
+                memset(sw_block(e, b), 0, half);
+            }
+            if (bit_set(rd, bd->rd_dis_hi)) {
+                memset(sw_block(e, b) + half, 0, half);
+            }
+            continue;
+        }
         if (bit_set(rd, bd->rd_dis)) {
             memset(sw_block(e, b), 0, (size_t)bd->words * 4);
             continue;
@@ -293,7 +306,7 @@ espsec_err_t espsec_efuse_load(espsec_chip_t chip, const uint8_t *file, size_t l
     /* without the companion, protected areas are unknown */
     uint64_t rd = raw_uint(e, "RD_DIS", 0);
     for (int b = 0; b < e->def->nblocks; b++) {
-        e->hw_known[b] = !bit_set(rd, e->def->blocks[b].rd_dis);
+        e->hw_known[b] = !bit_set(rd, e->def->blocks[b].rd_dis) && !bit_set(rd, e->def->blocks[b].rd_dis_hi);
     }
     if (hidden != NULL) {
         if (hidden_len != n) {
@@ -447,6 +460,24 @@ static uint8_t mac_crc8(const uint8_t mac[6])
     return r;
 }
 
+static uint64_t calc_value(const espsec_efuse_t *e, const efuse_field_def_t *f);
+
+/* A field's value by name, calculated fields included; 0 if the chip has no such field. */
+static uint64_t value_of(const espsec_efuse_t *e, const char *name)
+{
+    const efuse_field_def_t *f = def_by_name(e, name);
+    if (f == NULL) {
+        return 0;
+    }
+    return f->word < 0 ? calc_value(e, f) : raw_uint(e, name, 0);
+}
+
+/* espefuse's chip version: WAFER_VERSION_MAJOR * 100 + WAFER_VERSION_MINOR. */
+static uint64_t chip_version(const espsec_efuse_t *e)
+{
+    return value_of(e, "WAFER_VERSION_MAJOR") * 100 + value_of(e, "WAFER_VERSION_MINOR");
+}
+
 static int group_visible(const espsec_efuse_t *e, enum efuse_group g)
 {
     switch (g) {
@@ -457,8 +488,12 @@ static int group_visible(const espsec_efuse_t *e, enum efuse_group g)
         return 1;
     case EG_ADC_CALIB:
         return raw_uint(e, "BLK3_PART_RESERVE", 0) != 0;
-    case EG_BLK2_CALIB:
-        return raw_uint(e, "BLK_VERSION_MAJOR", 0) >= 1;
+    case EG_BLK2_CALIB: {
+        uint64_t v = raw_uint(e, "BLK_VERSION_MAJOR", 0) * 100 + raw_uint(e, "BLK_VERSION_MINOR", 0);
+        return v >= (uint64_t)e->def->calib_min_blk_version;
+    }
+    case EG_OLDREV:
+        return chip_version(e) <= (uint64_t)e->def->oldrev_max_chip_version;
     default:
         return 0;
     }
@@ -527,6 +562,13 @@ static uint64_t calc_value(const espsec_efuse_t *e, const efuse_field_def_t *f)
     if (f->cls == EC_PKG) {
         return (raw_uint(e, "CHIP_PACKAGE_4BIT", 0) << 3) + raw_uint(e, "CHIP_PACKAGE", 0);
     }
+    if (f->cls == EC_COMPOSE) {
+        uint64_t v = 0;
+        for (const efuse_part_t *p = f->parts; p != NULL && p->field != NULL; p++) {
+            v |= raw_uint(e, p->field, 0) << p->shift;
+        }
+        return v;
+    }
     if (f->cls == EC_WAFER_ESP32) {
         /* revision bits 0 and 1 from eFuse, bit 2 from APB_CTL_DATE (set on v3) */
         uint64_t combined = 4 | (raw_uint(e, "CHIP_VER_REV2", 0) << 1) | raw_uint(e, "CHIP_VER_REV1", 0);
@@ -564,19 +606,34 @@ espsec_err_t espsec_efuse_field_info(const espsec_efuse_t *e, size_t idx, espsec
     char tmp[160];
 
     if (f->type == ESPSEC_EF_BYTES) {
-        const uint8_t *d = sw_block_c(e, f->block) + field_bitpos(f) / 8;
+        const uint8_t *d = NULL;
+        uint8_t eui[8] = {0};
         size_t nb = len / 8;
+        if (f->word < 0) {
+            /* MAC_EUI64: MAC's first three bytes, MAC_EXT, MAC's last three (as shown, most significant first) */
+            const efuse_field_def_t *mf = def_by_name(e, "MAC"), *xf = def_by_name(e, "MAC_EXT");
+            if (f->cls != EC_MAC_EUI64 || mf == NULL || xf == NULL || nb != 8) {
+                return ESPSEC_ERR_NOT_SUPPORTED;
+            }
+            const uint8_t *m = sw_block_c(e, mf->block) + field_bitpos(mf) / 8;
+            const uint8_t *x = sw_block_c(e, xf->block) + field_bitpos(xf) / 8;
+            uint8_t shown[8] = {m[5], m[4], m[3], x[1], x[0], m[2], m[1], m[0]};
+            reverse_copy(eui, shown, 8);
+            d = eui;
+        } else {
+            d = sw_block_c(e, f->block) + field_bitpos(f) / 8;
+        }
         uint8_t rev[32];
         reverse_copy(rev, d, nb);
         in->raw_hex[0] = '0';
         in->raw_hex[1] = 'x';
         hexbytes(d, nb, 0, in->raw_hex + 2);
-        if (f->cls == EC_MAC || f->cls == EC_MAC_CRC) {
+        if (f->cls == EC_MAC || f->cls == EC_MAC_CRC || f->cls == EC_MAC_EUI64) {
             /* the factory MAC shows most significant byte first; the custom MAC as stored */
-            int factory = strcmp(f->name, "MAC") == 0;
+            int factory = f->cls == EC_MAC_CRC ? strcmp(f->name, "MAC") == 0 : strcmp(f->name, "CUSTOM_MAC") != 0;
             const uint8_t *mac = factory ? rev : d;
             char m[24];
-            hexbytes(mac, 6, ':', m);
+            hexbytes(mac, nb, ':', m);
             if (f->cls == EC_MAC_CRC) {
                 uint8_t stored = (uint8_t)raw_uint(e, factory ? "MAC_CRC" : "CUSTOM_MAC_CRC", 0), calc = mac_crc8(mac);
                 if (stored == calc) {
@@ -611,6 +668,11 @@ espsec_err_t espsec_efuse_field_info(const espsec_efuse_t *e, size_t idx, espsec
         if (dict_lookup(f->dict, raw, tmp, sizeof(tmp))) {
             set_str(in, tmp);
         } else if (f->cls == EC_KEYPURPOSE) {
+            char hn[40];
+            snprintf(hn, sizeof(hn), "%s_H", f->name);
+            if (def_by_name(e, hn) != NULL) {
+                raw |= raw_uint(e, hn, 0) << f->bit_len; /* a fifth bit in its own field (ESP32-P4 v3) */
+            }
             const char *pn = kp_name(e, raw);
             set_str(in, pn ? pn : "FORBIDDEN_STATE");
         } else if (f->type == ESPSEC_EF_BOOL) {
@@ -646,10 +708,18 @@ espsec_err_t espsec_efuse_field_info(const espsec_efuse_t *e, size_t idx, espsec
         }
     }
     if (!in->readable) {
-        /* what espefuse shows for a value software cannot read */
-        for (char *p = in->value; *p; p++) {
-            if (*p == '0') {
-                *p = '?';
+        /* what espefuse shows for a value software cannot read; with two read-protection bits
+         * (C2's BLOCK_KEY0) only the protected half of the text */
+        size_t vl = strlen(in->value), from = 0, to = vl;
+        if (f->rd_dis_more != 0) {
+            uint64_t rd = raw_uint(e, "RD_DIS", 0);
+            int lo = bit_set(rd, f->rd_dis), hi = (rd & f->rd_dis_more) != 0;
+            from = lo ? 0 : vl / 2;
+            to = hi ? vl : vl / 2;
+        }
+        for (size_t i = from; i < to; i++) {
+            if (in->value[i] == '0') {
+                in->value[i] = '?';
             }
         }
         in->value_kind = ESPSEC_EFV_STR;
@@ -900,7 +970,12 @@ static espsec_err_t stage_protect(espsec_efuse_t *e, const char *name, int rd, e
                            "%s cannot be %s-disabled: the %s field is already write-disabled", canon,
                            rd ? "read" : "write", mask->name);
     }
-    bits_or(e->wr[mask->block], field_bitpos(mask), mask->bit_len, 1ull << bit);
+    uint64_t bits = 1ull << bit;
+    const efuse_field_def_t *f = def_by_name(e, name);
+    if (rd && f != NULL) {
+        bits |= f->rd_dis_more;
+    }
+    bits_or(e->wr[mask->block], field_bitpos(mask), mask->bit_len, bits);
     return ESPSEC_OK;
 }
 
@@ -966,6 +1041,160 @@ espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *k
     }
     if (rc == ESPSEC_OK && write_protect) {
         rc = espsec_efuse_stage_write_protect(e, bd->name, err);
+    }
+    return rc;
+}
+
+/* A key block nothing uses yet: readable, writable, purpose USER and changeable, all zero, nothing staged. */
+static int key_block_unused(const espsec_efuse_t *e, int b)
+{
+    const efuse_block_def_t *bd = &e->def->blocks[b];
+    if (bd->key_purpose == NULL || !espsec_efuse_block_readable(e, b) || !espsec_efuse_block_writeable(e, b)) {
+        return 0;
+    }
+    const efuse_field_def_t *kp = def_by_name(e, bd->key_purpose);
+    if (kp == NULL || raw_uint(e, bd->key_purpose, 0) != 0 || !field_writeable(e, kp)) {
+        return 0;
+    }
+    return is_all(e->hw[b], 32, 0) && is_all(e->wr[b], 32, 0) && e->hw_known[b];
+}
+
+/* The next unused key block after b (wrapping around), skipping those in exclude; -1 if none. */
+static int next_free_key_block(const espsec_efuse_t *e, int b, uint32_t exclude)
+{
+    int n = e->def->nblocks;
+    for (int k = 1; k < n; k++) {
+        int c = (b + k) % n;
+        if (c < 32 && (exclude & (1u << c))) {
+            continue;
+        }
+        if (key_block_unused(e, c)) {
+            return c;
+        }
+    }
+    return -1;
+}
+
+/* The key field of a block: the 128-bit half (C2) or the whole block. */
+static const efuse_field_def_t *key_field(const espsec_efuse_t *e, int blk, unsigned flags)
+{
+    const efuse_field_def_t *whole = NULL;
+    for (size_t i = 0; i < e->def->nfields; i++) {
+        const efuse_field_def_t *f = &e->def->fields[i];
+        if (f->block != blk || f->type != ESPSEC_EF_BYTES || f->word < 0) {
+            continue;
+        }
+        unsigned pos = field_bitpos(f);
+        if ((flags & ESPSEC_KP_LOW_HALF) && pos == 0 && f->bit_len == 128) {
+            return f;
+        }
+        if ((flags & ESPSEC_KP_HIGH_HALF) && pos == 128 && f->bit_len == 128) {
+            return f;
+        }
+        if (pos == 0 && f->bit_len == 256 && f->group == EG_KEYBLOCK) {
+            whole = f;
+        }
+    }
+    return (flags & (ESPSEC_KP_LOW_HALF | ESPSEC_KP_HIGH_HALF)) ? NULL : whole;
+}
+
+static espsec_err_t stage_one_key(espsec_efuse_t *e, int blk, const uint8_t *key, size_t len,
+                                  const espsec_key_purpose_t *kp, int no_wp, int no_rp, espsec_efuse_key_step_t *st,
+                                  espsec_error_t *err)
+{
+    const efuse_field_def_t *f = key_field(e, blk, kp->flags);
+    if (f == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "%s cannot hold a %s key", e->def->blocks[blk].name,
+                           kp->name);
+    }
+    size_t need = f->bit_len / 8;
+    uint8_t data[32];
+    if ((kp->flags & ESPSEC_KP_DIGEST) && len == 32 && need == 16) {
+        len = 16; /* C2: the first 128 bits of the digest */
+    }
+    if (len != need || len > sizeof(data)) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
+                           "Incorrect key file size %zu. Key file must be %zu bytes (%zu bits) of raw binary key data.",
+                           len, need, need * 8);
+    }
+    memcpy(data, key, len);
+    if (kp->flags & ESPSEC_KP_REVERSE) {
+        reverse_copy(data, key, len);
+    }
+    int rp = (kp->flags & ESPSEC_KP_READ_PROT) && !no_rp;
+    espsec_err_t rc;
+    memset(st, 0, sizeof(*st));
+    st->block = blk;
+    st->field = f->name;
+    st->purpose = kp->name;
+    st->len = len;
+    st->reversed = (kp->flags & ESPSEC_KP_REVERSE) != 0;
+    st->read_protected = rp;
+    st->write_protected = !no_wp;
+    if (e->def->blocks[blk].key_purpose != NULL) {
+        /* blocks with a KEY_PURPOSE field: the whole-block rules of espsec_efuse_stage_key */
+        rc = espsec_efuse_stage_key(e, blk, data, len, kp->name, !no_wp, rp, err);
+        espsec_wipe(data, sizeof(data));
+        return rc;
+    }
+    rc = espsec_efuse_stage_bytes(e, f->name, data, len, err);
+    espsec_wipe(data, sizeof(data));
+    if (rc == ESPSEC_OK && strcmp(kp->name, "XTS_AES_128_KEY") == 0 && e->def->chip->fe.xts_key_size_fuse != NULL) {
+        int noop = 0;
+        rc = espsec_efuse_stage_uint(e, e->def->chip->fe.xts_key_size_fuse, 1, &noop, err);
+    }
+    if (rc == ESPSEC_OK && rp) {
+        rc = espsec_efuse_stage_read_protect(e, f->name, err);
+    }
+    if (rc == ESPSEC_OK && !no_wp) {
+        rc = espsec_efuse_stage_write_protect(e, f->name, err);
+    }
+    return rc;
+}
+
+espsec_err_t espsec_efuse_stage_key_purpose(espsec_efuse_t *e, const char *block, const uint8_t *key, size_t len,
+                                            const char *purpose, int no_write_protect, int no_read_protect,
+                                            uint32_t exclude, espsec_efuse_key_step_t steps[2], int *nsteps,
+                                            espsec_error_t *err)
+{
+    *nsteps = 0;
+    const espsec_key_purpose_t *kp = espsec_chip_key_purpose(e->def->chip, purpose);
+    if (kp == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "'%s' is not a key purpose of %s", purpose,
+                           e->def->chip->name);
+    }
+    int blk = espsec_efuse_block_by_name(e, block);
+    if (blk <= 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "Unknown block name - %s.", block);
+    }
+    if (!(kp->flags & ESPSEC_KP_VIRTUAL)) {
+        espsec_err_t rc = stage_one_key(e, blk, key, len, kp, no_write_protect, no_read_protect, &steps[0], err);
+        *nsteps = rc == ESPSEC_OK;
+        return rc;
+    }
+    if (len != 64) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "Incorrect key file size %zu, %s should be 64 bytes", len,
+                           kp->name);
+    }
+    int blk2 = next_free_key_block(e, blk, exclude | (blk < 32 ? 1u << blk : 0));
+    if (blk2 < 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "%s requires two free keyblocks", kp->name);
+    }
+    /* XTS_AES_256_KEY -> _1 and _2 (ECDSA_KEY_P384 -> _H and _L) */
+    char n1[48], n2[48];
+    int xts = strncmp(kp->name, "XTS_AES_256", 11) == 0;
+    snprintf(n1, sizeof(n1), "%s%s", kp->name, xts ? "_1" : "_H");
+    snprintf(n2, sizeof(n2), "%s%s", kp->name, xts ? "_2" : "_L");
+    const espsec_key_purpose_t *k1 = espsec_chip_key_purpose(e->def->chip, n1),
+                               *k2 = espsec_chip_key_purpose(e->def->chip, n2);
+    if (k1 == NULL || k2 == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "%s: the chip lacks %s or %s", kp->name, n1, n2);
+    }
+    espsec_err_t rc = stage_one_key(e, blk, key, 32, k1, no_write_protect, no_read_protect, &steps[0], err);
+    if (rc == ESPSEC_OK) {
+        *nsteps = 1;
+        rc = stage_one_key(e, blk2, key + 32, 32, k2, no_write_protect, no_read_protect, &steps[1], err);
+        *nsteps += rc == ESPSEC_OK;
     }
     return rc;
 }

@@ -24,6 +24,8 @@ enum efuse_class {
     EC_WAFER_ESP32, /* ESP32: wafer major revision from CHIP_VER_REV1/REV2 */
     EC_PKG,        /* calculated package */
     EC_SPIPIN,     /* ESP32 SPI pad GPIO: 30, 31 stand for 32, 33 */
+    EC_COMPOSE,    /* calculated from parts (wafer revision, PSRAM capacity, recovery sector...) */
+    EC_MAC_EUI64,  /* calculated: MAC with MAC_EXT inserted after its third byte */
 };
 
 /* When a field is part of the summary. */
@@ -34,8 +36,15 @@ enum efuse_group {
     EG_CUSTOM_MAC,  /* ESP32 */
     EG_ADC_CALIB,   /* ESP32: when BLK3_PART_RESERVE */
     EG_BLK2_CALIB,  /* ESP32-C3: when BLK_VERSION_MAJOR >= 1 */
+    EG_OLDREV,      /* fields of early revisions, shown while the chip version is at most oldrev_max_chip_version */
     EG_HIDDEN,      /* never shown */
 };
+
+/* One part of a calculated field: its bits go to value bits shift.. */
+typedef struct {
+    const char *field;
+    uint8_t shift;
+} efuse_part_t;
 
 typedef struct {
     const char *name;
@@ -50,6 +59,8 @@ typedef struct {
     const char *dict; /* "0=Enable;1=Disable" or NULL */
     enum efuse_group group;
     const char *desc;
+    const efuse_part_t *parts; /* EC_COMPOSE: NULL-field terminated */
+    uint32_t rd_dis_more;      /* further RD_DIS bits that also hide this field (C2's BLOCK_KEY0 halves) */
 } efuse_field_def_t;
 
 typedef struct {
@@ -59,6 +70,7 @@ typedef struct {
     uint8_t words;           /* data words of the block */
     int8_t wr_dis, rd_dis;
     const char *key_purpose; /* C3 key blocks: "KEY_PURPOSE_n" */
+    int8_t rd_dis_hi;        /* >= 0: rd_dis hides the low half only, this bit the high half (C2 BLOCK_KEY0) */
 } efuse_block_def_t;
 
 typedef struct efuse_chip_def {
@@ -76,6 +88,8 @@ typedef struct efuse_chip_def {
     int rs_coding;          /* C3: key blocks carry Reed-Solomon check words */
     uint16_t rs_check_off;  /* where the last block's 12 check bytes stay */
     int coding_34;          /* ESP32: CODING_SCHEME = 1 shrinks key blocks to 192 bits, one write per block */
+    int calib_min_blk_version;   /* EG_BLK2_CALIB shown when BLK_VERSION (major*100+minor) >= this */
+    int oldrev_max_chip_version; /* EG_OLDREV shown when the chip version (major*100+minor) <= this */
 } efuse_chip_def_t;
 
 
