@@ -65,12 +65,33 @@ espsec_err_t espsec_sb_generate_key(espsec_sb_scheme_t scheme, char **pem, size_
                                     espsec_error_t *err);
 
 /**
+ * Re-encode a private PEM key as PKCS#8 encrypted with password (AES-256-CBC,
+ * PBKDF2-HMAC-SHA256 with a random salt, OpenSSL's defaults for
+ * `openssl pkey -aes256`). *out is malloc'd.
+ */
+espsec_err_t espsec_pem_encrypt_key(const char *pem, size_t len, const char *password, char **out,
+                                    size_t *out_len, espsec_error_t *err);
+
+/**
  * Load a Secure Boot V2 key from PEM: a private key (RSA or EC, traditional
  * or PKCS#8) or a public key (SubjectPublicKeyInfo). Only RSA-3072 and the
  * curves P-192, P-256, P-384 are accepted (ESPSEC_ERR_KEY otherwise).
  */
 espsec_err_t espsec_sb_key_load_pem(const uint8_t *pem, size_t len, espsec_sb_key_t **key,
                                     espsec_error_t *err);
+
+/**
+ * As espsec_sb_key_load_pem, for password-protected PEM keys too (PKCS#8
+ * "ENCRYPTED PRIVATE KEY" or a traditional key with Proc-Type 4,ENCRYPTED).
+ * password may be NULL: an encrypted key then fails with ESPSEC_ERR_KEY
+ * naming the way to give one, unless prompt is set, when OpenSSL asks on the
+ * terminal. A wrong password is ESPSEC_ERR_KEY.
+ */
+espsec_err_t espsec_sb_key_load_pem_pw(const uint8_t *pem, size_t len, const char *password, int prompt,
+                                       espsec_sb_key_t **key, espsec_error_t *err);
+
+/** 1 if the PEM holds a password-protected private key. */
+int espsec_pem_is_encrypted(const uint8_t *pem, size_t len);
 
 /** Wrap an OpenSSL EVP_PKEY (reference taken), with the same checks. */
 espsec_err_t espsec_sb_key_from_evp(void *evp_pkey, espsec_sb_key_t **key, espsec_error_t *err);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "espsec/io.h"
+#include "espsec/secure_boot.h"
 #include "espsec/util.h"
 
 /* Compare names with '_' and '-' treated alike. */
@@ -484,4 +486,43 @@ int cli_run_group(const cli_group_t *g, int argc, char **argv)
     }
     free(a);
     return rc;
+}
+
+const char *cli_key_password(const cli_args_t *a, int *bad)
+{
+    *bad = 0;
+    const char *var = cli_str(a, "keyfile-password-env");
+    if (var == NULL) {
+        return NULL;
+    }
+    const char *pw = getenv(var);
+    if (pw == NULL) {
+        cli_error("--keyfile-password-env %s: the environment variable is not set", var);
+        *bad = 1;
+    }
+    return pw;
+}
+
+int cli_load_sb_key(const cli_args_t *a, const char *path, espsec_sb_key_t **key)
+{
+    int bad = 0;
+    const char *pw = cli_key_password(a, &bad);
+    if (bad) {
+        return -1;
+    }
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    espsec_error_t err;
+    if (espsec_read_file(path, &buf, &len, 1u << 20, &err) != ESPSEC_OK) {
+        cli_fail(&err);
+        return -1;
+    }
+    espsec_err_t rc = espsec_sb_key_load_pem_pw(buf, len, pw, pw == NULL && isatty(0), key, &err);
+    espsec_free_secret(buf, len);
+    if (rc != ESPSEC_OK) {
+        espsec_error_prefix(&err, "%s: ", path);
+        cli_fail(&err);
+        return -1;
+    }
+    return 0;
 }

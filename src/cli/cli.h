@@ -111,6 +111,20 @@ int cli_fail(const espsec_error_t *err);
 /** Ask "Type 'BURN' (all capitals) to continue." unless do_not_confirm; 0 = go ahead. */
 int cli_confirm(const char *what, int do_not_confirm);
 
+/**
+ * Load a Secure Boot key file for a command: a password-protected key takes its
+ * password from the command's --keyfile-password-env VAR, or is asked for on a
+ * terminal. Reports and returns non-zero on failure.
+ */
+struct espsec_sb_key;
+int cli_load_sb_key(const cli_args_t *a, const char *path, struct espsec_sb_key **key);
+/** The password named by --keyfile-password-env (NULL if not given); *bad set when the variable is unset. */
+const char *cli_key_password(const cli_args_t *a, int *bad);
+/** The --keyfile-password-env option, for command tables. */
+#define CLI_OPT_KEY_PASSWORD                                                                                       \
+    {"keyfile-password-env", 0, CLI_VALUE, "VAR",                                                               \
+     "Password of an encrypted private key from this environment variable (else asked on a terminal)."}
+
 /* nvs_partition_gen's generate-key, shared by espsec nvs and espsec mfg (as mfg_gen has it too). */
 int cli_nvs_generate_key(struct cli_args *a);
 extern const cli_opt_t CLI_NVS_KEYGEN_OPTS[];

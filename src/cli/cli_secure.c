@@ -2,6 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "cli.h"
 #include "espsec/flash_enc.h"
@@ -10,35 +14,22 @@
 #include "espsec/secure_boot.h"
 #include "espsec/util.h"
 
-#define MAX_INPUT (64u * 1024 * 1024) /* images and keys: far above any flash */
+#define SECURE_MAX_INPUT (64u * 1024 * 1024) /* images and keys: far above any flash */
 
 /* Read a file or report; returns 0 on success. */
 static int read_in(const char *path, uint8_t **buf, size_t *len)
 {
     espsec_error_t err;
-    if (espsec_read_file(path, buf, len, MAX_INPUT, &err) != ESPSEC_OK) {
+    if (espsec_read_file(path, buf, len, SECURE_MAX_INPUT, &err) != ESPSEC_OK) {
         cli_fail(&err);
         return -1;
     }
     return 0;
 }
 
-static int load_sb_key(const char *path, espsec_sb_key_t **key)
+static int load_sb_key(const cli_args_t *a, const char *path, espsec_sb_key_t **key)
 {
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (read_in(path, &buf, &len) != 0) {
-        return -1;
-    }
-    espsec_error_t err;
-    espsec_err_t rc = espsec_sb_key_load_pem(buf, len, key, &err);
-    espsec_free_secret(buf, len);
-    if (rc != ESPSEC_OK) {
-        espsec_error_prefix(&err, "%s: ", path);
-        cli_fail(&err);
-        return -1;
-    }
-    return 0;
+    return cli_load_sb_key(a, path, key);
 }
 
 static int write_out(const char *path, const void *data, size_t len, unsigned mode)
@@ -95,15 +86,46 @@ static int cmd_generate_signing_key(cli_args_t *a)
     if (espsec_path_exists(path)) {
         return cli_error("key file %s already exists", path);
     }
-    char *pem = NULL;
+    char *pem = NULL, pwbuf[256];
     size_t len = 0;
     espsec_error_t err;
-    if (espsec_sb_generate_key(scheme, &pem, &len, &err) != ESPSEC_OK ||
-        espsec_write_secret_file(path, pem, len, 0, &err) != ESPSEC_OK) {
+    const char *pw = NULL;
+    if (cli_flag(a, "encrypt")) {
+        int bad = 0;
+        pw = cli_key_password(a, &bad);
+        if (bad) {
+            return 2;
+        }
+        if (pw == NULL) {
+            if (!isatty(0)) {
+                return cli_error("--encrypt needs a password: --keyfile-password-env VAR, or run on a terminal");
+            }
+            if (EVP_read_pw_string(pwbuf, sizeof pwbuf, "Password for the new key: ", 1) != 0) {
+                return cli_error("no password read");
+            }
+            pw = pwbuf;
+        }
+    }
+    espsec_err_t rc = espsec_sb_generate_key(scheme, &pem, &len, &err);
+    if (rc == ESPSEC_OK && pw != NULL) {
+        char *enc = NULL;
+        size_t el = 0;
+        rc = espsec_pem_encrypt_key(pem, len, pw, &enc, &el, &err);
         espsec_free_secret(pem, len);
+        pem = enc;
+        len = el;
+    }
+    OPENSSL_cleanse(pwbuf, sizeof pwbuf);
+    if (rc != ESPSEC_OK || espsec_write_secret_file(path, pem, len, 0, &err) != ESPSEC_OK) {
+        if (pem != NULL) {
+            espsec_free_secret(pem, len);
+        }
         return cli_fail(&err);
     }
     espsec_free_secret(pem, len);
+    if (pw != NULL) {
+        printf("The key is encrypted (PKCS#8, AES-256-CBC); commands that read it take --keyfile-password-env.\n");
+    }
     if (scheme == ESPSEC_SB_RSA3072) {
         printf("RSA 3072 private key in PEM format written to \"%s\".\n", path);
     } else {
@@ -159,7 +181,7 @@ static int sign_v1(cli_args_t *a, const uint8_t *data, size_t len, const char *o
         if (nkeys != 1) {
             return cli_error(nkeys == 0 ? "--keyfile is required" : "Secure Boot V1 only supports one signing key");
         }
-        if (load_sb_key(keys[0], &key) != 0) {
+        if (load_sb_key(a, keys[0], &key) != 0) {
             return 2;
         }
         rc = espsec_sbv1_sign(data, len, key, &signed_buf, &signed_len, &err);
@@ -245,7 +267,7 @@ static int sign_v2(cli_args_t *a, const uint8_t *data, size_t len, const char *o
         printf("Pre-calculated signatures found...\n");
         for (n = 0; n < nsigs; n++) {
             size_t sl = 0;
-            if (load_sb_key(pubs[n], &kobj[n]) != 0 || read_in(sigs[n], &sigbuf[n], &sl) != 0) {
+            if (load_sb_key(a, pubs[n], &kobj[n]) != 0 || read_in(sigs[n], &sigbuf[n], &sl) != 0) {
                 goto done;
             }
             signers[n].key = kobj[n];
@@ -260,7 +282,7 @@ static int sign_v2(cli_args_t *a, const uint8_t *data, size_t len, const char *o
             return cli_error("%zu keys given; a signature sector holds at most 3 blocks", nkeys);
         }
         for (n = 0; n < nkeys; n++) {
-            if (load_sb_key(keys[n], &kobj[n]) != 0) {
+            if (load_sb_key(a, keys[n], &kobj[n]) != 0) {
                 goto done;
             }
             signers[n].key = kobj[n];
@@ -299,6 +321,53 @@ done:
     return st;
 }
 
+/* The digest an external signer (KMS, HSM, CI secret store) must sign: of the image as sign-data pads it. */
+static int export_digest(cli_args_t *a, const uint8_t *data, size_t len, const char *out)
+{
+    espsec_sb_scheme_t scheme = ESPSEC_SB_RSA3072;
+    const char **pubs = NULL;
+    const char *sname = cli_str(a, "scheme");
+    if (cli_list(a, "pub-key", &pubs) > 0) {
+        espsec_sb_key_t *k = NULL;
+        if (load_sb_key(a, pubs[0], &k) != 0) {
+            return 2;
+        }
+        scheme = espsec_sb_key_scheme(k);
+        espsec_sb_key_free(k);
+    } else if (sname != NULL && espsec_sb_scheme_from_name(sname, &scheme) != 0) {
+        return cli_error("--scheme '%s': rsa3072, ecdsa192, ecdsa256 or ecdsa384 expected", sname);
+    }
+    size_t padded = len;
+    if (!cli_flag(a, "skip-padding") && len % ESPSEC_SBV2_SECTOR_SIZE != 0) {
+        padded = len + (ESPSEC_SBV2_SECTOR_SIZE - len % ESPSEC_SBV2_SECTOR_SIZE);
+    }
+    uint8_t *buf = malloc(padded ? padded : 1), digest[48];
+    size_t dl = 0;
+    if (buf == NULL) {
+        return cli_error("out of memory");
+    }
+    memcpy(buf, data, len);
+    memset(buf + len, 0xFF, padded - len);
+    espsec_err_t rc = espsec_sbv2_image_digest(scheme, buf, padded, digest, &dl);
+    const char *padded_out = cli_str(a, "output");
+    int st = rc != ESPSEC_OK ? cli_error("digest failed") : 0;
+    if (st == 0 && padded_out != NULL) {
+        /* the padded image, which --pub-key/--signature then takes */
+        st = write_out(padded_out, buf, padded, ESPSEC_MODE_PUBLIC);
+    }
+    free(buf);
+    if (st == 0) {
+        st = write_out(out, digest, dl, ESPSEC_MODE_PUBLIC);
+    }
+    if (st == 0) {
+        printf("%s digest of the %zu-byte padded image written to %s: sign it with the %s key (RSA-PSS SHA-256 "
+               "salt 32, or ECDSA over the digest), then: sign-data --version 2 --pub-key PUB --signature SIG -o OUT "
+               "%s\n", dl == 48 ? "SHA-384" : "SHA-256", padded, out, espsec_sb_scheme_name(scheme),
+               padded_out ? padded_out : "PADDED_IMAGE");
+    }
+    return st;
+}
+
 static int cmd_sign_data(cli_args_t *a)
 {
     int version = get_version(a, NULL);
@@ -319,10 +388,17 @@ static int cmd_sign_data(cli_args_t *a)
     }
     uint8_t *data = NULL;
     size_t len = 0;
+    const char *digest_out = cli_str(a, "export-digest");
+    if (digest_out != NULL && (version != 2 || cli_list(a, "signature", &keys) > 0 || nkeys > 0)) {
+        return cli_error("--export-digest is for Secure Boot V2 without --keyfile or --signature (step 1 of external "
+                         "signing)");
+    }
     if (read_in(in, &data, &len) != 0) {
         return 2;
     }
-    int st = version == 1 ? sign_v1(a, data, len, out ? out : in) : sign_v2(a, data, len, out ? out : in);
+    int st = digest_out != NULL ? export_digest(a, data, len, digest_out)
+             : version == 1     ? sign_v1(a, data, len, out ? out : in)
+                                : sign_v2(a, data, len, out ? out : in);
     free(data);
     return st;
 }
@@ -384,8 +460,15 @@ static int cmd_verify_signature(cli_args_t *a)
         if (read_in(keyfile, &kb, &kl) != 0) {
             return 2;
         }
-        espsec_err_t rc = version == 1 ? espsec_sbv1_key_load(kb, kl, &key, &err)
-                                       : espsec_sb_key_load_pem(kb, kl, &key, &err);
+        int pw_bad = 0;
+        const char *pw = cli_key_password(a, &pw_bad);
+        if (pw_bad) {
+            espsec_free_secret(kb, kl);
+            return 2;
+        }
+        espsec_err_t rc = version == 1 && !espsec_pem_is_encrypted(kb, kl)
+                              ? espsec_sbv1_key_load(kb, kl, &key, &err)
+                              : espsec_sb_key_load_pem_pw(kb, kl, pw, pw == NULL && isatty(0), &key, &err);
         espsec_free_secret(kb, kl);
         if (rc != ESPSEC_OK) {
             espsec_error_prefix(&err, "%s: ", keyfile);
@@ -439,7 +522,7 @@ static int cmd_extract_public_key(cli_args_t *a)
         return 2;
     }
     espsec_sb_key_t *key = NULL;
-    if (load_sb_key(keyfile, &key) != 0) {
+    if (load_sb_key(a, keyfile, &key) != 0) {
         return 2;
     }
     espsec_error_t err;
@@ -476,7 +559,7 @@ static int cmd_digest_sbv2_public_key(cli_args_t *a)
         return 2;
     }
     espsec_sb_key_t *key = NULL;
-    if (load_sb_key(keyfile, &key) != 0) {
+    if (load_sb_key(a, keyfile, &key) != 0) {
         return 2;
     }
     uint8_t digest[32];
@@ -540,7 +623,7 @@ static int cmd_digest_private_key(cli_args_t *a)
         return 2;
     }
     espsec_sb_key_t *key = NULL;
-    if (load_sb_key(keyfile, &key) != 0) {
+    if (load_sb_key(a, keyfile, &key) != 0) {
         return 2;
     }
     uint8_t digest[32];
@@ -714,6 +797,8 @@ static int cmd_decrypt_flash_data(cli_args_t *a)
 static const cli_opt_t OPT_GEN_KEY[] = {
     {"version", 'v', CLI_VALUE, "1|2", "Version of the secure boot signing scheme (default 1)."},
     {"scheme", 's', CLI_VALUE, "SCHEME", "rsa3072 (default for V2), ecdsa192, ecdsa256 or ecdsa384."},
+    {"encrypt", 0, CLI_FLAG, NULL, "Write the key encrypted with a password (PKCS#8, AES-256-CBC)."},
+    CLI_OPT_KEY_PASSWORD,
     {0}};
 static const cli_pos_t POS_KEYFILE[] = {{"KEYFILE", "Private key file to create (PEM, mode 0600).", 0, 0}, {0}};
 
@@ -725,9 +810,15 @@ static const cli_opt_t OPT_SIGN[] = {
     {"pub-key", 0, CLI_MULTI, "PEM", "Public key(s) matching pre-calculated --signature files."},
     {"signature", 0, CLI_MULTI, "FILE", "Pre-calculated signature(s), e.g. made by an HSM."},
     {"skip-padding", 0, CLI_FLAG, NULL, "Do not pad the data to a 4 KiB boundary (V2 only)."},
+    {"export-digest", 0, CLI_VALUE, "FILE", "Write only the digest an external signer must sign (V2; with --pub-key or "
+                                            "--scheme for its hash; -o also writes the padded image), then "
+                                            "assemble with --pub-key/--signature."},
+    {"scheme", 0, CLI_VALUE, "SCHEME", "With --export-digest and no --pub-key: the key's scheme (ecdsa384 hashes "
+                                       "with SHA-384)."},
     {"hsm", 0, CLI_FLAG, NULL, "Sign with the key in a PKCS#11 token (V2; see --hsm-config)."},
     {"hsm-config", 0, CLI_VALUE, "FILE", "espsecure's HSM config ([hsm_config]: pkcs11_lib, slot, label); PIN in "
                                          "$ESPSEC_HSM_PIN."},
+    CLI_OPT_KEY_PASSWORD,
     {0}};
 static const cli_pos_t POS_DATAFILE[] = {{"DATAFILE", "The image or data file.", 0, 0}, {0}};
 
@@ -737,17 +828,20 @@ static const cli_opt_t OPT_VERIFY[] = {
     {"skip-padding", 0, CLI_FLAG, NULL, "The image was signed with --skip-padding."},
     {"hsm", 0, CLI_FLAG, NULL, "Verify with the public key in a PKCS#11 token (V2)."},
     {"hsm-config", 0, CLI_VALUE, "FILE", "espsecure's HSM config file."},
+    CLI_OPT_KEY_PASSWORD,
     {0}};
 
 static const cli_opt_t OPT_EXTRACT[] = {
     {"version", 'v', CLI_VALUE, "1|2", "1: raw 64-byte X||Y; 2: PEM public key (default 1)."},
     {"keyfile", 'k', CLI_VALUE, "KEY", "Private key file (PEM)."},
+    CLI_OPT_KEY_PASSWORD,
     {0}};
 static const cli_pos_t POS_PUBFILE[] = {{"PUBLIC_KEYFILE", "Output file for the public key.", 0, 0}, {0}};
 
 static const cli_opt_t OPT_DIGEST_PUB[] = {
     {"keyfile", 'k', CLI_VALUE, "KEY", "Public or private key (PEM)."},
     {"output", 'o', CLI_VALUE, "FILE", "Output file for the 32-byte digest."},
+    CLI_OPT_KEY_PASSWORD,
     {0}};
 
 static const cli_opt_t OPT_INFO[] = {
@@ -756,6 +850,7 @@ static const cli_opt_t OPT_INFO[] = {
 static const cli_opt_t OPT_DIGEST_PRIV[] = {
     {"keyfile", 'k', CLI_VALUE, "KEY", "Private key file (PEM)."},
     {"keylen", 'l', CLI_VALUE, "BITS", "256 (default) or 192 (3/4 coding scheme)."},
+    CLI_OPT_KEY_PASSWORD,
     {0}};
 static const cli_pos_t POS_DIGEST_FILE[] = {{"DIGEST_FILE", "Output file (mode 0600).", 0, 0}, {0}};
 

@@ -137,16 +137,43 @@ espsec_err_t espsec_sb_key_from_evp(void *evp_pkey, espsec_sb_key_t **key, espse
     return ESPSEC_OK;
 }
 
+static espsec_err_t bio_take(BIO *bio, char **out, size_t *len, espsec_error_t *err);
+
+int espsec_pem_is_encrypted(const uint8_t *pem, size_t len)
+{
+    return memmem(pem, len, "-----BEGIN ENCRYPTED PRIVATE KEY", 32) != NULL ||
+           memmem(pem, len, "Proc-Type: 4,ENCRYPTED", 22) != NULL;
+}
+
+/* Password callback: the given password, or "none" (-1) so OpenSSL fails instead of prompting. */
+static int pw_cb(char *buf, int size, int rwflag, void *u)
+{
+    (void)rwflag;
+    const char *pw = u;
+    size_t n = pw ? strlen(pw) : 0;
+    if (pw == NULL || n > (size_t)size) {
+        return -1;
+    }
+    memcpy(buf, pw, n);
+    return (int)n;
+}
+
 espsec_err_t espsec_sb_key_load_pem(const uint8_t *pem, size_t len, espsec_sb_key_t **key,
                                     espsec_error_t *err)
+{
+    return espsec_sb_key_load_pem_pw(pem, len, NULL, 0, key, err);
+}
+
+espsec_err_t espsec_sb_key_load_pem_pw(const uint8_t *pem, size_t len, const char *password, int prompt,
+                                       espsec_sb_key_t **key, espsec_error_t *err)
 {
     if (len > INT32_MAX) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "key file too large");
     }
     const char *priv_markers[] = {"-----BEGIN RSA PRIVATE KEY", "-----BEGIN EC PRIVATE KEY",
-                                  "-----BEGIN PRIVATE KEY"};
+                                  "-----BEGIN PRIVATE KEY", "-----BEGIN ENCRYPTED PRIVATE KEY"};
     int is_priv = 0, is_pub = 0;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         if (memmem(pem, len, priv_markers[i], strlen(priv_markers[i])) != NULL) {
             is_priv = 1;
         }
@@ -154,9 +181,10 @@ espsec_err_t espsec_sb_key_load_pem(const uint8_t *pem, size_t len, espsec_sb_ke
     if (memmem(pem, len, "-----BEGIN PUBLIC KEY", 21) != NULL) {
         is_pub = 1;
     }
-    if (memmem(pem, len, "-----BEGIN ENCRYPTED PRIVATE KEY", 32) != NULL) {
-        return espsec_fail(err, ESPSEC_ERR_KEY, "the key is password-protected; decrypt it first "
-                                                "(openssl pkey -in KEY -out PLAIN)");
+    int encrypted = espsec_pem_is_encrypted(pem, len);
+    if (encrypted && password == NULL && !prompt) {
+        return espsec_fail(err, ESPSEC_ERR_KEY, "the key is password-protected: give its password with "
+                                                "--keyfile-password-env VAR (or run on a terminal to be asked)");
     }
     if (!is_priv && !is_pub) {
         return espsec_fail(err, ESPSEC_ERR_PARSE,
@@ -168,14 +196,48 @@ espsec_err_t espsec_sb_key_load_pem(const uint8_t *pem, size_t len, espsec_sb_ke
     if (bio == NULL) {
         return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     }
-    EVP_PKEY *pk = is_priv ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
+    /* NULL callback: OpenSSL's own terminal prompt (only when asked to prompt) */
+    pem_password_cb *cb = password == NULL && prompt ? NULL : pw_cb;
+    EVP_PKEY *pk = is_priv ? PEM_read_bio_PrivateKey(bio, NULL, cb, (void *)password)
                            : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
     BIO_free(bio);
     if (pk == NULL) {
+        if (encrypted) {
+            return espsec_fail(err, ESPSEC_ERR_KEY, "the password-protected key could not be decrypted (wrong "
+                                                    "password?)");
+        }
         return espsec_fail(err, ESPSEC_ERR_PARSE, "the PEM %s key could not be decoded (damaged base64 or ASN.1)",
                            is_priv ? "private" : "public");
     }
     espsec_err_t rc = espsec_sb_key_from_evp(pk, key, err);
+    EVP_PKEY_free(pk);
+    return rc;
+}
+
+espsec_err_t espsec_pem_encrypt_key(const char *pem, size_t len, const char *password, char **out,
+                                    size_t *out_len, espsec_error_t *err)
+{
+    if (password == NULL || password[0] == '\0') {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "an empty password does not protect a key");
+    }
+    if (len > INT32_MAX) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "key too large");
+    }
+    BIO *in = BIO_new_mem_buf(pem, (int)len);
+    EVP_PKEY *pk = in ? PEM_read_bio_PrivateKey(in, NULL, pw_cb, NULL) : NULL;
+    BIO_free(in);
+    if (pk == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_PARSE, "not an unencrypted PEM private key");
+    }
+    BIO *bio = BIO_new(BIO_s_secmem());
+    espsec_err_t rc;
+    if (bio == NULL || PEM_write_bio_PKCS8PrivateKey(bio, pk, EVP_aes_256_cbc(), NULL, 0, pw_cb,
+                                                     (void *)password) != 1) {
+        rc = espsec_fail(err, ESPSEC_ERR_CRYPTO, "PKCS#8 encryption of the key failed");
+    } else {
+        rc = bio_take(bio, out, out_len, err);
+    }
+    BIO_free(bio);
     EVP_PKEY_free(pk);
     return rc;
 }

@@ -1,5 +1,5 @@
 # Secure Boot V2 signing with the key inside a PKCS#11 token: SoftHSM2 for real (a token made here, an RSA-3072
-# key imported and an ECDSA P-256 key generated inside it), signatures checked with the public keys.
+# key imported, ECDSA P-256 and P-384 keys generated inside it), signatures checked with the public keys.
 . "$(dirname "$0")/lib.inc"
 E=$ESPSEC
 SB=$VECTORS/secure_boot/ed1/input
@@ -23,10 +23,13 @@ pkcs11-tool --module "$MOD" --token-label espsec --login --pin 1234 --keypairgen
 pkcs11-tool --module "$MOD" --token-label espsec --login --pin 1234 --read-object --type pubkey --label sb-ec \
     -o ec_pub.der >/dev/null 2>&1
 openssl pkey -pubin -inform DER -in ec_pub.der -out ec_pub.pem 2>/dev/null
+pkcs11-tool --module "$MOD" --token-label espsec --login --pin 1234 --keypairgen --key-type EC:secp384r1 \
+    --label sb-p384 --id 03 >/dev/null 2>&1
 
 # espsecure's config: slot number, label; the PIN from the environment
 printf '[hsm_config]\npkcs11_lib = %s\nslot = %s\nlabel = sb-rsa\n' "$MOD" "$SLOT" >rsa.ini
 printf '[hsm_config]\npkcs11_lib = %s\ntoken_label = espsec\nlabel = sb-ec\nlabel_pubkey = sb-ec\n' "$MOD" >ec.ini
+printf '[hsm_config]\npkcs11_lib = %s\ntoken_label = espsec\nlabel = sb-p384\nlabel_pubkey = sb-p384\n' "$MOD" >p384.ini
 export ESPSEC_HSM_PIN=1234
 ok $E secure sign-data --version 2 --hsm --hsm-config rsa.ini -o app_rsa.bin "$SB/app_8k.bin"
 contains "$T/out" "Signing with the rsa3072 key in the HSM"
@@ -46,6 +49,14 @@ contains "$T/out" "ecdsa256"
 ok $E secure verify-signature --version 2 --keyfile ec_pub.pem app_ec.bin
 ok $E secure signature-info-v2 app_ec.bin
 contains "$T/out" "ECDSA"
+# ECDSA P-384 generated inside the token (SHA-384 digest)
+ok $E secure sign-data --version 2 --hsm --hsm-config p384.ini -o app_p384.bin "$SB/app_8k.bin"
+contains "$T/out" "ecdsa384"
+# (this OpenSC cannot export a P-384 public key: the token's own public key verifies it)
+ok $E secure verify-signature --version 2 --hsm --hsm-config p384.ini app_p384.bin
+ok $E secure signature-info-v2 app_p384.bin
+contains "$T/out" "ECDSA"
+bad "could not be verified" $E secure verify-signature --version 2 --keyfile ec_pub.pem app_p384.bin
 # a second signature appended from the HSM next to a file-key one
 ok $E secure sign-data --version 2 --keyfile "$SB/key_rsa3072_b.pem" -o two.bin "$SB/app_8k.bin"
 ok $E secure sign-data --version 2 --hsm --hsm-config ec.ini --append-signatures -o two2.bin two.bin
