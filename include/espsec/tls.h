@@ -52,6 +52,8 @@ typedef struct {
     espsec_tls_version_t tls_version_min, tls_version_max;
     int insecure;               /* skip certificate verification entirely: a warning is printed */
     FILE *warn;                 /* where the insecure warning goes (default stderr) */
+    /* optional: what to call each buffer in error messages (the file it came from) */
+    const char *cacert_name, *crt_bundle_name, *clientcert_name, *clientkey_name;
 } espsec_tls_cfg_t;
 
 typedef struct espsec_tls espsec_tls_t;

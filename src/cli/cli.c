@@ -52,13 +52,53 @@ static size_t required_pos(const cli_pos_t *pos)
     return n;
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none (overlong, surrogate, past U+10FFFF). */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+    if (len == 0 || p[0] > 0xF4 || len > n) {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) || (p[0] == 0xF0 && p[1] < 0x90) ||
+        (p[0] == 0xF4 && p[1] >= 0x90)) {
+        return 0;
+    }
+    return len;
+}
+
+void cli_put_escaped(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t u = p[i] >= 0x80 ? utf8_len(p + i, n - i) : 0;
+        if (u > 0) {
+            fwrite(p + i, 1, u, f);
+            i += u;
+        } else if (p[i] < 0x20 || p[i] >= 0x7F) {
+            fprintf(f, "\\x%02x", p[i]); /* a file name or value from the input: never a terminal control */
+            i++;
+        } else {
+            fputc(p[i], f);
+            i++;
+        }
+    }
+}
+
 int cli_error(const char *fmt, ...)
 {
+    char msg[4096];
     va_list ap;
-    fputs("espsec: error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    fputs("espsec: error: ", stderr);
+    cli_put_escaped(stderr, msg);
     fputc('\n', stderr);
     return 2;
 }

@@ -15,6 +15,7 @@
 #define ESPSEC_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "espsec/error.h"
 
@@ -98,7 +99,9 @@ const char *cli_pos(const cli_args_t *a, size_t i);
 /** Parse an integer option (decimal/0x/0o/0b); def when absent; -1 and an error on junk. */
 int cli_u64(const cli_args_t *a, const char *name, unsigned long long def, unsigned long long *out);
 
-/** Print "espsec: error: <msg>" on stderr; returns 2 (espsecure's fatal exit code). */
+/** Write s with control bytes, DEL and invalid UTF-8 as \xNN (valid UTF-8 passes). */
+void cli_put_escaped(FILE *f, const char *s);
+/** Print "espsec: error: <msg>" on stderr, non-printable bytes escaped; returns 2 (espsecure's fatal exit code). */
 int cli_error(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))

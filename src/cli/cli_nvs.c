@@ -378,12 +378,26 @@ static void image_close(image_t *im)
     espsec_wipe(&im->keys, sizeof(im->keys));
 }
 
-static int nvs_fail(const char *what, espsec_err_t rc)
+static int nvs_fail(const char *image, const char *what, espsec_err_t rc)
 {
-    return cli_error("%s: %s (%s)", what, espsec_strerror(rc), espsec_err_to_name(rc));
+    return cli_error("%s: %s: %s (%s)", image, what, espsec_strerror(rc), espsec_err_to_name(rc));
 }
 
-static int print_value(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *ns, const char *key, json_t *j)
+/* NAMESPACE and KEY arguments: at most 15 characters each (NVS_KEY_NAME_MAX_SIZE - 1). */
+static int check_names(const char *image, const char *ns, const char *key)
+{
+    if (ns != NULL && strlen(ns) > 15) {
+        return cli_error("%s: length of namespace `%s` should be <= 15 characters (it has %zu)", image, ns,
+                         strlen(ns));
+    }
+    if (key != NULL && strlen(key) > 15) {
+        return cli_error("%s: length of key `%s` should be <= 15 characters (it has %zu)", image, key, strlen(key));
+    }
+    return 0;
+}
+
+static int print_value(const char *image, espsec_nvs_t *n, espsec_nvs_handle_t h, const char *ns, const char *key,
+                       json_t *j)
 {
     espsec_nvs_entry_info_t info[1];
     size_t count = 0;
@@ -401,7 +415,7 @@ static int print_value(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *ns, c
     }
     if (found < 0) {
         free(all);
-        return cli_error("%s/%s: no such key (%s)", ns, key, espsec_err_to_name(ESP_ERR_NVS_NOT_FOUND));
+        return cli_error("%s: %s/%s: no such key (%s)", image, ns, key, espsec_err_to_name(ESP_ERR_NVS_NOT_FOUND));
     }
     info[0] = all[found];
     free(all);
@@ -438,7 +452,7 @@ static int print_value(espsec_nvs_t *n, espsec_nvs_handle_t h, const char *ns, c
     }
     if (rc != ESPSEC_OK) {
         free(buf);
-        return nvs_fail(key, rc);
+        return nvs_fail(image, key, rc);
     }
     const char *tn = espsec_nvs_type_name((uint8_t)info[0].type);
     if (j != NULL) {
@@ -477,8 +491,14 @@ static int cmd_get(cli_args_t *a)
     int st = image_open(a, &im);
     if (st == 0) {
         espsec_nvs_handle_t h;
-        espsec_err_t rc = espsec_nvs_open(im.nvs, cli_pos(a, 1), ESPSEC_NVS_READONLY, &h);
-        st = rc != ESPSEC_OK ? nvs_fail(cli_pos(a, 1), rc) : print_value(im.nvs, h, cli_pos(a, 1), cli_pos(a, 2), NULL);
+        const char *img = cli_pos(a, 0), *ns = cli_pos(a, 1);
+        st = check_names(img, ns, cli_pos(a, 2));
+        espsec_err_t rc = st == 0 ? espsec_nvs_open(im.nvs, ns, ESPSEC_NVS_READONLY, &h) : ESPSEC_OK;
+        if (st == 0 && rc == ESP_ERR_NVS_NOT_FOUND) {
+            st = cli_error("%s: namespace '%s' not found (%s)", img, ns, espsec_err_to_name(rc));
+        } else if (st == 0) {
+            st = rc != ESPSEC_OK ? nvs_fail(img, ns, rc) : print_value(img, im.nvs, h, ns, cli_pos(a, 2), NULL);
+        }
     }
     image_close(&im);
     return st;
@@ -499,7 +519,7 @@ static int cmd_list(cli_args_t *a)
     const char *ns = cli_str(a, "namespace");
     espsec_err_t rc = espsec_nvs_list(im.nvs, ns, ESPSEC_NVS_TYPE_ANY, all, stats.used_entries + 1, &count);
     if (rc != ESPSEC_OK && rc != ESP_ERR_NVS_NOT_FOUND) {
-        st = nvs_fail("list", rc);
+        st = nvs_fail(cli_pos(a, 0), "list", rc);
     }
     json_t j;
     int as_json = cli_flag(a, "json");
@@ -521,7 +541,7 @@ static int cmd_list(cli_args_t *a)
             printf("%s/%s (%s) = ", all[i].namespace_name, all[i].key, espsec_nvs_type_name((uint8_t)all[i].type));
             fflush(stdout);
         }
-        st = print_value(im.nvs, h, all[i].namespace_name, all[i].key, as_json ? &j : NULL);
+        st = print_value(cli_pos(a, 0), im.nvs, h, all[i].namespace_name, all[i].key, as_json ? &j : NULL);
         espsec_nvs_close(im.nvs, h);
     }
     if (as_json) {
@@ -568,7 +588,7 @@ static int dump_through_store(cli_args_t *a, const char *what, int as_json)
     size_t count = 0;
     espsec_err_t rc = espsec_nvs_list(im.nvs, NULL, type, all, stats.used_entries + 1, &count);
     if (rc != ESPSEC_OK && rc != ESP_ERR_NVS_NOT_FOUND) {
-        st = nvs_fail("list", rc);
+        st = nvs_fail(cli_pos(a, 0), "list", rc);
     }
     json_t j;
     if (as_json) {
@@ -584,7 +604,7 @@ static int dump_through_store(cli_args_t *a, const char *what, int as_json)
             printf("%s:%s = ", all[i].namespace_name, all[i].key);
             fflush(stdout);
         }
-        st = print_value(im.nvs, h, all[i].namespace_name, all[i].key, as_json ? &j : NULL);
+        st = print_value(cli_pos(a, 0), im.nvs, h, all[i].namespace_name, all[i].key, as_json ? &j : NULL);
         espsec_nvs_close(im.nvs, h);
     }
     if (as_json) {
@@ -776,6 +796,9 @@ static int edit_image(cli_args_t *a, edit_fn apply)
     espsec_nvs_handle_t h;
     espsec_err_t rc = ESPSEC_OK;
     if (st == 0) {
+        st = check_names(cli_pos(a, 0), ns, key);
+    }
+    if (st == 0) {
         rc = espsec_nvs_open(im.nvs, ns, ESPSEC_NVS_READWRITE, &h);
         if (rc == ESPSEC_OK) {
             st = apply(a, im.nvs, h, &rc);
@@ -783,7 +806,7 @@ static int edit_image(cli_args_t *a, edit_fn apply)
         if (st == 0 && rc != ESPSEC_OK) {
             char what[64];
             snprintf(what, sizeof(what), "%s%s%s", ns, key ? "/" : "", key ? key : "");
-            st = nvs_fail(what, rc);
+            st = nvs_fail(cli_pos(a, 0), what, rc);
         }
     }
     if (st == 0) {

@@ -770,6 +770,9 @@ static int flash_crypt(cli_args_t *a, int decrypt)
         rc = espsec_fail(&err, ESPSEC_ERR_INVALID_ARG, "--address 0x%llx: past the 4 GiB flash address space", addr);
     } else {
         rc = espsec_flash_enc_file(in, out, &p, kb, kl, (uint32_t)addr, decrypt, &err);
+        if (rc == ESPSEC_ERR_KEY) {
+            espsec_error_prefix(&err, "%s: ", keyfile); /* the key's length or halves: name the key file */
+        }
     }
     espsec_free_secret(kb, kl);
     if (rc != ESPSEC_OK) {

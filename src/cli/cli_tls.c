@@ -21,6 +21,11 @@ static int read_opt_file(cli_args_t *a, const char *opt, uint8_t **buf, size_t *
     if (espsec_read_file(p, buf, len, 16u << 20, &err) != ESPSEC_OK) {
         return cli_fail(&err);
     }
+    if (*len == 0) {
+        free(*buf);
+        *buf = NULL;
+        return cli_error("%s: empty file (--%s: a certificate or key in PEM or DER expected)", p, opt);
+    }
     return 0;
 }
 
@@ -110,6 +115,10 @@ static int cmd_get(cli_args_t *a)
         .common_name = cli_str(a, "common-name"),
         .skip_common_name = cli_flag(a, "skip-common-name"),
         .insecure = cli_flag(a, "insecure"),
+        .cacert_name = cli_str(a, "cacert"),
+        .crt_bundle_name = cli_str(a, "crt-bundle"),
+        .clientcert_name = cli_str(a, "cert"),
+        .clientkey_name = cli_str(a, "key"),
     };
     if (tv != NULL) {
         if (strcmp(tv, "1.2") == 0) {

@@ -358,6 +358,21 @@ static int load_partition_table(device_t *d, espsec_error_t *err)
         stop(d, "bootloader", off, "partition table at 0x%x: %s", off, why.msg);
         return -1;
     }
+    /* flash_partitions.c (esp_partition_table_verify): every partition must lie inside the flash chip */
+    size_t chip = espsec_flash_size(d->fl);
+    for (size_t i = 0; i < d->pt.count; i++) {
+        const espsec_partition_t *p = &d->pt.entries[i];
+        if (p->offset > chip || p->size > chip - p->offset) {
+            dlog(d, 'E', "flash_parts", "partition %zu invalid - offset 0x%x size 0x%x exceeds flash chip size 0x%zx", i,
+                 p->offset, p->size, chip);
+            dlog(d, 'E', "boot", "Failed to verify partition table");
+            dlog(d, 'E', "boot", "load partition table error!");
+            stop(d, "bootloader", off, "partition table at 0x%x: partition '%s' (0x%x, 0x%x bytes) ends past the end of "
+                                       "the 0x%zx-byte flash",
+                 off, p->name, p->offset, p->size, chip);
+            return -1;
+        }
+    }
     dlog(d, 'I', "boot", "Partition Table:");
     dlog(d, 'I', "boot", "## Label            Usage          Type ST Offset   Length");
     for (size_t i = 0; i < d->pt.count; i++) {

@@ -4,6 +4,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
@@ -208,6 +209,19 @@ espsec_err_t espsec_sb_key_load_pem_pw(const uint8_t *pem, size_t len, const cha
         }
         return espsec_fail(err, ESPSEC_ERR_PARSE, "the PEM %s key could not be decoded (damaged base64 or ASN.1)",
                            is_priv ? "private" : "public");
+    }
+    if (is_priv) {
+        /* a private key whose public half does not belong to it (damaged, or pieced together) would sign
+         * images that never verify: refuse it here, naming the key, not later as a bad signature */
+        EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+        int good = pc != NULL && EVP_PKEY_pairwise_check(pc) == 1;
+        EVP_PKEY_CTX_free(pc);
+        ERR_clear_error();
+        if (!good) {
+            EVP_PKEY_free(pk);
+            return espsec_fail(err, ESPSEC_ERR_KEY,
+                               "the private key is damaged: its public key does not match its private part");
+        }
     }
     espsec_err_t rc = espsec_sb_key_from_evp(pk, key, err);
     EVP_PKEY_free(pk);

@@ -270,6 +270,16 @@ static int is_ip(const char *h)
     return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
 }
 
+/* "NAME: " for a named buffer, else "". */
+static const char *named(const char *name, char *buf, size_t cap)
+{
+    if (name == NULL) {
+        return "";
+    }
+    snprintf(buf, cap, "%s: ", name);
+    return buf;
+}
+
 static espsec_err_t fail_conn(espsec_tls_t *t, espsec_error_t *err)
 {
     if (err != NULL) {
@@ -303,6 +313,7 @@ espsec_err_t espsec_tls_conn_new(const char *host, int port, const espsec_tls_cf
         return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     }
     t->fd = -1;
+    char nm[1100];
     t->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
     t->ctx = SSL_CTX_new(TLS_client_method());
     if (t->ctx == NULL) {
@@ -316,7 +327,8 @@ espsec_err_t espsec_tls_conn_new(const char *host, int port, const espsec_tls_cf
     X509_STORE *st = SSL_CTX_get_cert_store(t->ctx);
     if (cfg->cacert_buf != NULL && cfg->cacert_bytes > 0 && store_add(st, cfg->cacert_buf, cfg->cacert_bytes) == 0) {
         espsec_fail(&t->last, ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED,
-                    "the CA buffer holds no certificate (PEM '-----BEGIN CERTIFICATE-----' or DER expected)");
+                    "%sthe CA buffer holds no certificate (PEM '-----BEGIN CERTIFICATE-----' or DER expected)",
+                    named(cfg->cacert_name, nm, sizeof(nm)));
         return fail_conn(t, err);
     }
     if (cfg->ca_file != NULL && SSL_CTX_load_verify_locations(t->ctx, cfg->ca_file, NULL) != 1) {
@@ -346,7 +358,8 @@ espsec_err_t espsec_tls_conn_new(const char *host, int port, const espsec_tls_cf
     if (cfg->crt_bundle != NULL && cfg->crt_bundle_len > 0) {
         espsec_error_t be;
         if (tls_bundle_check(cfg->crt_bundle, cfg->crt_bundle_len, &be) != ESPSEC_OK) {
-            espsec_fail(&t->last, ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED, "CA bundle: %s", be.msg);
+            espsec_fail(&t->last, ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED, "%sCA bundle: %s",
+                        named(cfg->crt_bundle_name, nm, sizeof(nm)), be.msg);
             return fail_conn(t, err);
         }
         t->bundle = cfg->crt_bundle;
@@ -363,7 +376,8 @@ espsec_err_t espsec_tls_conn_new(const char *host, int port, const espsec_tls_cf
         sk_X509_pop_free(sk, X509_free);
         if (!okc) {
             espsec_fail(&t->last, ESP_ERR_MBEDTLS_SSL_CONF_OWN_CERT_FAILED,
-                        "the client certificate could not be read (PEM or DER expected)");
+                        "%sthe client certificate could not be read (PEM or DER expected)",
+                        named(cfg->clientcert_name, nm, sizeof(nm)));
             return fail_conn(t, err);
         }
         EVP_PKEY *pk = NULL;
@@ -379,7 +393,8 @@ espsec_err_t espsec_tls_conn_new(const char *host, int port, const espsec_tls_cf
         if (pk == NULL || SSL_CTX_use_PrivateKey(t->ctx, pk) != 1 || SSL_CTX_check_private_key(t->ctx) != 1) {
             EVP_PKEY_free(pk);
             espsec_fail(&t->last, ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED,
-                        "the client key could not be read or does not match the client certificate");
+                        "%sthe client key could not be read or does not match the client certificate",
+                        named(cfg->clientkey_name, nm, sizeof(nm)));
             return fail_conn(t, err);
         }
         EVP_PKEY_free(pk);

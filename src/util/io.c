@@ -6,7 +6,9 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +145,71 @@ static int rename_noreplace(const char *tmp, const char *path)
     return 0;
 }
 
+/* Is name ".BASE.XXXXXX" (mkstemp's six letters or digits), our temporary for base? */
+static int is_our_temp(const char *name, const char *base)
+{
+    size_t bl = strlen(base);
+    if (strlen(name) != bl + 8 || name[0] != '.' || strncmp(name + 1, base, bl) != 0 || name[bl + 1] != '.') {
+        return 0;
+    }
+    for (size_t i = bl + 2; i < bl + 8; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Remove what a killed writer left of an earlier write to path: ".BASE.XXXXXX"
+ * files in its directory that are regular, ours (same owner), and not locked.
+ * A live writer holds an flock on its temporary until the rename, so only
+ * the leftovers of a dead one (kill -9, power loss) go. Best effort: errors
+ * are ignored, the write goes on.
+ */
+static void remove_stale_temps(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash != NULL ? slash + 1 : path;
+    char dir[4096];
+    if (slash == path) {
+        snprintf(dir, sizeof(dir), "/");
+    } else if (slash != NULL) {
+        if ((size_t)(slash - path) >= sizeof(dir)) {
+            return;
+        }
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    } else {
+        snprintf(dir, sizeof(dir), ".");
+    }
+    if (base[0] == '\0') {
+        return;
+    }
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return;
+    }
+    int dfd = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!is_our_temp(e->d_name, base)) {
+            continue;
+        }
+        int fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            (void)unlinkat(dfd, e->d_name, 0);
+        }
+        close(fd); /* drops the lock */
+    }
+    closedir(d);
+}
+
 espsec_err_t espsec_out_open_new(espsec_out_file_t *out, const char *path, unsigned mode,
                                  espsec_error_t *err)
 {
@@ -183,7 +250,15 @@ espsec_err_t espsec_out_open(espsec_out_file_t *out, const char *path, unsigned 
     snprintf(out->tmp_path, tlen, "%s/.%s.XXXXXX", dir, base);
     free(dircopy);
     free(basecopy);
-    int fd = mkstemp(out->tmp_path);
+    remove_stale_temps(path);
+    int fd = mkostemp(out->tmp_path, O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        espsec_err_t rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot lock the temporary file: %s", path,
+                                      strerror(errno));
+        close(fd);
+        espsec_out_abort(out);
+        return rc;
+    }
     if (fd < 0) {
         espsec_err_t rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot create output: %s", path,
                                       strerror(errno));
@@ -309,6 +384,7 @@ espsec_err_t espsec_write_new_file(const char *path, const void *data, size_t le
     const char *slash = strrchr(path, '/');
     size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
     snprintf(tmp, pl + 16, "%.*s.%s.XXXXXX", (int)dl, path, path + dl);
+    remove_stale_temps(path);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         espsec_err_t rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot create output: %s", path, strerror(errno));
@@ -316,6 +392,9 @@ espsec_err_t espsec_write_new_file(const char *path, const void *data, size_t le
         return rc;
     }
     espsec_err_t rc = ESPSEC_OK;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot lock the temporary file: %s", path, strerror(errno));
+    }
     if (fchmod(fd, output_mode(path, mode)) != 0) {
         rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot set mode: %s", path, strerror(errno));
     }
