@@ -47,9 +47,16 @@ typedef enum {
 /** Parse "u8" ... "binary"; -1 if unknown. */
 int espsec_nvs_encoding_from_name(const char *name, espsec_nvs_encoding_t *enc);
 
+/** The largest partition the 32-bit flash address space holds. */
+#define ESPSEC_NVS_GEN_MAX_SIZE 0xFFFFF000u
+
 /**
- * Start a partition image of `size` bytes (a multiple of 4096, at least
- * 0x3000), format version 1 or 2, encrypted when keys is not NULL.
+ * Start a partition image of `size` bytes (a multiple of 4096, 0x1000 to
+ * ESPSEC_NVS_GEN_MAX_SIZE), format version 1 or 2, encrypted when keys is
+ * not NULL. Sizes 0x1000 and 0x2000 make a read-only partition, as
+ * nvs_partition_gen does (ESP-IDF mounts them only when the partition table
+ * flags them "readonly"): no reserved page, and the finished image holds
+ * only the pages used.
  */
 espsec_err_t espsec_nvs_gen_new(size_t size, int version, const espsec_nvs_keys_t *keys, espsec_nvs_gen_t **out,
                                 espsec_error_t *err);
@@ -63,7 +70,9 @@ espsec_err_t espsec_nvs_gen_namespace(espsec_nvs_gen_t *g, const char *name, esp
  */
 espsec_err_t espsec_nvs_gen_value(espsec_nvs_gen_t *g, const char *key, espsec_nvs_encoding_t enc, const char *value,
                                   size_t len, espsec_error_t *err);
-/** The finished image (malloc'd, `size` bytes). g stays valid until freed. */
+/** 1 when the partition is read-only (under 0x3000 bytes). */
+int espsec_nvs_gen_read_only(const espsec_nvs_gen_t *g);
+/** The finished image (malloc'd, `size` bytes; read-only: the pages used). g stays valid until freed. */
 espsec_err_t espsec_nvs_gen_finish(espsec_nvs_gen_t *g, uint8_t **out, size_t *len, espsec_error_t *err);
 
 /* ---- CSV ---- */

@@ -56,11 +56,16 @@ void espsec_hex(const uint8_t *buf, size_t len, char *out, char sep);
  */
 long espsec_unhex(const char *text, uint8_t *out, size_t cap);
 /**
- * Decode base64 leniently, as Python's binascii.a2b_base64: characters
- * outside the alphabet are skipped and '=' ends the data. out needs
- * len * 3 / 4 + 3 bytes. Returns the length, or -1 when a lone character
- * is left over.
+ * Decode base64 exactly as Python's binascii.a2b_base64 in its default
+ * (non-strict) mode, which nvs_partition_gen uses: characters outside the
+ * standard alphabet are skipped (URL-safe '-' and '_' too), '=' padding
+ * ends the data once a quantum is complete. out needs len * 3 / 4 + 3
+ * bytes. Returns the length, ESPSEC_B64_LONE_CHAR when the data characters
+ * are one more than a multiple of 4, or ESPSEC_B64_BAD_PADDING when a
+ * quantum is left unfinished without its '=' (Python: "Incorrect padding").
  */
+#define ESPSEC_B64_LONE_CHAR (-1)
+#define ESPSEC_B64_BAD_PADDING (-2)
 long espsec_base64_decode(const char *text, size_t len, uint8_t *out);
 
 /** Strip leading and trailing white space in place; returns the first kept character. */

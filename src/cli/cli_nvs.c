@@ -64,6 +64,10 @@ static int parse_size(const char *s, size_t *size)
     if (espsec_parse_u64(s, &v) != 0) {
         return cli_error("partition size '%s' is not a number (decimal or 0x hex)", s);
     }
+    if (v > ESPSEC_NVS_GEN_MAX_SIZE) {
+        return cli_error("partition size %s: past the 4 GiB flash address space (at most 0x%x)", s,
+                         ESPSEC_NVS_GEN_MAX_SIZE);
+    }
     *size = (size_t)v;
     return 0;
 }
@@ -189,6 +193,11 @@ static int build_image(cli_args_t *a, size_t size, const espsec_nvs_csv_opts_t *
     }
     if (st == 0 && espsec_nvs_gen_finish(g, img, ilen, &err) != ESPSEC_OK) {
         st = cli_fail(&err);
+    }
+    if (st == 0 && espsec_nvs_gen_read_only(g)) {
+        fprintf(stderr, "Warning: partition size 0x%zx is under 0x3000: a read-only NVS partition (flag it \"readonly\" "
+                        "in the partition table CSV); only the %zu page(s) used are written\n",
+                size, *ilen / 4096);
     }
     espsec_nvs_gen_free(g);
     return st;

@@ -21,6 +21,7 @@ struct espsec_nvs_gen {
     uint8_t *img;
     size_t size;
     size_t size_left; /* bytes still available for new pages (the reserve page excluded) */
+    int read_only;    /* under 0x3000 bytes: no reserve page, only the used pages are output */
     uint8_t version;
     int encrypt;
     nvs_xts_t *xts;
@@ -96,11 +97,15 @@ espsec_err_t espsec_nvs_gen_new(size_t size, int version, const espsec_nvs_keys_
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "size of partition must be multiple of 4096 (given 0x%zx)",
                            size);
     }
-    if (size < (size_t)ESPSEC_NVS_MIN_PAGES * NVS_PAGE) {
+    if (size < NVS_PAGE) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
-                           "partition size 0x%zx: read/write NVS needs at least 0x3000 bytes (ESP-IDF cannot mount "
-                           "fewer than 3 pages)",
+                           "partition size 0x%zx: read/write NVS needs at least 0x3000 bytes, read-only NVS 0x1000",
                            size);
+    }
+    if (size > ESPSEC_NVS_GEN_MAX_SIZE) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
+                           "partition size 0x%zx: past the 4 GiB flash address space (at most 0x%x)", size,
+                           ESPSEC_NVS_GEN_MAX_SIZE);
     }
     if (version != 1 && version != 2) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "version %d: 1 or 2 expected", version);
@@ -112,7 +117,10 @@ espsec_err_t espsec_nvs_gen_new(size_t size, int version, const espsec_nvs_keys_
     }
     memset(g->img, 0xFF, size);
     g->size = size;
-    g->size_left = size - NVS_PAGE; /* one page stays reserved */
+    /* under 0x3000 bytes the partition is read-only on the device (nvs_partition_gen's rule): no
+     * reserved page, and only the pages used are written out */
+    g->read_only = size < (size_t)ESPSEC_NVS_MIN_PAGES * NVS_PAGE;
+    g->size_left = g->read_only ? size : size - NVS_PAGE; /* one page stays reserved */
     g->version = version == 1 ? NVS_VERSION_1 : NVS_VERSION_2;
     g->page_num = -1;
     if (keys != NULL) {
@@ -474,7 +482,9 @@ static espsec_err_t add_value(espsec_nvs_gen_t *g, const char *key, espsec_nvs_e
     } else if (enc == ESPSEC_NVS_ENC_BASE64) {
         n = espsec_base64_decode(value, len, data);
         if (n < 0) {
-            rc = espsec_fail(err, ESPSEC_ERR_PARSE, "key %s: invalid base64 (incorrect padding)", key);
+            rc = espsec_fail(err, ESPSEC_ERR_PARSE, "key %s: invalid base64: %s", key,
+                             n == ESPSEC_B64_LONE_CHAR ? "the number of data characters is 1 more than a multiple of 4"
+                                                       : "incorrect padding (a quantum is unfinished)");
         }
     } else {
         memcpy(data, value, len);
@@ -543,8 +553,13 @@ espsec_err_t espsec_nvs_gen_finish(espsec_nvs_gen_t *g, uint8_t **out, size_t *l
         }
     }
     *out = copy;
-    *len = g->size;
+    *len = g->read_only ? (size_t)(g->page_num + 1) * NVS_PAGE : g->size;
     return ESPSEC_OK;
+}
+
+int espsec_nvs_gen_read_only(const espsec_nvs_gen_t *g)
+{
+    return g->read_only;
 }
 
 /* ---- CSV ---- */

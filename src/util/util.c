@@ -202,14 +202,25 @@ int espsec_parse_u64(const char *text, uint64_t *out)
     return 0;
 }
 
-/* binascii.a2b_base64 (lenient): characters outside the alphabet are skipped, '=' ends a quantum. */
+/*
+ * Python's binascii.a2b_base64 in its default (non-strict) mode, step for step: characters outside
+ * the alphabet (also '-' and '_' of the URL-safe alphabet, and white space) are skipped; a '=' counts
+ * only after two data characters of a quantum, and once the quantum is complete with them the data
+ * ends (the rest is ignored); a data character after a '=' cancels it. Bytes are emitted as soon as
+ * their bits are there, so an unfinished quantum is an error, not dropped bits.
+ */
 long espsec_base64_decode(const char *s, size_t len, uint8_t *out)
 {
-    uint32_t acc = 0;
-    int bits = 0, pads = 0;
+    unsigned quad = 0, pads = 0, left = 0;
     long n = 0;
     for (size_t i = 0; i < len; i++) {
         int c = (unsigned char)s[i], v;
+        if (c == '=') {
+            if (quad >= 2 && quad + ++pads >= 4) {
+                return n;
+            }
+            continue;
+        }
         if (c >= 'A' && c <= 'Z') {
             v = c - 'A';
         } else if (c >= 'a' && c <= 'z') {
@@ -221,25 +232,34 @@ long espsec_base64_decode(const char *s, size_t len, uint8_t *out)
         } else if (c == '/') {
             v = 63;
         } else {
-            if (c == '=' && bits >= 2) {
-                pads++;
-                if ((bits == 2 && pads == 2) || bits == 4) {
-                    break;
-                }
-            }
             continue;
         }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (uint8_t)(acc >> bits);
+        pads = 0;
+        switch (quad) {
+        case 0:
+            left = (unsigned)v;
+            quad = 1;
+            break;
+        case 1:
+            out[n++] = (uint8_t)((left << 2) | ((unsigned)v >> 4));
+            left = (unsigned)v & 0x0F;
+            quad = 2;
+            break;
+        case 2:
+            out[n++] = (uint8_t)((left << 4) | ((unsigned)v >> 2));
+            left = (unsigned)v & 0x03;
+            quad = 3;
+            break;
+        default:
+            out[n++] = (uint8_t)((left << 6) | (unsigned)v);
+            quad = 0;
+            break;
         }
     }
-    if (bits == 6) {
-        return -1; /* a single leftover character cannot be decoded */
+    if (quad == 1) {
+        return ESPSEC_B64_LONE_CHAR;
     }
-    return n;
+    return quad == 0 ? n : ESPSEC_B64_BAD_PADDING;
 }
 
 char *espsec_trim(char *s)

@@ -42,7 +42,7 @@ bad "bad_nonamespace.csv: line 2: .*before any namespace" $NVS generate input/ba
 absent "$T/nn.bin"
 bad "multiple of 4096" $NVS generate input/types.csv "$T/sz.bin" 0x3100
 absent "$T/sz.bin"
-bad "0x3000" $NVS generate input/types.csv "$T/tiny.bin" 0x1000
+bad "read-only NVS 0x1000" $NVS generate input/types.csv "$T/tiny.bin" 0
 absent "$T/tiny.bin"
 bad "nothere.csv: cannot open" $NVS generate input/nothere.csv "$T/no.bin" 0x3000
 bad "not a number" $NVS generate input/types.csv "$T/no.bin" 12k
@@ -223,4 +223,34 @@ bad "--dump 'everything'" $NVS dump "$X/types_0x3000.bin" -d everything
 ok $NVS --help
 ok $NVS generate --help
 contains "$T/out" "SIZE"
+# ---- read-only partitions (0x1000, 0x2000): only the pages used, as nvs_partition_gen ----
+ok $NVS generate input/types.csv "$T/ro_0x1000.bin" 0x1000
+same "$T/ro_0x1000.bin" "$X/bad_too_small.bin"
+contains "$T/err" "read-only NVS partition"
+ok $NVS generate input/types.csv "$T/ro_0x2000.bin" 0x2000
+same "$T/ro_0x2000.bin" "$X/quirk_readonly_0x2000.bin"
+[ "$(stat -c %s "$T/ro_0x2000.bin")" = 4096 ] || fail "read-only 0x2000 image is not the one page used"
+ok $NVS encrypt input/v1blob.csv "$T/ro_enc.bin" 0x1000 --inputkey input/keys_known.bin
+same "$T/ro_enc.bin" "$X/enc_known_readonly.bin"
+bad "less than the size of the data" $NVS generate input/many.csv "$T/ro_full.bin" 0x2000
+absent "$T/ro_full.bin"
+# ---- sizes past the 32-bit flash address space are refused (0x100000000 used to write a 4 GiB file) ----
+bad "past the 4 GiB" $NVS generate input/types.csv "$T/huge.bin" 0x100000000
+absent "$T/huge.bin"
+# ---- base64 exactly as Python's binascii.a2b_base64 (non-strict), or refused naming line and key ----
+printf 'key,type,encoding,value\nns,namespace,,\nk,data,base64,YW=Jj\n' > "$T/b64.csv"
+ok $NVS generate "$T/b64.csv" "$T/b64.bin" 0x3000
+ok $NVS get "$T/b64.bin" ns k
+[ "$(cat "$T/out")" = 616263 ] || fail "base64 YW=Jj is not 'abc' as in Python"
+printf 'key,type,encoding,value\nns,namespace,,\nk,data,base64,YQ=a=\n' > "$T/b64.csv"
+ok $NVS generate "$T/b64.csv" "$T/b64.bin" 0x3000
+ok $NVS get "$T/b64.bin" ns k
+[ "$(cat "$T/out")" = 6106 ] || fail "base64 YQ=a= is not 61 06 as in Python"
+printf 'key,type,encoding,value\nns,namespace,,\nk,data,base64,YW-_\n' > "$T/b64.csv"
+bad "line 3: key k: invalid base64: incorrect padding" $NVS generate "$T/b64.csv" "$T/b64bad.bin" 0x3000
+absent "$T/b64bad.bin"
+printf 'key,type,encoding,value\nns,namespace,,\nk,data,base64,YWJjZ\n' > "$T/b64.csv"
+bad "line 3: key k: invalid base64: the number of data characters is 1 more" $NVS generate "$T/b64.csv" "$T/b64bad.bin" 0x3000
+bad "not valid base64" $NVS set "$T/b64.bin" ns k base64 YW-_
+
 finish

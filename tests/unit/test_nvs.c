@@ -523,7 +523,20 @@ static void test_generator(void)
     /* sizes */
     espsec_nvs_gen_t *g = NULL;
     espsec_error_t err;
-    CHECK(espsec_nvs_gen_new(0x2000, 2, NULL, &g, &err) != ESPSEC_OK);
+    CHECK(espsec_nvs_gen_new(0, 2, NULL, &g, &err) != ESPSEC_OK);
+    CHECK(espsec_nvs_gen_new(0x100000000ull, 2, NULL, &g, &err) != ESPSEC_OK);
+    CHECK_MSG(err, "4 GiB");
+    /* 0x1000 and 0x2000: read-only partitions holding only the pages used (nvs_partition_gen) */
+    CHECK_OK(espsec_nvs_gen_new(0x2000, 2, NULL, &g, &err));
+    CHECK(espsec_nvs_gen_read_only(g));
+    uint8_t *ro = NULL;
+    size_t rol = 0;
+    CHECK_OK(espsec_nvs_gen_namespace(g, "ns", &err));
+    CHECK_OK(espsec_nvs_gen_value(g, "k", ESPSEC_NVS_ENC_U8, "7", 1, &err));
+    CHECK_OK(espsec_nvs_gen_finish(g, &ro, &rol, &err));
+    CHECK(rol == 0x1000 && ro[0] == 0xFE && ro[1] == 0xFF && ro[2] == 0xFF && ro[3] == 0xFF); /* one page, ACTIVE */
+    free(ro);
+    espsec_nvs_gen_free(g);
     CHECK(espsec_nvs_gen_new(0x3001, 2, NULL, &g, &err) != ESPSEC_OK);
     CHECK(espsec_nvs_gen_new(0x3000, 3, NULL, &g, &err) != ESPSEC_OK);
     CHECK_OK(espsec_nvs_gen_new(0x3000, 1, NULL, &g, &err));
@@ -570,6 +583,70 @@ static void test_xts_matches_evp(void)
     CHECK_ERR(espsec_nvs_xts(&k, base, in, mine, 31, 0), ESPSEC_ERR_INVALID_SIZE);
 }
 
+/* Python's binascii.a2b_base64 (non-strict, what nvs_partition_gen uses) on each input, recorded with
+ * Python 3.11: the hex of its result, or the error it raises. */
+static void test_base64_like_python(void)
+{
+    static const struct {
+        const char *in, *hex;
+        long err;
+    } cases[] = {
+        {"YWJj", "616263", 0},
+        {"YW=Jj", "616263", 0},
+        {"YW-_", "", ESPSEC_B64_BAD_PADDING},
+        {"YQ==", "61", 0},
+        {"YQ=", "", ESPSEC_B64_BAD_PADDING},
+        {"YQ", "", ESPSEC_B64_BAD_PADDING},
+        {"Y", "", ESPSEC_B64_LONE_CHAR},
+        {"YQ==YQ==", "61", 0},
+        {"Y=Q==", "61", 0},
+        {"YQ=a=", "6106", 0},
+        {"=YQ==", "61", 0},
+        {"YWJ=", "6162", 0},
+        {"YWJ==", "6162", 0},
+        {"YW==Jj", "61", 0},
+        {"YWJjZA", "", ESPSEC_B64_BAD_PADDING},
+        {"a===", "", ESPSEC_B64_LONE_CHAR},
+        {"ab=c=d", "69b7", 0},
+        {"Y W J j", "616263", 0},
+        {"YW\nJj", "616263", 0},
+        {"", "", 0},
+        {"====", "", 0},
+        {"YWJjZA==", "61626364", 0},
+        {"YWJjZA=", "", ESPSEC_B64_BAD_PADDING},
+        {"-_-_", "", 0},
+        {"aGVsbG8=", "68656c6c6f", 0},
+        {"aGVs bG8", "", ESPSEC_B64_BAD_PADDING},
+        {"YQ==x", "61", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t out[64], want[64];
+        long n = espsec_base64_decode(cases[i].in, strlen(cases[i].in), out);
+        if (cases[i].err != 0) {
+            CHECK(n == cases[i].err);
+            continue;
+        }
+        long wl = espsec_unhex(cases[i].hex, want, sizeof(want));
+        CHECK(n == wl && memcmp(out, want, (size_t)wl) == 0);
+    }
+}
+
+/* XTS with equal data and tweak keys is weak: an nvs_keys partition holding such keys is refused. */
+static void test_keys_equal_halves(void)
+{
+    uint8_t part[ESPSEC_NVS_KEYS_PART_SIZE];
+    espsec_nvs_keys_t k;
+    memset(k.eky, 0x5A, 32);
+    memset(k.tky, 0x5A, 32);
+    espsec_nvs_keys_encode(&k, part); /* valid CRC */
+    espsec_error_t err;
+    CHECK_ERR(espsec_nvs_keys_parse(part, sizeof(part), &k, &err), ESPSEC_ERR_KEY);
+    CHECK_MSG(err, "are equal");
+    k.tky[31] = 0x5B;
+    espsec_nvs_keys_encode(&k, part);
+    CHECK_OK(espsec_nvs_keys_parse(part, sizeof(part), &k, &err));
+}
+
 int main(void)
 {
     RUN(test_reads_generator_images);
@@ -581,5 +658,7 @@ int main(void)
     RUN(test_keys_partition);
     RUN(test_generator);
     RUN(test_xts_matches_evp);
+    RUN(test_base64_like_python);
+    RUN(test_keys_equal_halves);
     return test_done();
 }
