@@ -155,6 +155,13 @@ int cli_ota_rollback(cli_args_t *a);
 extern const cli_opt_t CLI_OTA_DEVICE_OPTS[];
 extern const cli_pos_t CLI_OTA_WRITE_POS[];
 
+/**
+ * The hidden generators (cli_doc.c): --list-groups, --man [GROUP],
+ * --completion bash|zsh|fish, from the option tables of groups[0..n).
+ * Returns the exit status, or -1 when argv[1] is none of them.
+ */
+int cli_doc(int argc, char **argv, const cli_group_t *const *groups, size_t n);
+
 /* The groups. */
 extern const cli_group_t CLI_SECURE;
 extern const cli_group_t CLI_IMAGE;

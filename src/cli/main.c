@@ -31,6 +31,11 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* hidden: the man pages and shell completions the build installs (cli_doc.c) */
+    int doc = cli_doc(argc, argv, GROUPS, sizeof(GROUPS) / sizeof(GROUPS[0]));
+    if (doc >= 0) {
+        return doc;
+    }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         /* the OpenSSL it runs on (the shared libcrypto may differ from the headers it was built with) */
         printf("espsec %s\n%s\n", espsec_version(), espsec_openssl_version());

@@ -13,9 +13,12 @@ P=$T/prefix
 SRC=$TESTS_DIR/pkg
 
 cmake --install "$BUILD_DIR" --prefix "$P" >"$T/install.log"
-for f in bin/espsec include/espsec/secure_boot.h include/espsec/version.h; do
+for f in bin/espsec include/espsec/secure_boot.h include/espsec/version.h share/man/man1/espsec.1 \
+    share/man/man1/espsec-secure.1 share/man/man1/espsec-efuse.1 share/bash-completion/completions/espsec \
+    share/fish/vendor_completions.d/espsec.fish; do
     [ -e "$P/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
+[ -n "$(find "$P/share/zsh" -name _espsec)" ] || { echo "FAIL: zsh completion _espsec not installed"; exit 1; }
 LIB=$(dirname "$(find "$P" -name libespsec.so -print -quit)")
 [ -n "$LIB" ] && [ -e "$LIB/libespsec.a" ] || { echo "FAIL: libespsec.so / .a not installed"; exit 1; }
 [ -f "$LIB/pkgconfig/espsec.pc" ] && [ -f "$LIB/cmake/espsec/espsecConfig.cmake" ] &&

@@ -1,0 +1,31 @@
+# Run by the build after espsec is linked (cmake -DESPSEC=... -DOUT=... -P):
+# the man pages and shell completions, printed by espsec's hidden generators
+# from the same option tables that print --help (src/cli/cli_doc.c).
+foreach(v ESPSEC OUT)
+  if(NOT DEFINED ${v})
+    message(FATAL_ERROR "gen_docs.cmake: -D${v}= is required")
+  endif()
+endforeach()
+
+function(run out)
+  execute_process(COMMAND ${ESPSEC} ${ARGN} OUTPUT_FILE ${out} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "espsec ${ARGN}: exit ${rc}: ${err}")
+  endif()
+endfunction()
+
+file(REMOVE_RECURSE ${OUT}/man1 ${OUT}/completions)
+file(MAKE_DIRECTORY ${OUT}/man1 ${OUT}/completions)
+execute_process(COMMAND ${ESPSEC} --list-groups OUTPUT_VARIABLE groups RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR groups STREQUAL "")
+  message(FATAL_ERROR "espsec --list-groups failed (exit ${rc})")
+endif()
+string(STRIP "${groups}" groups)
+string(REPLACE "\n" ";" groups "${groups}")
+run(${OUT}/man1/espsec.1 --man)
+foreach(g IN LISTS groups)
+  run(${OUT}/man1/espsec-${g}.1 --man ${g})
+endforeach()
+run(${OUT}/completions/espsec.bash --completion bash)
+run(${OUT}/completions/_espsec --completion zsh)
+run(${OUT}/completions/espsec.fish --completion fish)
