@@ -175,6 +175,7 @@ extern const cli_group_t CLI_TLS;
 extern const cli_group_t CLI_EMBED;
 extern const cli_group_t CLI_MFG;
 extern const cli_group_t CLI_OTA;
+extern const cli_group_t CLI_FLASH;
 extern const cli_group_t CLI_SECURE_CERT;
 
 #endif
