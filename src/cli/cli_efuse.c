@@ -34,6 +34,7 @@ static int open_efuse_file(cli_args_t *a, efctx_t *c);
  * chained ones (espefuse's CMD1 ... CMD2 ...), released when the run ends. */
 static int open_efuse(cli_args_t *a, efctx_t *c)
 {
+    memset(c, 0, sizeof(*c)); /* defined on every path (gcc -O3 cannot see cli_error never returns 0) */
     if (a->chain != NULL) {
         *c = *(efctx_t *)a->chain;
         return 0;
