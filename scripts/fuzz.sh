@@ -23,6 +23,7 @@ seeds() {
     fuzz_mfg_csv) ls tests/vectors/mfg/seed.bin ;;
     fuzz_enc_img) ls tests/vectors/ota_enc/expected/*.bin ;;
     fuzz_secure_cert) ls tests/vectors/secure_cert/expected/*.bin ;;
+    fuzz_merge) ls tests/vectors/merge/expected/*.hex tests/vectors/merge/input/bl_esp32.bin ;;
     *) ;;
     esac
 }

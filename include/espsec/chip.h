@@ -182,6 +182,29 @@ uint16_t espsec_chip_min_rev(const espsec_chip_info_t *c, const char *feature);
 /** The names of the chips with virtual eFuses, ", "-separated, into buf. */
 const char *espsec_chip_efuse_names(char *buf, size_t cap);
 
+/** A named code in an image header (a flash size or frequency). */
+typedef struct {
+    const char *name; /* "4MB", "40m" */
+    uint8_t code;     /* the nibble as stored: sizes in bits 7..4, frequencies in bits 3..0 */
+} espsec_chip_code_t;
+
+/** What the image header's flash fields mean on a chip, and its UF2 family (esptool's targets). */
+typedef struct {
+    uint32_t uf2_family_id;           /* UF2 familyID of the chip's images */
+    const espsec_chip_code_t *sizes;  /* byte 3, high nibble; NULL-name terminated, esptool's order */
+    const espsec_chip_code_t *freqs;  /* byte 3, low nibble; NULL-name terminated */
+    uint64_t max_flash;               /* the largest flash size in sizes, in bytes */
+    int ext_header;                   /* 1: the 16-byte extended header follows (its byte 15: hash appended) */
+} espsec_chip_flash_t;
+
+/** The flash facts of a chip (never NULL for a chip of the model). */
+const espsec_chip_flash_t *espsec_chip_flash(const espsec_chip_info_t *c);
+/** The code of a flash size / frequency name on a chip (case-insensitive); 0 when found, -1 otherwise. */
+int espsec_chip_flash_size_code(const espsec_chip_info_t *c, const char *name, uint8_t *code);
+int espsec_chip_flash_freq_code(const espsec_chip_info_t *c, const char *name, uint8_t *code);
+/** The names of a list of codes, ", "-separated, into buf (for error messages). */
+const char *espsec_chip_code_names(const espsec_chip_code_t *codes, char *buf, size_t cap);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

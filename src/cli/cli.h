@@ -162,6 +162,11 @@ extern const cli_pos_t CLI_OTA_WRITE_POS[];
  */
 int cli_doc(int argc, char **argv, const cli_group_t *const *groups, size_t n);
 
+/* esptool's merge-bin (cli_merge.c), a command of the image group. */
+int cli_cmd_merge_bin(struct cli_args *a);
+extern const cli_opt_t CLI_MERGE_OPTS[];
+extern const cli_pos_t CLI_MERGE_POS[];
+
 /* The groups. */
 extern const cli_group_t CLI_SECURE;
 extern const cli_group_t CLI_IMAGE;

@@ -270,107 +270,6 @@ static int cmd_info(cli_args_t *a)
     return 0;
 }
 
-/* esptool merge-bin: files at flash addresses into one image, gaps 0xFF */
-static int parse_flash_size(const char *s, size_t *out)
-{
-    if (s == NULL) {
-        *out = 0;
-        return 0;
-    }
-    static const struct {
-        const char *name;
-        size_t size;
-    } sizes[] = {{"256KB", 256u << 10}, {"512KB", 512u << 10}, {"1MB", 1u << 20},   {"2MB", 2u << 20},
-                 {"4MB", 4u << 20},     {"8MB", 8u << 20},     {"16MB", 16u << 20}, {"32MB", 32u << 20},
-                 {"64MB", 64u << 20},   {"128MB", 128u << 20}};
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        if (strcasecmp(s, sizes[i].name) == 0) {
-            *out = sizes[i].size;
-            return 0;
-        }
-    }
-    return cli_error("flash size '%s': 256KB, 512KB, 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB expected", s);
-}
-
-static int cmd_merge_bin(cli_args_t *a)
-{
-    const char *out = cli_str(a, "output");
-    if (out == NULL) {
-        return cli_error("-o/--output FILE is required");
-    }
-    if (a->npos == 0 || a->npos % 2 != 0) {
-        return cli_error("expected ADDRESS FILE pairs (e.g. 0x1000 bootloader.bin 0x8000 partition-table.bin)");
-    }
-    size_t fill = 0;
-    if (parse_flash_size(cli_str(a, "fill-flash-size"), &fill) != 0) {
-        return 2;
-    }
-    unsigned long long target = 0;
-    if (cli_u64(a, "target-offset", 0, &target) != 0) {
-        return 2;
-    }
-    size_t total = 0, cap = 0;
-    uint8_t *img = NULL;
-    uint64_t prev_end = 0;
-    espsec_error_t err;
-    for (size_t i = 0; i < a->npos; i += 2) {
-        uint64_t addr;
-        if (espsec_parse_u64(a->pos[i], &addr) != 0) {
-            free(img);
-            return cli_error("'%s' is not a flash address", a->pos[i]);
-        }
-        if (addr < target || addr < prev_end) {
-            free(img);
-            return cli_error("%s at 0x%llx overlaps the previous file or lies before --target-offset (files must be "
-                             "given in ascending address order)",
-                             a->pos[i + 1], (unsigned long long)addr);
-        }
-        uint8_t *data = NULL;
-        size_t len = 0;
-        if (espsec_read_file(a->pos[i + 1], &data, &len, 256u << 20, &err) != ESPSEC_OK) {
-            free(img);
-            return cli_fail(&err);
-        }
-        size_t need = (size_t)(addr - target) + len;
-        if (need > cap) {
-            uint8_t *n = realloc(img, need);
-            if (n == NULL) {
-                free(img);
-                free(data);
-                return cli_error("out of memory");
-            }
-            memset(n + cap, 0xFF, need - cap);
-            img = n;
-            cap = need;
-        }
-        memcpy(img + (addr - target), data, len);
-        free(data);
-        prev_end = addr + len;
-        total = need > total ? need : total;
-    }
-    if (fill > 0) {
-        if (total > fill) {
-            free(img);
-            return cli_error("the files end at 0x%zx, past --fill-flash-size (0x%zx)", total, fill);
-        }
-        uint8_t *n = realloc(img, fill);
-        if (n == NULL) {
-            free(img);
-            return cli_error("out of memory");
-        }
-        memset(n + total, 0xFF, fill - total);
-        img = n;
-        total = fill;
-    }
-    espsec_err_t rc = espsec_write_file(out, img, total, ESPSEC_MODE_PUBLIC, &err);
-    free(img);
-    if (rc != ESPSEC_OK) {
-        return cli_fail(&err);
-    }
-    printf("Wrote 0x%zx bytes to file '%s', ready to flash to offset 0x%llx.\n", total, out, target);
-    return 0;
-}
-
 /* sample images for rehearsals: a bootloader or an app with an app description */
 static int cmd_sample(cli_args_t *a)
 {
@@ -430,17 +329,6 @@ static const cli_opt_t OPT_INFO[] = {
     {0}};
 static const cli_pos_t POS_INFO[] = {{"FILE", "An ESP app or bootloader image (signed or not).", 0, 0}, {0}};
 
-static const cli_opt_t OPT_MERGE[] = {
-    {"output", 'o', CLI_VALUE, "FILE", "The merged flash image."},
-    {"fill-flash-size", 0, CLI_VALUE, "SIZE", "Pad with 0xFF to this flash size (4MB, ...)."},
-    {"flash-size", 0, CLI_VALUE, "SIZE", "Accepted for esptool compatibility (headers are not rewritten)."},
-    {"flash-mode", 0, CLI_VALUE, "MODE", "Accepted for esptool compatibility (headers are not rewritten)."},
-    {"flash-freq", 0, CLI_VALUE, "FREQ", "Accepted for esptool compatibility (headers are not rewritten)."},
-    {"target-offset", 't', CLI_VALUE, "ADDR", "Flash address of the output's first byte (default 0)."},
-    {"chip", 'c', CLI_VALUE, "CHIP", "Accepted for esptool compatibility."},
-    {"format", 0, CLI_VALUE, "FMT", "raw (the only format)."},
-    {0}};
-static const cli_pos_t POS_MERGE[] = {{"ADDR_FILE", "ADDRESS FILE pairs, in ascending address order.", 0, 1}, {0}};
 static const cli_opt_t OPT_SAMPLE[] = {
     {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3."},
     {"kind", 0, CLI_VALUE, "KIND", "app (default) or bootloader."},
@@ -455,7 +343,7 @@ static const cli_opt_t OPT_SAMPLE[] = {
 
 static const cli_cmd_t IMAGE_CMDS[] = {
     {"merge-bin", "merge_bin", "Merge files at flash addresses into one flash image (esptool merge-bin).", NULL,
-     OPT_MERGE, POS_MERGE, cmd_merge_bin},
+     CLI_MERGE_OPTS, CLI_MERGE_POS, cli_cmd_merge_bin},
     {"sample", NULL, "Write a valid sample bootloader or app image (for rehearsals on the virtual device).", NULL,
      OPT_SAMPLE, NULL, cmd_sample},
     {"info", "image-info", "Show an image's headers, segments, checksum, hash, app description and signatures.",
