@@ -19,6 +19,7 @@
 
 #include "espsec/error.h"
 #include "espsec/nvs.h"
+#include "espsec/secure_cert.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,24 @@ typedef struct {
     int no_csv;                  /* skip the per-device CSV files (mfg_gen always writes them) */
     size_t first_row, row_count; /* a shard: rows [first_row, first_row + row_count) of the values (0, 0: all) */
     const uint8_t *random_seed;  /* 32 bytes: reproducible keys for tests */
+    /* mfg_gen's HMAC-based key protection: NVS keys derived from an HMAC key, a fresh one per device
+     * (keys/hmac-keys-PREFIX-ID.bin, 0600) or kp_hmac_inputkey (32 bytes) for every device */
+    int key_protect_hmac;
+    int kp_hmac_keygen;
+    const uint8_t *kp_hmac_inputkey;
+    /* mfg_gen's --prefix_num START LEN: files named PREFIX-NNN-ID, NNN = START + row index, LEN digits at least */
+    int prefix_num;
+    unsigned long long prefix_num_start;
+    int prefix_num_len;
+    int no_nvs;                  /* no NVS partitions (conf unused): secure-cert partitions only */
+    /* esp_secure_cert partitions, one per device (OUTDIR/secure_cert/PREFIX-ID.bin, 0600), from the files the
+     * values row names in these columns (NULL: the column is not used); entries as espsec_sc_generate takes them */
+    int secure_cert;
+    const char *sc_ca_col, *sc_cert_col, *sc_key_col;
+    const uint8_t *sc_ca;        /* one CA certificate for every device, or NULL */
+    size_t sc_ca_len;
+    const espsec_sc_opts_t *sc_opts; /* chip DS facts, signers, password, integrity (entries are per device) */
+    const char *manifest;        /* write a manifest (CSV: row,device,kind,file,bytes,sha256) here, or NULL */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
 } espsec_mfg_opts_t;

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "espsec/chip.h"
 #include "espsec/io.h"
+#include "espsec/secure_boot.h"
+#include "espsec/secure_cert.h"
 #include "espsec/mfg.h"
 #include "espsec/util.h"
 
@@ -42,9 +45,21 @@ static void progress(void *ctx, size_t done, size_t total)
     fflush(stderr);
 }
 
-static int cmd_generate(cli_args_t *a)
+/* Read a small key or certificate file whole (wiped by the caller). */
+static int read_small(const char *path, size_t max, uint8_t **buf, size_t *len)
 {
-    const char *conf_p = cli_pos(a, 0), *values_p = cli_pos(a, 1), *prefix = cli_pos(a, 2), *size_s = cli_pos(a, 3);
+    espsec_error_t err;
+    if (espsec_read_file(path, buf, len, max, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    return 0;
+}
+
+/* mfg generate (NVS, and secure-cert with --secure-cert) and mfg secure-cert (secure-cert only). */
+static int run(cli_args_t *a, int no_nvs)
+{
+    const char *conf_p = no_nvs ? NULL : cli_pos(a, 0), *values_p = cli_pos(a, no_nvs ? 0 : 1),
+               *prefix = cli_pos(a, no_nvs ? 1 : 2), *size_s = no_nvs ? "0x3000" : cli_pos(a, 3);
     uint64_t size;
     if (espsec_parse_u64(size_s, &size) != 0) {
         return cli_error("partition size '%s' is not a number (decimal or 0x hex)", size_s);
@@ -60,7 +75,8 @@ static int cmd_generate(cli_args_t *a)
     const char *rows = cli_str(a, "rows");
     if (rows != NULL) {
         unsigned long long lo, hi;
-        if (sscanf(rows, "%llu-%llu", &lo, &hi) != 2 || lo < 1 || hi < lo) {
+        char tail;
+        if (sscanf(rows, "%llu-%llu%c", &lo, &hi, &tail) != 2 || lo < 1 || hi < lo) {
             return cli_error("--rows '%s': FIRST-LAST (device rows, counted from 1) expected", rows);
         }
         first = (size_t)lo - 1;
@@ -71,13 +87,31 @@ static int cmd_generate(cli_args_t *a)
     if (keygen && inputkey) {
         return cli_error("--keygen and --inputkey both are not allowed");
     }
+    if (cli_str(a, "kp-hmac-keyfile") != NULL) {
+        return cli_error("--kp_hmac_keyfile names one file, and every device gets its own HMAC key "
+                         "(keys/hmac-keys-PREFIX-ID.bin): leave it out");
+    }
+    const char **pn = NULL;
+    size_t npn = cli_list(a, "prefix-num", &pn);
+    uint64_t pn_start = 0, pn_len = 0;
+    if (npn != 0 && (npn != 2 || espsec_parse_u64(pn[0], &pn_start) != 0 || espsec_parse_u64(pn[1], &pn_len) != 0)) {
+        return cli_error("--prefix_num START LENGTH: two numbers expected");
+    }
     espsec_error_t err;
     espsec_nvs_keys_t keys;
+    uint8_t hmac_in[32], *ca = NULL;
+    size_t cal = 0;
+    int st = 2;
+    espsec_sb_key_t *sbkeys[3] = {NULL, NULL, NULL};
+    espsec_sbv2_signer_t signers[3];
+    memset(signers, 0, sizeof(signers));
+    uint8_t *conf = NULL, *values = NULL;
+    size_t cl = 0, vl = 0;
     if (inputkey != NULL) {
         uint8_t *kb = NULL;
         size_t kl = 0;
-        if (espsec_read_file(inputkey, &kb, &kl, 1u << 20, &err) != ESPSEC_OK) {
-            return cli_fail(&err);
+        if (read_small(inputkey, 1u << 20, &kb, &kl) != 0) {
+            return 2;
         }
         espsec_err_t rc = espsec_nvs_keys_parse(kb, kl, &keys, &err);
         espsec_free_secret(kb, kl);
@@ -86,14 +120,62 @@ static int cmd_generate(cli_args_t *a)
             return cli_fail(&err);
         }
     }
-    uint8_t *conf = NULL, *values = NULL;
-    size_t cl = 0, vl = 0;
-    if (espsec_read_file(conf_p, &conf, &cl, 16u << 20, &err) != ESPSEC_OK) {
-        return cli_fail(&err);
+    const char *hin = cli_str(a, "kp-hmac-inputkey");
+    if (hin != NULL) {
+        uint8_t *hb = NULL;
+        size_t hl = 0;
+        if (read_small(hin, 4096, &hb, &hl) != 0) {
+            return 2;
+        }
+        if (hl != 32) {
+            espsec_free_secret(hb, hl);
+            return cli_error("%s: %zu bytes; an HMAC key file holds 32 raw bytes", hin, hl);
+        }
+        memcpy(hmac_in, hb, 32);
+        espsec_free_secret(hb, hl);
     }
-    if (espsec_read_file(values_p, &values, &vl, 4096u << 20, &err) != ESPSEC_OK) {
-        free(conf);
-        return cli_fail(&err);
+    /* secure-cert: the chip, a shared CA, signing keys */
+    int sc = no_nvs || cli_flag(a, "secure-cert");
+    espsec_sc_opts_t so;
+    memset(&so, 0, sizeof(so));
+    size_t nsig = 0;
+    if (sc) {
+        const char *cn = cli_str(a, "target-chip") ? cli_str(a, "target-chip") : "esp32c3";
+        const espsec_chip_info_t *chip = espsec_chip_by_name(cn);
+        if (chip == NULL || !chip->has_security) {
+            return cli_error("--target_chip %s: %s", cn, chip ? chip->no_security_reason : "not a chip espsec knows");
+        }
+        so.ds_rsa_max_bits = chip->ds.rsa_max_bits;
+        so.ds_rsa_sizes = chip->ds.rsa_sizes;
+        so.ecdsa_bits = chip->ds.ecdsa_bits;
+        so.no_integrity = cli_flag(a, "no-integrity");
+        int bad = 0;
+        so.key_password = cli_key_password(a, &bad);
+        if (bad) {
+            goto done;
+        }
+        const char *cap = cli_str(a, "ca-cert");
+        if (cap != NULL && read_small(cap, 1u << 20, &ca, &cal) != 0) {
+            goto done;
+        }
+        const char **sk = NULL;
+        size_t nsk = cli_list(a, "sign-key", &sk);
+        if (nsk > 3) {
+            cli_error("%zu signing keys: the device checks at most 3", nsk);
+            goto done;
+        }
+        for (; nsig < nsk; nsig++) {
+            if (cli_load_sb_key(a, sk[nsig], &sbkeys[nsig]) != 0) {
+                goto done;
+            }
+            signers[nsig].key = sbkeys[nsig];
+        }
+        so.signers = nsig ? signers : NULL;
+        so.nsigners = nsig;
+    }
+    if ((conf_p != NULL && read_small(conf_p, 16u << 20, &conf, &cl) != 0) ||
+        read_small(values_p, 4096u << 20, &values, &vl) != 0) {
+        goto done;
     }
     progress_t pg = {.tty = isatty(2) && !cli_flag(a, "quiet")};
     clock_gettime(CLOCK_MONOTONIC, &pg.t0);
@@ -114,28 +196,74 @@ static int cmd_generate(cli_args_t *a)
         .row_count = count,
         .progress = progress,
         .progress_ctx = &pg,
+        .key_protect_hmac = cli_flag(a, "key-protect-hmac"),
+        .kp_hmac_keygen = cli_flag(a, "kp-hmac-keygen"),
+        .kp_hmac_inputkey = hin ? hmac_in : NULL,
+        .prefix_num = npn == 2,
+        .prefix_num_start = pn_start,
+        .prefix_num_len = pn_len > 64 ? 64 : (int)pn_len,
+        .no_nvs = no_nvs,
+        .secure_cert = sc,
+        .sc_ca_col = cli_str(a, "ca-cert-col"),
+        .sc_cert_col = sc ? (cli_str(a, "device-cert-col") ? cli_str(a, "device-cert-col") : "device_cert") : NULL,
+        .sc_key_col = sc ? (cli_str(a, "private-key-col") ? cli_str(a, "private-key-col") : "private_key") : NULL,
+        .sc_ca = ca,
+        .sc_ca_len = cal,
+        .sc_opts = sc ? &so : NULL,
+        .manifest = cli_str(a, "manifest"),
     };
-    espsec_mfg_stats_t st;
-    espsec_err_t rc = espsec_mfg_generate((const char *)conf, cl, (const char *)values, vl, &o, &st, &err);
-    free(conf);
-    free(values);
-    espsec_wipe(&keys, sizeof(keys));
+    espsec_mfg_stats_t stt;
+    espsec_err_t rc = espsec_mfg_generate((const char *)conf, cl, (const char *)values, vl, &o, &stt, &err);
     if (rc != ESPSEC_OK) {
         if (pg.tty) {
             fputc('\n', stderr);
         }
-        return cli_fail(&err);
+        st = cli_fail(&err);
+        goto done;
     }
-    printf("Generated %zu device partitions in %s (%.2f s, %.0f devices/s)\n", st.devices,
-           o.outdir ? o.outdir : ".", st.seconds, st.seconds > 0 ? (double)st.devices / st.seconds : 0);
+    printf("Generated %zu device %s in %s (%.2f s, %.0f devices/s)\n", stt.devices,
+           no_nvs ? "secure-cert partitions" : sc ? "NVS and secure-cert partitions" : "partitions",
+           o.outdir ? o.outdir : ".", stt.seconds, stt.seconds > 0 ? (double)stt.devices / stt.seconds : 0);
     if (cli_flag(a, "stats")) {
-        double tot = st.t_values + st.t_layout + st.t_crypto + st.t_io;
-        printf("CPU time in: values/CSV %.1f%%, NVS layout %.1f%%, encryption %.1f%%, file writes %.1f%% (%.2f s "
-               "over the workers)\n",
-               100 * st.t_values / tot, 100 * st.t_layout / tot, 100 * st.t_crypto / tot, 100 * st.t_io / tot, tot);
+        double tot = stt.t_values + stt.t_layout + stt.t_crypto + stt.t_io;
+        printf("CPU time in: values/CSV %.1f%%, NVS layout %.1f%%, encryption/partitions %.1f%%, file writes %.1f%% "
+               "(%.2f s over the workers)\n",
+               100 * stt.t_values / tot, 100 * stt.t_layout / tot, 100 * stt.t_crypto / tot, 100 * stt.t_io / tot,
+               tot);
     }
-    return 0;
+    st = 0;
+done:
+    free(conf);
+    free(values);
+    if (ca != NULL) {
+        free(ca);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        espsec_sb_key_free(sbkeys[i]);
+    }
+    espsec_wipe(&keys, sizeof(keys));
+    espsec_wipe(hmac_in, sizeof(hmac_in));
+    return st;
 }
+
+static int cmd_generate(cli_args_t *a)
+{
+    return run(a, 0);
+}
+
+static int cmd_secure_cert(cli_args_t *a)
+{
+    return run(a, 1);
+}
+
+#define SC_OPTS                                                                                                    \
+    {"ca-cert", 0, CLI_VALUE, "CA.pem", "secure-cert: one CA certificate for every device."},                      \
+        {"ca-cert-col", 0, CLI_VALUE, "COL", "secure-cert: values column naming each device's CA certificate file."}, \
+        {"device-cert-col", 0, CLI_VALUE, "COL", "secure-cert: column of the device certificate files (device_cert)."}, \
+        {"private-key-col", 0, CLI_VALUE, "COL", "secure-cert: column of the private key files (private_key)."},      \
+        {"target-chip", 0, CLI_VALUE, "CHIP", "secure-cert: the chip (default esp32c3)."},                            \
+        {"sign-key", 0, CLI_MULTI, "KEY", "secure-cert: sign each partition with Secure Boot V2 key(s)."},           \
+        {"no-integrity", 0, CLI_FLAG, NULL, "secure-cert: no integrity TLV."}, CLI_OPT_KEY_PASSWORD
 
 static const cli_opt_t OPT_GEN[] = {
     {"outdir", 0, CLI_VALUE, "DIR", "Output folder: csv/, bin/ and keys/ are made under it (default: here)."},
@@ -149,6 +277,14 @@ static const cli_opt_t OPT_GEN[] = {
     {"sync", 0, CLI_FLAG, NULL, "fsync every file (default: one file-system sync at the end)."},
     {"stats", 0, CLI_FLAG, NULL, "Print where the time went."},
     {"quiet", 'q', CLI_FLAG, NULL, "No progress bar (it is only shown on a terminal anyway)."},
+    {"key-protect-hmac", 0, CLI_FLAG, NULL, "With --keygen: derive each device's NVS keys from an HMAC key."},
+    {"kp-hmac-keygen", 0, CLI_FLAG, NULL, "A fresh HMAC key per device (keys/hmac-keys-PREFIX-ID.bin, 0600)."},
+    {"kp-hmac-inputkey", 0, CLI_VALUE, "FILE", "One 32-byte HMAC key for every device."},
+    {"kp-hmac-keyfile", 0, CLI_VALUE, "FILE", "Refused: each device has its own HMAC key file."},
+    {"prefix-num", 0, CLI_MULTI, "START LEN", "Number the files PREFIX-NNN-ID from START, LEN digits (mfg_gen)."},
+    {"manifest", 0, CLI_VALUE, "FILE", "Also write a manifest: row,device,kind,file,bytes,sha256 (mfg merge reads it)."},
+    SC_OPTS,
+    {"secure-cert", 0, CLI_FLAG, NULL, "Also an esp_secure_cert partition per device (secure_cert/PREFIX-ID.bin)."},
     {0}};
 static const cli_pos_t POS_GEN[] = {{"CONF", "Master config CSV: key,type,encoding[,REPEAT] and namespace rows.", 0, 0},
                                     {"VALUES", "Values CSV: a header of keys, one row per device.", 0, 0},
@@ -156,11 +292,31 @@ static const cli_pos_t POS_GEN[] = {{"CONF", "Master config CSV: key,type,encodi
                                     {"SIZE", "Partition size (multiple of 4096, at least 0x3000).", 0, 0},
                                     {0}};
 
+static const cli_opt_t OPT_SC[] = {
+    {"outdir", 0, CLI_VALUE, "DIR", "Output folder: secure_cert/ is made under it (default: here)."},
+    {"fileid", 0, CLI_VALUE, "KEY", "Values column naming each device's files (default: the row number from 1)."},
+    {"jobs", 'j', CLI_VALUE, "N", "Worker threads (default: one per core)."},
+    {"rows", 0, CLI_VALUE, "FIRST-LAST", "Only these device rows (a shard; rows counted from 1)."},
+    {"sync", 0, CLI_FLAG, NULL, "fsync every file (default: one file-system sync at the end)."},
+    {"stats", 0, CLI_FLAG, NULL, "Print where the time went."},
+    {"quiet", 'q', CLI_FLAG, NULL, "No progress bar."},
+    {"prefix-num", 0, CLI_MULTI, "START LEN", "Number the files PREFIX-NNN-ID from START, LEN digits."},
+    {"manifest", 0, CLI_VALUE, "FILE", "Also write a manifest: row,device,kind,file,bytes,sha256."},
+    SC_OPTS,
+    {0}};
+static const cli_pos_t POS_SC[] = {{"VALUES", "Values CSV: a header, one row per device naming its files.", 0, 0},
+                                   {"PREFIX", "Output file name prefix.", 0, 0},
+                                   {0}};
+
 static const cli_cmd_t MFG_CMDS[] = {
     {"generate", NULL, "One NVS partition (and key) per device from a config and a values CSV (mfg_gen generate).",
      "Outputs are mfg_gen's: OUTDIR/csv/PREFIX-ID.csv, OUTDIR/bin/PREFIX-ID.bin, OUTDIR/keys/keys-PREFIX-ID.bin. "
      "Files are never replaced; a failure names the values row.",
      OPT_GEN, POS_GEN, cmd_generate},
+    {"secure-cert", NULL, "One esp_secure_cert partition per device row (the files its columns name).",
+     "Columns device_cert and private_key (or --device-cert-col/--private-key-col) name each device's files; "
+     "--ca-cert gives one CA for all. Same machinery as generate: parallel, shards, never replaces a file.",
+     OPT_SC, POS_SC, cmd_secure_cert},
     {"generate-key", NULL, "Generate NVS encryption keys (mfg_gen generate-key, as espsec nvs generate-key).", NULL,
      CLI_NVS_KEYGEN_OPTS, NULL, cli_nvs_generate_key},
     {0}};

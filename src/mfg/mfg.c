@@ -41,7 +41,11 @@ typedef struct {
     char **repeat_vals; /* per column: the first row's value when the column is REPEAT */
     vrow_t *rows;
     size_t nrows;
-    char csvdir[4096], bindir[4096], keysdir[4096];
+    char outdir[4096], csvdir[4096], bindir[4096], keysdir[4096], scdir[4096];
+    int sc_col[3];      /* values columns of the CA, device certificate and key files (-1: none) */
+    /* the manifest lines, gathered from the workers */
+    char *man;
+    size_t man_len, man_cap;
     /* shared state */
     atomic_size_t next, done;
     atomic_int failed;
@@ -207,6 +211,23 @@ static espsec_err_t parse_values(mfg_t *m, espsec_error_t *err)
                                m->o->values_name, m->o->fileid);
         }
     }
+    const char *sc_names[3] = {m->o->sc_ca_col, m->o->sc_cert_col, m->o->sc_key_col};
+    for (int k = 0; k < 3; k++) {
+        m->sc_col[k] = -1;
+        if (!m->o->secure_cert || sc_names[k] == NULL) {
+            continue;
+        }
+        for (size_t i = 0; i < m->ncols; i++) {
+            if (strcmp(m->header[i], sc_names[k]) == 0) {
+                m->sc_col[k] = (int)i;
+            }
+        }
+        if (m->sc_col[k] < 0) {
+            csv_free(&r);
+            return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: line 1: no column '%s' (the secure-cert files)",
+                               m->o->values_name, sc_names[k]);
+        }
+    }
     /* each config data row takes the next header column of that name, in order */
     size_t col = 0;
     for (size_t c = 0; c < m->ncfg; c++) {
@@ -283,6 +304,147 @@ static void device_id(const mfg_t *m, csv_reader_t *r, size_t row, char *out, si
     }
 }
 
+/* One output file of a device. */
+typedef struct {
+    const char *kind, *sub, *pre, *ext; /* sub: the folder under OUTDIR */
+    const void *data;
+    size_t len;
+    unsigned mode;
+} out_t;
+
+static espsec_err_t manifest_add(mfg_t *m, const char *lines, size_t len, espsec_error_t *err)
+{
+    pthread_mutex_lock(&m->lock);
+    espsec_err_t rc = ESPSEC_OK;
+    if (len > m->man_cap - m->man_len) {
+        size_t cap = m->man_cap ? m->man_cap : 65536;
+        while (cap - m->man_len < len) {
+            cap *= 2;
+        }
+        char *n = realloc(m->man, cap);
+        if (n == NULL) {
+            rc = espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+        } else {
+            m->man = n;
+            m->man_cap = cap;
+        }
+    }
+    if (rc == ESPSEC_OK) {
+        memcpy(m->man + m->man_len, lines, len);
+        m->man_len += len;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+/* The device's esp_secure_cert partition from the files its row names. */
+static espsec_err_t secure_cert_of(mfg_t *m, const csv_reader_t *r, uint8_t **out, size_t *out_len,
+                                   espsec_error_t *err)
+{
+    static const uint8_t types[3] = {ESPSEC_SC_CA_CERT, ESPSEC_SC_DEV_CERT, ESPSEC_SC_PRIV_KEY};
+    espsec_sc_entry_t e[3];
+    uint8_t *files[3] = {NULL, NULL, NULL};
+    size_t flen[3] = {0, 0, 0}, n = 0;
+    espsec_err_t rc = ESPSEC_OK;
+    for (int k = 0; k < 3 && rc == ESPSEC_OK; k++) {
+        const uint8_t *data = NULL;
+        size_t len = 0;
+        if (m->sc_col[k] >= 0) {
+            const char *path = r->fields[m->sc_col[k]];
+            rc = espsec_read_file(path, &files[k], &flen[k], 1u << 20, err);
+            data = files[k];
+            len = flen[k];
+        } else if (k == 0 && m->o->sc_ca != NULL) {
+            data = m->o->sc_ca;
+            len = m->o->sc_ca_len;
+        } else {
+            continue;
+        }
+        if (rc == ESPSEC_OK) {
+            memset(&e[n], 0, sizeof(e[n]));
+            e[n].type = types[k];
+            e[n].data = data;
+            e[n].len = len;
+            e[n].efuse_key_id = -1;
+            e[n].where = k == 0 ? "CA certificate" : k == 1 ? "device certificate" : "private key";
+            if (k == 2 && m->o->sc_opts != NULL) {
+                e[n].key_kind = m->o->sc_opts->entries ? m->o->sc_opts->entries[0].key_kind : ESPSEC_SC_KEY_PLAINTEXT;
+                e[n].efuse_key_id = m->o->sc_opts->entries ? m->o->sc_opts->entries[0].efuse_key_id : -1;
+                e[n].key_bits = m->o->sc_opts->entries ? m->o->sc_opts->entries[0].key_bits : 0;
+            }
+            n++;
+        }
+    }
+    uint8_t *buf = rc == ESPSEC_OK ? malloc(ESPSEC_SC_PARTITION_SIZE) : NULL;
+    if (rc == ESPSEC_OK && buf == NULL) {
+        rc = espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
+    if (rc == ESPSEC_OK) {
+        espsec_sc_opts_t so;
+        memset(&so, 0, sizeof(so));
+        if (m->o->sc_opts != NULL) {
+            so = *m->o->sc_opts;
+        }
+        so.entries = e;
+        so.count = n;
+        rc = espsec_sc_generate(&so, buf, ESPSEC_SC_PARTITION_SIZE, out_len, err);
+    }
+    for (int k = 0; k < 3; k++) {
+        if (files[k] != NULL) {
+            espsec_free_secret(files[k], flen[k]);
+        }
+    }
+    if (rc != ESPSEC_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return ESPSEC_OK;
+}
+
+static int manifest_cmp(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    unsigned long long rx = strtoull(x, NULL, 10), ry = strtoull(y, NULL, 10);
+    return rx < ry ? -1 : rx > ry ? 1 : strcmp(x, y);
+}
+
+/* Sort the gathered lines by row and write them under a header. */
+static espsec_err_t manifest_write(mfg_t *m, espsec_error_t *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->man_len; i++) {
+        n += m->man[i] == '\n';
+    }
+    char **lines = calloc(n ? n : 1, sizeof(char *));
+    const char *hdr = "row,device,kind,file,bytes,sha256\n";
+    char *out = malloc(m->man_len + strlen(hdr) + 1);
+    if (lines == NULL || out == NULL) {
+        free(lines);
+        free(out);
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
+    size_t k = 0;
+    for (char *p = m->man; k < n; k++) {
+        lines[k] = p;
+        p = memchr(p, '\n', (size_t)(m->man + m->man_len - p));
+        *p++ = '\0';
+    }
+    qsort(lines, n, sizeof(char *), manifest_cmp);
+    size_t len = strlen(hdr);
+    memcpy(out, hdr, len);
+    for (k = 0; k < n; k++) {
+        size_t l = strlen(lines[k]);
+        memcpy(out + len, lines[k], l);
+        out[len + l] = '\n';
+        len += l + 1;
+    }
+    espsec_err_t rc = espsec_write_new_file(m->o->manifest, out, len, ESPSEC_MODE_PUBLIC, 1, err);
+    free(lines);
+    free(out);
+    return rc;
+}
+
 static espsec_err_t one_device(mfg_t *m, size_t row, double *tv, double *tl, double *tc, double *ti,
                                espsec_error_t *err)
 {
@@ -319,33 +481,48 @@ static espsec_err_t one_device(mfg_t *m, size_t row, double *tv, double *tl, dou
     }
     double t1 = cpu_now();
     *tv += t1 - t0;
+    /* file names: PREFIX-ID, or PREFIX-NNN-ID with --prefix_num */
+    char name[600];
+    if (o->prefix_num) {
+        snprintf(name, sizeof(name), "%s-%0*llu-%s", o->prefix, o->prefix_num_len, o->prefix_num_start + row, id);
+    } else {
+        snprintf(name, sizeof(name), "%s-%s", o->prefix, id);
+    }
     /* keys, then the partition */
     espsec_nvs_keys_t keys;
+    uint8_t hmac[32];
     const espsec_nvs_keys_t *kp = o->inputkey;
     espsec_err_t rc = csv ? ESPSEC_OK : espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     if (rc == ESPSEC_OK && o->keygen) {
+        uint8_t seed[64];
         if (o->random_seed != NULL) {
-            uint8_t in[40], h[32];
+            uint8_t in[40];
             memcpy(in, o->random_seed, 32);
             put_le64(in + 32, (uint64_t)row * 2);
-            espsec_sha256(in, sizeof(in), h);
-            memcpy(keys.eky, h, 32);
+            espsec_sha256(in, sizeof(in), seed);
             put_le64(in + 32, (uint64_t)row * 2 + 1);
-            espsec_sha256(in, sizeof(in), h);
-            memcpy(keys.tky, h, 32);
-        } else {
-            rc = espsec_nvs_keys_generate(&keys);
+            espsec_sha256(in, sizeof(in), seed + 32);
+        } else if (espsec_random(seed, sizeof(seed)) != ESPSEC_OK) {
+            rc = espsec_fail(err, ESPSEC_ERR_CRYPTO, "random number generator failed");
         }
+        if (rc == ESPSEC_OK && o->key_protect_hmac) {
+            memcpy(hmac, o->kp_hmac_keygen ? seed : o->kp_hmac_inputkey, sizeof(hmac));
+            rc = espsec_nvs_keys_from_hmac(hmac, sizeof(hmac), &keys);
+        } else {
+            memcpy(keys.eky, seed, 32);
+            memcpy(keys.tky, seed + 32, 32);
+        }
+        espsec_wipe(seed, sizeof(seed));
         kp = &keys;
     }
     espsec_nvs_gen_t *g = NULL;
-    uint8_t *img = NULL;
-    size_t ilen = 0;
-    if (rc == ESPSEC_OK) {
+    uint8_t *img = NULL, *sc = NULL;
+    size_t ilen = 0, sclen = 0;
+    if (rc == ESPSEC_OK && !o->no_nvs) {
         rc = espsec_nvs_gen_new(o->size, o->version, kp, &g, err);
     }
     espsec_nvs_csv_opts_t co = {.version = o->version, .keys = kp};
-    for (size_t c = 0; rc == ESPSEC_OK && c < m->ncfg; c++) {
+    for (size_t c = 0; rc == ESPSEC_OK && !o->no_nvs && c < m->ncfg; c++) {
         const crow_t *cr = &m->cfg[c];
         const char *val = cr->is_ns ? "" : m->repeat_vals[cr->col] ? m->repeat_vals[cr->col] : r.fields[cr->col];
         rc = espsec_nvs_gen_row(g, cr->key, cr->type, cr->enc, val, &co, err);
@@ -355,30 +532,59 @@ static espsec_err_t one_device(mfg_t *m, size_t row, double *tv, double *tl, dou
     }
     double t2 = cpu_now();
     *tl += t2 - t1;
-    if (rc == ESPSEC_OK) {
+    if (rc == ESPSEC_OK && !o->no_nvs) {
         rc = espsec_nvs_gen_finish(g, &img, &ilen, err); /* the encryption happens here */
     }
     espsec_nvs_gen_free(g);
+    if (rc == ESPSEC_OK && o->secure_cert) {
+        rc = secure_cert_of(m, &r, &sc, &sclen, err);
+    }
     double t3 = cpu_now();
     *tc += t3 - t2;
     /* the files: each created atomically, never over an existing one */
-    char path[4400];
-    int sync = o->sync_each;
-    if (rc == ESPSEC_OK && !o->no_csv) {
-        snprintf(path, sizeof(path), "%s/%s-%s.csv", m->csvdir, o->prefix, id);
-        rc = espsec_write_new_file(path, csv, clen, ESPSEC_MODE_PUBLIC, sync, err);
+    out_t outs[5];
+    size_t nout = 0;
+    uint8_t part[ESPSEC_NVS_KEYS_PART_SIZE];
+    if (!o->no_nvs && !o->no_csv) {
+        outs[nout++] = (out_t){"csv", "csv", "", ".csv", csv, clen, ESPSEC_MODE_PUBLIC};
     }
-    if (rc == ESPSEC_OK && o->keygen) {
-        uint8_t part[ESPSEC_NVS_KEYS_PART_SIZE];
+    if (o->keygen) {
         espsec_nvs_keys_encode(&keys, part);
-        snprintf(path, sizeof(path), "%s/keys-%s-%s.bin", m->keysdir, o->prefix, id);
-        rc = espsec_write_new_file(path, part, sizeof(part), ESPSEC_MODE_SECRET, sync, err);
-        espsec_wipe(part, sizeof(part));
+        outs[nout++] = (out_t){"keys", "keys", "keys-", ".bin", part, sizeof(part), ESPSEC_MODE_SECRET};
+        if (o->key_protect_hmac && o->kp_hmac_keygen) {
+            outs[nout++] = (out_t){"hmac_key", "keys", "hmac-keys-", ".bin", hmac, sizeof(hmac), ESPSEC_MODE_SECRET};
+        }
     }
-    if (rc == ESPSEC_OK) {
-        snprintf(path, sizeof(path), "%s/%s-%s.bin", m->bindir, o->prefix, id);
-        rc = espsec_write_new_file(path, img, ilen, ESPSEC_MODE_PUBLIC, sync, err);
+    if (o->secure_cert && sc != NULL) {
+        outs[nout++] = (out_t){"secure_cert", "secure_cert", "", ".bin", sc, sclen, ESPSEC_MODE_SECRET};
     }
+    if (!o->no_nvs) {
+        outs[nout++] = (out_t){"nvs", "bin", "", ".bin", img, ilen, ESPSEC_MODE_PUBLIC};
+    }
+    char path[4800], line[1200], rel[700];
+    size_t mlen = 0;
+    char *mbuf = o->manifest ? malloc(nout * sizeof(line)) : NULL;
+    for (size_t i = 0; rc == ESPSEC_OK && i < nout; i++) {
+        snprintf(rel, sizeof(rel), "%s/%s%s%s", outs[i].sub, outs[i].pre, name, outs[i].ext);
+        snprintf(path, sizeof(path), "%s/%s", m->outdir, rel);
+        rc = espsec_write_new_file(path, outs[i].data, outs[i].len, outs[i].mode, o->sync_each, err);
+        if (rc == ESPSEC_OK && mbuf != NULL) {
+            uint8_t h[32];
+            char hex[65];
+            espsec_sha256(outs[i].data, outs[i].len, h);
+            espsec_hex(h, sizeof(h), hex, 0);
+            int n = snprintf(line, sizeof(line), "%zu,%s,%s,%s,%zu,%s\n", row + 1, id, outs[i].kind, rel,
+                             outs[i].len, hex);
+            memcpy(mbuf + mlen, line, (size_t)n);
+            mlen += (size_t)n;
+        }
+    }
+    if (rc == ESPSEC_OK && mbuf != NULL) {
+        rc = manifest_add(m, mbuf, mlen, err);
+    }
+    free(mbuf);
+    espsec_wipe(part, sizeof(part));
+    espsec_wipe(hmac, sizeof(hmac));
     if (rc != ESPSEC_OK && err->msg[0] != '\0' && strstr(err->msg, "line ") == NULL) {
         espsec_error_prefix(err, "%s: line %d (device %s): ", o->values_name, m->rows[row].line, id);
     }
@@ -386,6 +592,9 @@ static espsec_err_t one_device(mfg_t *m, size_t row, double *tv, double *tl, dou
     espsec_wipe(&keys, sizeof(keys));
     if (img != NULL) {
         espsec_free_secret(img, ilen);
+    }
+    if (sc != NULL) {
+        espsec_free_secret(sc, sclen);
     }
     free(csv);
     csv_free(&r);
@@ -468,11 +677,21 @@ espsec_err_t espsec_mfg_generate(const char *conf, size_t conf_len, const char *
     }
     /* the partition size and version, checked once */
     espsec_nvs_gen_t *probe = NULL;
-    if (rc == ESPSEC_OK) {
+    if (rc == ESPSEC_OK && !opts->no_nvs) {
         rc = espsec_nvs_gen_new(opts->size, opts->version, NULL, &probe, err);
         espsec_nvs_gen_free(probe);
     }
-    if (rc == ESPSEC_OK) {
+    if (rc == ESPSEC_OK && opts->no_nvs && !opts->secure_cert) {
+        rc = espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "nothing to generate: neither NVS nor secure-cert partitions");
+    }
+    if (rc == ESPSEC_OK && opts->key_protect_hmac && (!opts->keygen || (!opts->kp_hmac_keygen) == (opts->kp_hmac_inputkey == NULL))) {
+        rc = espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "--key_protect_hmac needs --keygen and one of --kp_hmac_keygen or "
+                                                      "--kp_hmac_inputkey");
+    }
+    if (rc == ESPSEC_OK && opts->prefix_num && (opts->prefix_num_len < 1 || opts->prefix_num_len > 20)) {
+        rc = espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "--prefix_num length %d: 1..20 digits", opts->prefix_num_len);
+    }
+    if (rc == ESPSEC_OK && !opts->no_nvs) {
         rc = parse_config(m, conf, conf_len, err);
     }
     if (rc == ESPSEC_OK) {
@@ -514,11 +733,17 @@ espsec_err_t espsec_mfg_generate(const char *conf, size_t conf_len, const char *
         }
     }
     const char *outdir = opts->outdir ? opts->outdir : ".";
+    snprintf(m->outdir, sizeof(m->outdir), "%s", outdir);
     snprintf(m->csvdir, sizeof(m->csvdir), "%s/csv", outdir);
     snprintf(m->bindir, sizeof(m->bindir), "%s/bin", outdir);
     snprintf(m->keysdir, sizeof(m->keysdir), "%s/keys", outdir);
-    if (rc == ESPSEC_OK && ((!opts->no_csv && mkdir_p(m->csvdir) != 0) || mkdir_p(m->bindir) != 0 ||
-                            (opts->keygen && mkdir_p(m->keysdir) != 0))) {
+    snprintf(m->scdir, sizeof(m->scdir), "%s/secure_cert", outdir);
+    if (rc == ESPSEC_OK && opts->manifest != NULL && espsec_path_exists(opts->manifest)) {
+        rc = espsec_fail(err, ESPSEC_ERR_EXISTS, "%s: exists; a manifest is never replaced", opts->manifest);
+    }
+    if (rc == ESPSEC_OK && ((!opts->no_nvs && !opts->no_csv && mkdir_p(m->csvdir) != 0) ||
+                            (!opts->no_nvs && mkdir_p(m->bindir) != 0) || (opts->keygen && mkdir_p(m->keysdir) != 0) ||
+                            (opts->secure_cert && mkdir_p(m->scdir) != 0))) {
         rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot create the output folders: %s", outdir, strerror(errno));
     }
     if (rc == ESPSEC_OK) {
@@ -554,7 +779,7 @@ espsec_err_t espsec_mfg_generate(const char *conf, size_t conf_len, const char *
             opts->progress(opts->progress_ctx, atomic_load(&m->done), count);
         }
         if (!opts->sync_each) {
-            int dfd = open(m->bindir, O_RDONLY | O_DIRECTORY);
+            int dfd = open(opts->no_nvs ? m->scdir : m->bindir, O_RDONLY | O_DIRECTORY);
             if (dfd >= 0) {
                 syncfs(dfd); /* one flush for the batch */
                 close(dfd);
@@ -563,6 +788,8 @@ espsec_err_t espsec_mfg_generate(const char *conf, size_t conf_len, const char *
         if (atomic_load(&m->failed)) {
             *err = m->err;
             rc = m->err.code ? m->err.code : ESPSEC_ERR_IO;
+        } else if (opts->manifest != NULL) {
+            rc = manifest_write(m, err);
         }
     }
     if (stats != NULL) {
@@ -578,6 +805,7 @@ espsec_err_t espsec_mfg_generate(const char *conf, size_t conf_len, const char *
     free(m->repeat_vals);
     free(m->cfg);
     free(m->rows);
+    free(m->man);
     pthread_mutex_destroy(&m->lock);
     free(m);
     return rc;

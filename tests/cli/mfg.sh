@@ -91,4 +91,41 @@ ok $E mfg generate-key --keyfile mk.bin --outdir mk
 ok $E mfg generate conf.csv values.csv g 0x3000 --outdir gk --inputkey mk/keys/mk.bin
 ok $E nvs get gk/bin/g-1.bin app device_id --keyfile mk/keys/mk.bin
 ok $E mfg generate --help
+# mfg_gen's HMAC-based key protection and --prefix_num: byte-identical with mfg_gen (tests/vectors/mfg/hmac_prefix)
+HP=$VECTORS/mfg/hmac_prefix
+ok $E mfg generate "$HP/input/conf.csv" "$HP/input/values.csv" pfx 0x3000 --keygen --key_protect_hmac --kp_hmac_inputkey "$HP/input/hk.bin" --prefix_num 7 4 --outdir hp --manifest hp/manifest.csv
+for f in $(cd "$HP/expected" && find . -type f | sort); do same "hp/$f" "$HP/expected/$f"; done
+[ "$(find hp -type f | wc -l)" = 16 ] || fail "hmac_prefix: not the 15 files of mfg_gen plus the manifest"
+contains hp/manifest.csv "1,1,nvs,bin/pfx-0007-1.bin"
+[ "$(grep -c ',keys,keys/' hp/manifest.csv)" = 5 ] || fail "manifest lacks the key files"
+# a fresh HMAC key per device: keys/hmac-keys-PREFIX-ID.bin (0600), its keys derived from it
+ok $E mfg generate "$HP/input/conf.csv" "$HP/input/values.csv" hk 0x3000 --keygen --key_protect_hmac --kp_hmac_keygen --outdir hg
+[ "$(stat -c %a hg/keys/hmac-keys-hk-3.bin)" = 600 ] || fail "per-device HMAC key not 0600"
+ok $E nvs generate-key --key_protect_hmac --kp_hmac_inputkey hg/keys/hmac-keys-hk-3.bin --keyfile k3.bin --outdir hgk
+same hgk/keys/k3.bin hg/keys/keys-hk-3.bin
+cmp -s hg/keys/hmac-keys-hk-2.bin hg/keys/hmac-keys-hk-3.bin && fail "two devices got the same HMAC key"
+bad "kp_hmac_keygen or" $E mfg generate "$HP/input/conf.csv" "$HP/input/values.csv" x 0x3000 --keygen --key_protect_hmac --outdir hx
+bad "every device gets its own HMAC key" $E mfg generate "$HP/input/conf.csv" "$HP/input/values.csv" x 0x3000 --keygen --key_protect_hmac --kp_hmac_keygen --kp_hmac_keyfile h.bin --outdir hx
+bad "prefix_num START LENGTH" $E mfg generate "$HP/input/conf.csv" "$HP/input/values.csv" x 0x3000 --prefix_num 7 --outdir hx
+bad "manifest is never replaced" $E mfg generate "$HP/input/conf.csv" "$HP/input/values.csv" x 0x3000 --outdir hx --manifest hp/manifest.csv
+
+# esp_secure_cert partitions per device: the same bytes as secure-cert generate for each row
+SC=$VECTORS/secure_cert/input
+printf 'serial,count,device_cert,private_key\n' > scv.csv
+for i in 1 2 3; do printf 'SN%d,%d,%s,%s\n' $i $i "$SC/dev.pem" "$SC/dev.key" >> scv.csv; done
+ok $E mfg generate "$HP/input/conf.csv" scv.csv both 0x3000 --secure-cert --ca-cert "$SC/ca.pem" --outdir sc1 --manifest sc1/m.csv
+same sc1/secure_cert/both-2.bin "$VECTORS/secure_cert/expected/plain.bin"
+[ "$(stat -c %a sc1/secure_cert/both-1.bin)" = 600 ] || fail "secure-cert partition with a key not 0600"
+contains sc1/m.csv "2,2,secure_cert,secure_cert/both-2.bin,1408,"
+ok $E mfg secure-cert scv.csv only --ca-cert "$SC/ca.pem" --outdir sc2 --fileid serial --jobs 2
+same sc2/secure_cert/only-SN3.bin "$VECTORS/secure_cert/expected/plain.bin"
+[ ! -e sc2/bin ] || fail "mfg secure-cert wrote NVS partitions"
+ok $E mfg secure-cert scv.csv signed --sign-key "$SC/sb_ec.pem" --outdir sc3
+ok $E secure-cert verify sc3/secure_cert/signed-1.bin -k "$SC/sb_ec.pem"
+bad "exists" $E mfg secure-cert scv.csv only --ca-cert "$SC/ca.pem" --outdir sc2 --fileid serial
+printf 'serial,device_cert,private_key\nSN9,%s,/nonexistent.key\n' "$SC/dev.pem" > bad.csv
+bad "line 2 (device 1).*nonexistent" $E mfg secure-cert bad.csv b --outdir sc4
+printf 'serial,cert\nSN9,x\n' > nocol.csv
+bad "no column 'device_cert'" $E mfg secure-cert nocol.csv b --outdir sc5
+ok $E mfg secure-cert --help
 finish
