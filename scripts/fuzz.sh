@@ -10,6 +10,7 @@ trap 'rm -rf "$WORK"' EXIT
 seeds() {
     case "$1" in
     fuzz_image) ls tests/vectors/image/expected/*.bin tests/vectors/secure_boot/ed1/input/bootloader.bin ;;
+    fuzz_elf2image) for f in tests/vectors/image_chips/input/*.elf; do printf '\x06\x00' | cat - "$f" > "$WORK/seed_$(basename "$f")"; echo "$WORK/seed_$(basename "$f")"; done ;;
     fuzz_sigblock) ls tests/vectors/secure_boot/ed1/expected/app_8k_*.signed tests/vectors/secure_boot/ed1/input/*.pem ;;
     fuzz_partition) ls tests/vectors/partition/expected/*.bin tests/vectors/partition/input/*.csv ;;
     fuzz_nvs_page) ls tests/vectors/nvs/expected/*.bin ;;

@@ -1,5 +1,6 @@
 /* ESP32: Secure Boot V1 and V2 (RSA, revision 3.0 and later), ESP32 AES flash encryption in BLOCK1. */
 #include "chip/kp_common.h"
+#include "chip/chip_image.h"
 #include "chip/chip_efuse.h"
 
 static const espsec_chip_rev_req_t REVS[] = {
@@ -33,4 +34,5 @@ const espsec_chip_info_t CHIP_ESP32 = {
              .console_debug_disable = "CONSOLE_DEBUG_DISABLE"},
     .rev_reqs = REVS,
     .efuse = &EFUSE_ESP32,
+    .memmap = &IMAGE_ESP32,
 };

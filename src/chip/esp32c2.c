@@ -6,6 +6,7 @@
  * espefuse's names for the ways BLOCK_KEY0 can be used.
  */
 #include "chip/chip_efuse.h"
+#include "chip/chip_image.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -41,4 +42,5 @@ const espsec_chip_info_t CHIP_ESP32C2 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32C2,
+    .memmap = &IMAGE_ESP32C2,
 };

@@ -1,5 +1,6 @@
 /* ESP32-C3: Secure Boot V2 (RSA, revision 0.3 and later), XTS-AES-128; BLOCK_KEY5 cannot hold an XTS key. */
 #include "chip/kp_common.h"
+#include "chip/chip_image.h"
 #include "chip/chip_efuse.h"
 
 static const espsec_key_purpose_t KP[] = {
@@ -46,4 +47,5 @@ const espsec_chip_info_t CHIP_ESP32C3 = {
     .key_purposes = KP,
     .rev_reqs = REVS,
     .efuse = &EFUSE_ESP32C3,
+    .memmap = &IMAGE_ESP32C3,
 };

@@ -1,5 +1,6 @@
 /* ESP32-C5: Secure Boot V2 (RSA from v0.1, ECDSA P256/P384), XTS-AES-128 from eFuses (XTS-256 only via the key manager). */
 #include "chip/chip_efuse.h"
+#include "chip/chip_image.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -52,4 +53,5 @@ const espsec_chip_info_t CHIP_ESP32C5 = {
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32C5,
     .rev_reqs = REVS,
+    .memmap = &IMAGE_ESP32C5,
 };

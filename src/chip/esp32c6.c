@@ -1,5 +1,6 @@
 /* ESP32-C6: Secure Boot V2 (RSA, ECDSA P192/P256), XTS-AES-128; BLOCK_KEY5 cannot hold an XTS key. */
 #include "chip/chip_efuse.h"
+#include "chip/chip_image.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -39,4 +40,5 @@ const espsec_chip_info_t CHIP_ESP32C6 = {
     .ds = {.rsa_max_bits = 3072, .rsa_sizes = 0x7, .ecdsa_bits = 0x0},
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32C6,
+    .memmap = &IMAGE_ESP32C6,
 };

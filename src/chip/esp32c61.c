@@ -1,5 +1,6 @@
 /* ESP32-C61: Secure Boot V2 with ECDSA only (P192/P256), XTS-AES-128; no HMAC purposes. */
 #include "chip/chip_efuse.h"
+#include "chip/chip_image.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -38,4 +39,5 @@ const espsec_chip_info_t CHIP_ESP32C61 = {
     .ds = {.rsa_max_bits = 0, .rsa_sizes = 0x0, .ecdsa_bits = 0x3},
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32C61,
+    .memmap = &IMAGE_ESP32C61,
 };

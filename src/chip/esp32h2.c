@@ -1,5 +1,6 @@
 /* ESP32-H2: Secure Boot V2 (RSA, ECDSA P192/P256), XTS-AES-128; BLOCK_KEY5 cannot hold an XTS or ECDSA key. */
 #include "chip/chip_efuse.h"
+#include "chip/chip_image.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -46,4 +47,5 @@ const espsec_chip_info_t CHIP_ESP32H2 = {
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32H2,
     .rev_reqs = REVS,
+    .memmap = &IMAGE_ESP32H2,
 };

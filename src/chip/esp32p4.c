@@ -1,5 +1,6 @@
 /* ESP32-P4: Secure Boot V2 (RSA, ECDSA P192/P256, P384 from v3.0), XTS-AES-128 or -256 over two blocks. */
 #include "chip/chip_efuse.h"
+#include "chip/chip_image.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -54,4 +55,5 @@ const espsec_chip_info_t CHIP_ESP32P4 = {
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32P4,
     .rev_reqs = REVS,
+    .memmap = &IMAGE_ESP32P4,
 };

@@ -1,5 +1,6 @@
 /* ESP32-S3: Secure Boot V2 (RSA), XTS-AES-128 or -256 over two blocks; BLOCK_KEY5 cannot hold an XTS key. */
 #include "chip/chip_efuse.h"
+#include "chip/chip_image.h"
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
@@ -43,4 +44,5 @@ const espsec_chip_info_t CHIP_ESP32S3 = {
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x0},
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32S3,
+    .memmap = &IMAGE_ESP32S3,
 };

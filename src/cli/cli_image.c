@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "cli_image.h"
 #include "espsec/sample.h"
 #include "espsec/image.h"
 #include "espsec/io.h"
@@ -342,6 +343,9 @@ static const cli_opt_t OPT_SAMPLE[] = {
     {0}};
 
 static const cli_cmd_t IMAGE_CMDS[] = {
+    {"elf2image", NULL, "Convert an ELF file to a flashable image, byte for byte as esptool elf2image.",
+     "Chips: every target of esptool v5.3.1. Messages as esptool prints them; the output is written atomically.",
+     CLI_ELF2IMAGE_OPTS, CLI_ELF2IMAGE_POS, cli_image_elf2image},
     {"merge-bin", "merge_bin", "Merge files at flash addresses into one flash image (esptool merge-bin).", NULL,
      CLI_MERGE_OPTS, CLI_MERGE_POS, cli_cmd_merge_bin},
     {"sample", NULL, "Write a valid sample bootloader or app image (for rehearsals on the virtual device).", NULL,
