@@ -61,9 +61,28 @@ typedef struct {
     int nvs_encryption;       /* CONFIG_NVS_ENCRYPTION */
     int nvs_hmac;             /* CONFIG_NVS_SEC_KEY_PROTECT_USING_HMAC */
     int nvs_hmac_key_id;      /* CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID */
-    int app_rollback;         /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
+    /* anti-rollback */
     int app_anti_rollback;    /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
+    int app_rollback;         /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
+    int sec_ver_efuse_bits;   /* CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD (0: the whole SECURE_VERSION field) */
+    /* app signatures without hardware Secure Boot */
     int signed_apps_no_sb;    /* CONFIG_SECURE_SIGNED_APPS_NO_SECURE_BOOT */
+    int signed_on_boot_no_sb; /* CONFIG_SECURE_SIGNED_ON_BOOT_NO_SECURE_BOOT */
+    int signed_on_update_no_sb; /* CONFIG_SECURE_SIGNED_ON_UPDATE_NO_SECURE_BOOT */
+    int signed_scheme_v1;     /* CONFIG_SECURE_SIGNED_APPS_ECDSA_SCHEME (the V1 scheme) */
+    /* what first boot burns */
+    int secure_rom_dl_mode;   /* CONFIG_SECURE_ENABLE_SECURE_ROM_DL_MODE */
+    int sb_aggressive_revoke; /* CONFIG_SECURE_BOOT_ENABLE_AGGRESSIVE_KEY_REVOKE */
+    int sb_allow_unused_slots;/* CONFIG_SECURE_BOOT_ALLOW_UNUSED_DIGEST_SLOTS */
+    int sb_allow_efuse_rd_dis;/* CONFIG_SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS */
+    int fe_aes128_derived;    /* CONFIG_SECURE_FLASH_ENCRYPTION_AES128_DERIVED */
+    int fe_skip_wp_cache;     /* CONFIG_SECURE_FLASH_SKIP_WRITE_PROTECTION_CACHE */
+    int keys_burn_together;   /* CONFIG_SECURE_BOOT_FLASH_ENC_KEYS_BURN_TOGETHER */
+    int fe_only_image_len;    /* CONFIG_SECURE_FLASH_ENCRYPT_ONLY_IMAGE_LEN_IN_APP_PART (default on) */
+    int insecure_allow_dl;    /* CONFIG_SECURE_INSECURE_ALLOW_DL_MODE */
+    /* chip revision the build targets (CONFIG_<TARGET>_REV_MIN_FULL / _REV_MAX_FULL, e.g. 300 = v3.0) */
+    int rev_min_full;         /* -1: not given */
+    int rev_max_full;         /* -1: not given */
 } espsec_device_config_t;
 
 /** Everything off, targets ESP32: what a project without security options gets. */
@@ -77,6 +96,34 @@ void espsec_device_config_default(espsec_device_config_t *cfg);
 espsec_err_t espsec_sdkconfig_parse(const char *text, size_t len, const char *name, espsec_device_config_t *cfg,
                                     espsec_error_t *err);
 
+/* ---- an idf.py build folder ---- */
+
+#define ESPSEC_IDF_MAX_FILES 32
+#define ESPSEC_IDF_PATH_MAX 1024
+
+typedef struct {
+    espsec_chip_t chip;        /* project_description.json "target" */
+    char sdkconfig[ESPSEC_IDF_PATH_MAX]; /* its config_file ("" when not found) */
+    size_t flash_size;         /* flasher_args.json flash_settings.flash_size (4 MiB when "keep"/"detect") */
+    struct {
+        uint32_t offset;
+        char path[ESPSEC_IDF_PATH_MAX];
+    } files[ESPSEC_IDF_MAX_FILES]; /* flash_files, plus the bootloader when Secure Boot left it out */
+    size_t nfiles;
+    int have_bootloader;
+    uint32_t bootloader_offset;
+} espsec_idf_build_t;
+
+/**
+ * Read an idf.py build folder: flasher_args.json (which file at which
+ * offset, the flash size), project_description.json (target, sdkconfig).
+ * Offsets are the build's, never guessed.
+ */
+espsec_err_t espsec_idf_build_load(const char *dir, espsec_idf_build_t *b, espsec_error_t *err);
+
+/** An erased flash of the build's size with every file written at its offset. */
+espsec_err_t espsec_idf_build_flash(const espsec_idf_build_t *b, espsec_flash_t **out, espsec_error_t *err);
+
 /* ---- boot ---- */
 
 typedef struct {
@@ -87,6 +134,8 @@ typedef struct {
     const uint8_t *random_seed; /* deterministic keys for tests (32 bytes); NULL: the OS CSPRNG */
     const espsec_sb_key_t *sbv1_key; /* Secure Boot V1: the app verification key built into the bootloader */
     FILE *log;                 /* the console (NULL: none) */
+    int have_chip_rev;         /* chip_rev_full overrides the revision the eFuses record */
+    unsigned chip_rev_full;    /* major*100 + minor, e.g. 300 for v3.0 */
 } espsec_boot_opts_t;
 
 typedef struct {
@@ -106,7 +155,20 @@ typedef struct {
     int nvs_keys_generated;     /* nvs_keys was blank and got keys */
     size_t nvs_values;          /* values in the first NVS partition */
     char nvs_problem[200];      /* NVS did not mount: why */
+    unsigned chip_rev;          /* the revision the device ran as (major*100 + minor) */
+    unsigned efuse_secure_version; /* anti-rollback eFuse after this boot */
+    int secure_version_bumped;  /* this boot raised it (the app was confirmed) */
 } espsec_boot_result_t;
+
+/**
+ * Anti-rollback after the app is confirmed (esp_ota_mark_app_valid_cancel_rollback with
+ * CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK): raise the SECURE_VERSION eFuse to the app's
+ * secure_version (never lowers it; a version past the field's size is an error).
+ * field_bits: CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD, 0 for the whole field.
+ * *changed tells whether a bit was burned.
+ */
+espsec_err_t espsec_device_update_secure_version(espsec_efuse_t *efuse, unsigned field_bits, unsigned secure_version,
+                                                 int *changed, espsec_error_t *err);
 
 /**
  * Boot once. efuse and flash are changed only by provisioning. Returns
@@ -136,6 +198,9 @@ typedef struct {
     const uint8_t *flash_key;             /* as for boot */
     size_t flash_key_len;
     const espsec_sb_key_t *planned_key;   /* the Secure Boot key that will be burned (optional) */
+    int have_chip_rev;                    /* as for boot */
+    unsigned chip_rev_full;
+    int planned_download;                 /* the plan flashes over the serial ROM loader after the burn */
 } espsec_doctor_opts_t;
 
 /**

@@ -143,6 +143,8 @@ typedef struct {
     int have_cfg;
     uint8_t key[64];
     size_t key_len;
+    int have_chip_rev; /* --chip-rev */
+    unsigned chip_rev;
 } cli_device_inputs_t;
 /** Load them; 0, or the exit status after printing the error. */
 int cli_device_load(cli_args_t *a, cli_device_inputs_t *in);

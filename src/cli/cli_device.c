@@ -18,51 +18,114 @@ void cli_device_free(inputs_t *in)
     espsec_wipe(in->key, sizeof(in->key));
 }
 
+/* "v3.0", "3.0" or the full number (300). */
+static int parse_rev(const char *s, unsigned *out)
+{
+    unsigned major = 0, minor = 0;
+    char tail = 0;
+    if (*s == 'v' || *s == 'V') {
+        s++;
+    }
+    if (sscanf(s, "%u.%u%c", &major, &minor, &tail) == 2 && major < 100 && minor < 100) {
+        *out = major * 100 + minor;
+        return 0;
+    }
+    if (sscanf(s, "%u%c", &major, &tail) == 1 && major < 10000) {
+        *out = major;
+        return 0;
+    }
+    return -1;
+}
+
+static int load_sdkconfig(const char *sdk, inputs_t *in)
+{
+    espsec_error_t err;
+    uint8_t *text = NULL;
+    size_t len = 0;
+    if (espsec_read_file(sdk, &text, &len, 4u << 20, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    espsec_err_t rc = espsec_sdkconfig_parse((const char *)text, len, sdk, &in->cfg, &err);
+    free(text);
+    if (rc != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    if (in->cfg.have_target && in->cfg.chip != in->chip) {
+        return cli_error("%s targets %s but the chip is %s", sdk, espsec_chip_name(in->cfg.chip),
+                         espsec_chip_name(in->chip));
+    }
+    in->cfg.chip = in->chip;
+    in->have_cfg = 1;
+    return 0;
+}
+
 int cli_device_load(cli_args_t *a, inputs_t *in)
 {
     memset(in, 0, sizeof(*in));
     espsec_error_t err;
     const char *chip = cli_str(a, "chip"), *sdk = cli_str(a, "sdkconfig"), *fk = cli_str(a, "flash-key");
+    const char *build = cli_str(a, "idf-build"), *rev = cli_str(a, "chip-rev");
+    espsec_idf_build_t *b = NULL;
     in->chip = chip ? espsec_chip_from_name(chip) : ESPSEC_CHIP_ESP32;
+    if (build != NULL) {
+        b = calloc(1, sizeof(*b));
+        if (b == NULL) {
+            return cli_error("out of memory");
+        }
+        if (espsec_idf_build_load(build, b, &err) != ESPSEC_OK) {
+            free(b);
+            return cli_fail(&err);
+        }
+        if (chip != NULL && in->chip != b->chip) {
+            int st = cli_error("--chip %s but the build in %s targets %s", chip, build, espsec_chip_name(b->chip));
+            free(b);
+            return st;
+        }
+        in->chip = b->chip;
+        if (sdk == NULL && b->sdkconfig[0] != '\0') {
+            sdk = b->sdkconfig;
+        }
+    }
     if (in->chip == ESPSEC_CHIP_ESP8266) {
+        free(b);
         return cli_error("the ESP8266 has no secure boot, no flash encryption and no eFuse key storage: there is no "
                          "secure boot chain to simulate or check");
     }
     if (in->chip != ESPSEC_CHIP_ESP32 && in->chip != ESPSEC_CHIP_ESP32C3) {
-        return cli_error("--chip '%s': esp32 or esp32c3 expected", chip);
+        free(b);
+        return cli_error("--chip '%s': esp32 or esp32c3 expected", chip ? chip : espsec_chip_name(in->chip));
+    }
+    if (rev != NULL) {
+        if (parse_rev(rev, &in->chip_rev) != 0) {
+            free(b);
+            return cli_error("--chip-rev '%s': a revision such as v3.0 (or 300) expected", rev);
+        }
+        in->have_chip_rev = 1;
     }
     in->efuse_path = cli_str(a, "efuse");
     in->flash_path = cli_str(a, "flash");
-    if (in->efuse_path == NULL || in->flash_path == NULL) {
-        return cli_error("--efuse FILE and --flash FILE are required");
+    if ((in->efuse_path == NULL && build == NULL) || (in->flash_path == NULL && build == NULL)) {
+        free(b);
+        return cli_error("--efuse FILE and --flash FILE (or --idf-build DIR) are required");
     }
     if (sdk != NULL) {
-        uint8_t *text = NULL;
-        size_t len = 0;
-        if (espsec_read_file(sdk, &text, &len, 4u << 20, &err) != ESPSEC_OK) {
-            return cli_fail(&err);
+        int st = load_sdkconfig(sdk, in);
+        if (st != 0) {
+            free(b);
+            return st;
         }
-        espsec_err_t rc = espsec_sdkconfig_parse((const char *)text, len, sdk, &in->cfg, &err);
-        free(text);
-        if (rc != ESPSEC_OK) {
-            return cli_fail(&err);
-        }
-        if (in->cfg.have_target && in->cfg.chip != in->chip) {
-            return cli_error("%s targets %s but --chip is %s", sdk, espsec_chip_name(in->cfg.chip),
-                             espsec_chip_name(in->chip));
-        }
-        in->cfg.chip = in->chip;
-        in->have_cfg = 1;
     }
     if (fk != NULL) {
         uint8_t *kb = NULL;
         size_t kl = 0;
         if (espsec_read_file(fk, &kb, &kl, 1024, &err) != ESPSEC_OK) {
+            free(b);
             return cli_fail(&err);
         }
         int ok = in->chip == ESPSEC_CHIP_ESP32 ? (kl == 32 || kl == 24) : (kl == 32 || kl == 64);
         if (!ok) {
             espsec_free_secret(kb, kl);
+            free(b);
             return cli_error("%s: flash encryption key of %zu bytes; %s expected", fk, kl,
                              in->chip == ESPSEC_CHIP_ESP32 ? "32 (or 24 with the 3/4 coding scheme)" : "32 or 64");
         }
@@ -71,10 +134,16 @@ int cli_device_load(cli_args_t *a, inputs_t *in)
         espsec_free_secret(kb, kl);
     }
     int created = 0;
-    if (espsec_efuse_load_file(in->chip, in->efuse_path, &in->ef, &created, &err) != ESPSEC_OK) {
+    espsec_err_t rc = in->efuse_path != NULL ? espsec_efuse_load_file(in->chip, in->efuse_path, &in->ef, &created, &err)
+                                             : espsec_efuse_new(in->chip, &in->ef, &err);
+    if (rc != ESPSEC_OK) {
+        free(b);
         return cli_fail(&err);
     }
-    if (espsec_flash_load(in->flash_path, &in->fl, &err) != ESPSEC_OK) {
+    /* with --idf-build the flash is assembled from the build; --flash then names where --provision writes it */
+    rc = b != NULL ? espsec_idf_build_flash(b, &in->fl, &err) : espsec_flash_load(in->flash_path, &in->fl, &err);
+    free(b);
+    if (rc != ESPSEC_OK) {
         return cli_fail(&err);
     }
     if (espsec_flash_size(in->fl) < 0x10000) {
@@ -120,6 +189,8 @@ static int cmd_boot(cli_args_t *a)
         .flash_key = in.key_len ? in.key : NULL,
         .flash_key_len = in.key_len,
         .log = json ? NULL : stdout,
+        .have_chip_rev = in.have_chip_rev,
+        .chip_rev_full = in.chip_rev,
     };
     espsec_boot_result_t r;
     espsec_err_t brc = espsec_device_boot(in.ef, in.fl, &o, &r, &err);
@@ -127,6 +198,10 @@ static int cmd_boot(cli_args_t *a)
     if (brc != ESPSEC_OK) {
         cli_device_free(&in);
         return cli_fail(&err);
+    }
+    if ((r.efuse_changed || r.flash_changed) && provision && (in.efuse_path == NULL || in.flash_path == NULL)) {
+        cli_device_free(&in);
+        return cli_error("--provision with --idf-build needs --efuse FILE and --flash FILE to write the result to");
     }
     if (r.efuse_changed || r.flash_changed) {
         if (provision) {
@@ -175,6 +250,11 @@ static const cli_opt_t BOOT_OPTS[] = {
     {"flash-key", 0, CLI_VALUE, "FILE", "Flash encryption key, when the eFuse file hides it (espefuse zeroes it)."},
     {"sbv1-key", 0, CLI_VALUE, "KEY", "Secure Boot V1: the app verification key built into the bootloader (PEM or 64 "
                                       "raw bytes)."},
+    {"idf-build", 0, CLI_VALUE, "DIR", "An idf.py build folder: flash assembled from flasher_args.json, sdkconfig and "
+                                       "target from project_description.json (with --provision, --efuse and --flash "
+                                       "name where the result is written)."},
+    {"chip-rev", 0, CLI_VALUE, "vX.Y", "The chip revision, when the eFuse file records none (espefuse's virtual chips "
+                                       "are v0.0)."},
     {"json", 0, CLI_FLAG, NULL, "The result as JSON instead of the console log."},
     {0}};
 
@@ -227,7 +307,13 @@ static int cmd_doctor(cli_args_t *a)
             return cli_fail(&err);
         }
     }
-    espsec_doctor_opts_t o = {in.have_cfg ? &in.cfg : NULL, in.key_len ? in.key : NULL, in.key_len, planned};
+    espsec_doctor_opts_t o = {.config = in.have_cfg ? &in.cfg : NULL,
+                              .flash_key = in.key_len ? in.key : NULL,
+                              .flash_key_len = in.key_len,
+                              .planned_key = planned,
+                              .have_chip_rev = in.have_chip_rev,
+                              .chip_rev_full = in.chip_rev,
+                              .planned_download = cli_flag(a, "plan-serial-flash")};
     espsec_doctor_finding_t *f = NULL;
     size_t n = 0;
     espsec_err_t rc = espsec_doctor(in.ef, in.fl, &o, &f, &n, &err);
@@ -273,6 +359,10 @@ static const cli_opt_t DOCTOR_OPTS[] = {
     {"sdkconfig", 0, CLI_VALUE, "FILE", "The project's sdkconfig (what will be enabled)."},
     {"keyfile", 'k', CLI_VALUE, "KEY.pem", "The Secure Boot key whose digest will be burned."},
     {"flash-key", 0, CLI_VALUE, "FILE", "Flash encryption key, when the eFuse file hides it."},
+    {"idf-build", 0, CLI_VALUE, "DIR", "An idf.py build folder (flasher_args.json, sdkconfig, "
+                                       "project_description.json) instead of --flash and --sdkconfig."},
+    {"chip-rev", 0, CLI_VALUE, "vX.Y", "The chip revision, when the eFuse file records none."},
+    {"plan-serial-flash", 0, CLI_FLAG, NULL, "The plan still writes flash over the serial ROM loader after the burn."},
     {"json", 0, CLI_FLAG, NULL, "Findings as JSON."},
     {0}};
 

@@ -223,6 +223,43 @@ static int load_image(device_t *d, const char *stage, uint32_t addr, size_t max,
     return 0;
 }
 
+/*
+ * Secure Boot V2 as the device checks it (dev_sbv2_check), with what it knows
+ * of the eFuses: a read-protected digest reads as zeros and is named as such;
+ * any_key: no digest burned yet, the image's own keys are trusted (the
+ * bootloader's first boot and signed apps without hardware Secure Boot).
+ */
+static int sbv2_check(const loaded_t *l, const dev_fuses_t *fu, int only_first, int any_key, char *why, size_t cap,
+                      uint8_t key_digest_out[32])
+{
+    uint8_t digests[3][32];
+    int ok[3];
+    memcpy(digests, fu->sb_digests, sizeof(digests));
+    memcpy(ok, fu->sb_digest_ok, sizeof(ok));
+    size_t padded = (l->img.image_len + 4095) & ~(size_t)4095;
+    espsec_sbv2_block_info_t info[ESPSEC_SBV2_MAX_BLOCKS];
+    if (any_key && padded + 4096 <= l->len && espsec_sbv2_info(l->buf, padded + 4096, 0, info, NULL) == ESPSEC_OK) {
+        for (int b = 0; b < 3 && b < ESPSEC_SBV2_MAX_BLOCKS; b++) {
+            if (info[b].present) {
+                memcpy(digests[b], info[b].key_digest, 32);
+                ok[b] = 1;
+            }
+        }
+    }
+    int b = dev_sbv2_check(l->buf, l->len, l->img.image_len, (const uint8_t(*)[32])digests, ok, only_first, why, cap,
+                           key_digest_out);
+    for (int k = 0; b < 0 && k < 3; k++) {
+        if (fu->sb_digest_hidden[k] && strstr(why, "is not burned in eFuse") != NULL) {
+            fmtcpy(why, cap,
+                   "the key digest in BLOCK%d (slot %d) is read-protected, so the ROM reads zeros and no key can "
+                   "match (a read-protected digest bricks the chip)",
+                   fu->sb_digest_blk[k], k);
+            break;
+        }
+    }
+    return b;
+}
+
 /* ---- stages ---- */
 
 static void rom_banner(device_t *d, const loaded_t *bl)
@@ -277,9 +314,7 @@ static int rom(device_t *d, loaded_t *bl, espsec_error_t *err)
     rom_banner(d, bl);
     if (d->fu.sb == 2) {
         char why[256];
-        int b = dev_sbv2_check(bl->buf, bl->len, bl->img.image_len, (const uint8_t(*)[32])d->fu.sb_digests,
-                               d->fu.sb_digest_ok,
-                           d->chip.chip == ESPSEC_CHIP_ESP32, why, sizeof(why), NULL);
+        int b = sbv2_check(bl, &d->fu, d->chip.digest_slots == 1, 0, why, sizeof(why), NULL);
         if (b < 0) {
             raw(d, "secure boot check fail\nets_main.c 371\n");
             stop(d, "rom", d->chip.boot_offset, "Secure Boot V2 refuses the bootloader at 0x%x: %s",
@@ -316,10 +351,10 @@ static void bootloader_banner(device_t *d, const loaded_t *bl)
     }
     if (d->chip.chip == ESPSEC_CHIP_ESP32) {
         dlog(d, 'I', "boot", "Multicore bootloader");
-        dlog(d, 'I', "boot", "chip revision: v3.0");
-    } else {
-        dlog(d, 'I', "boot", "chip revision: v0.4");
     }
+    char rev[12];
+    dev_rev_str(d->fu.chip_rev, rev);
+    dlog(d, 'I', "boot", "chip revision: %s", rev);
     const char *tag = d->chip.chip == ESPSEC_CHIP_ESP32 ? "boot.esp32" : "boot.esp32c3";
     char speed[16];
     snprintf(speed, sizeof(speed), "%s", espsec_image_flash_freq_name(bl->img.spi_size_freq));
@@ -398,6 +433,15 @@ static void log_segments(device_t *d, uint32_t addr, const loaded_t *l)
 
 /* ---- first-boot provisioning ---- */
 
+static int all_zero32(const uint8_t *p)
+{
+    uint8_t acc = 0;
+    for (int i = 0; i < 32; i++) {
+        acc |= p[i];
+    }
+    return acc == 0;
+}
+
 static espsec_err_t burn(device_t *d, espsec_error_t *err)
 {
     if (!espsec_efuse_has_staged(d->ef)) {
@@ -423,8 +467,8 @@ static espsec_err_t stage_bit(device_t *d, const char *name, const char *msg, es
     return espsec_efuse_stage_uint(d->ef, name, 1, &noop, err);
 }
 
-/* ESP32-C3: the first key block with no purpose and no data (KEY5 refused for XTS keys); -1 if none. */
-static int free_key_block(device_t *d, int for_xts)
+/* The first key block with no purpose and no data, not in used_mask (KEY5 refused for XTS keys); -1 if none. */
+static int free_key_block(device_t *d, int for_xts, unsigned used_mask)
 {
     for (int k = 0; k < 6; k++) {
         char name[32];
@@ -433,126 +477,460 @@ static int free_key_block(device_t *d, int for_xts)
         snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
         espsec_efuse_get_uint_hw(d->ef, name, &p, NULL);
         espsec_efuse_get_block(d->ef, 4 + k, b);
-        if (p == 0 && b[0] == 0 && memcmp(b, b + 1, 31) == 0 && !(for_xts && k == 5)) {
+        if (p == 0 && b[0] == 0 && memcmp(b, b + 1, 31) == 0 && !(for_xts && k == 5) && !(used_mask & (1u << k))) {
             return 4 + k;
         }
     }
     return -1;
 }
 
-/* Secure Boot V2 first enable: the bootloader's key digests go to eFuse, then the fuses. */
-static int provision_sbv2(device_t *d, const loaded_t *bl, const loaded_t *app, espsec_error_t *err)
+/* A step of first-boot provisioning the chip refuses: log it, drop the batch, the app does not start. */
+static int prov_fail(device_t *d, const char *tag, const char *what, const char *detail)
 {
-    dlog(d, 'I', "secure_boot_v2", "enabling secure boot v2...");
-    size_t padded = (bl->img.image_len + 4095) & ~(size_t)4095;
-    espsec_sbv2_block_info_t bi[ESPSEC_SBV2_MAX_BLOCKS], ai[ESPSEC_SBV2_MAX_BLOCKS];
-    espsec_error_t e;
-    int nb = 0;
-    if (padded + 4096 <= bl->len && espsec_sbv2_info(bl->buf, padded + 4096, 0, bi, &e) == ESPSEC_OK) {
-        for (int b = 0; b < ESPSEC_SBV2_MAX_BLOCKS && bi[b].present && bi[b].digest_matches; b++) {
-            nb++;
+    dlog(d, 'E', tag, "%s", what);
+    espsec_efuse_discard(d->ef);
+    stop(d, "bootloader", 0, "first-boot provisioning fails: %s%s%s", what, detail ? ": " : "", detail ? detail : "");
+    return -1;
+}
+
+/* Stage one bit if the chip has the fuse (the first of names it has); the rest of a list are alternatives. */
+static espsec_err_t stage_first(device_t *d, const char *const *names, espsec_error_t *err)
+{
+    for (size_t i = 0; names[i] != NULL; i++) {
+        if (espsec_efuse_find(d->ef, names[i]) >= 0) {
+            return stage_bit(d, names[i], NULL, err);
         }
     }
-    dlog(d, 'I', "secure_boot_v2", "Secure boot digests absent, generating..");
-    if (nb == 0) {
-        dlog(d, 'E', "secure_boot_v2", "No valid bootloader signature blocks found.");
-        dlog(d, 'E', "boot", "Secure boot enable failed (the bootloader is not signed)");
-        stop(d, "bootloader", d->chip.boot_offset,
-             "Secure Boot V2 cannot be enabled: the bootloader at 0x%x has no valid signature block (sign it with "
-             "espsec secure sign-data --version 2)",
-             d->chip.boot_offset);
-        return -1;
+    return ESPSEC_OK;
+}
+
+static int chip_has(const device_t *d, const char *name)
+{
+    return espsec_efuse_find(d->ef, name) >= 0;
+}
+
+/* JTAG off: the pad and USB JTAG fuses, and the software disable at its full count. */
+static espsec_err_t stage_jtag_off(device_t *d, espsec_error_t *err)
+{
+    static const char *const HARD[] = {"JTAG_DISABLE", "HARD_DIS_JTAG", "DIS_PAD_JTAG", NULL};
+    espsec_err_t rc = stage_first(d, HARD, err);
+    if (rc == ESPSEC_OK && chip_has(d, "DIS_USB_JTAG")) {
+        rc = stage_bit(d, "DIS_USB_JTAG", NULL, err);
     }
-    if (d->chip.chip == ESPSEC_CHIP_ESP32) {
-        nb = 1; /* one key digest (BLK2) */
+    return rc;
+}
+
+static espsec_err_t stage_soft_jtag_off(device_t *d, espsec_error_t *err)
+{
+    int i = espsec_efuse_find(d->ef, "SOFT_DIS_JTAG");
+    espsec_efuse_field_info_t fi;
+    if (i < 0 || espsec_efuse_field_info(d->ef, (size_t)i, &fi) != ESPSEC_OK) {
+        return ESPSEC_OK;
     }
-    dlog(d, 'I', "secure_boot_v2", "%d signature block(s) found appended to the bootloader.", nb);
-    /* the app must be signed by one of the bootloader's keys */
-    size_t apad = (app->img.image_len + 4095) & ~(size_t)4095;
-    int matched = 0;
-    if (apad + 4096 <= app->len && espsec_sbv2_info(app->buf, apad + 4096, 0, ai, &e) == ESPSEC_OK) {
-        int na = 0;
-        for (int a = 0; a < ESPSEC_SBV2_MAX_BLOCKS && ai[a].present; a++) {
-            na++;
-            for (int b = 0; b < nb; b++) {
-                if (ai[a].digest_matches && memcmp(ai[a].key_digest, bi[b].key_digest, 32) == 0) {
-                    if (!matched) {
-                        dlog(d, 'I', "secure_boot_v2", "Application key(%d) matches with bootloader key(%d).", a, b);
-                    }
-                    matched = 1;
-                }
-            }
+    int noop = 0;
+    return espsec_efuse_stage_uint(d->ef, "SOFT_DIS_JTAG", (1ull << fi.bit_len) - 1, &noop, err);
+}
+
+/* esp_efuse_disable_rom_download_mode / esp_efuse_enable_rom_secure_download_mode. 0, or why not. */
+static const char *stage_dl_mode(device_t *d, int secure, espsec_error_t *err)
+{
+    if (secure) {
+        if (!chip_has(d, "ENABLE_SECURITY_DOWNLOAD")) {
+            return NULL; /* the option does not exist for this chip */
         }
-        dlog(d, 'I', "secure_boot_v2", "%d signature block(s) found appended to the app.", na);
-    }
-    if (!matched) {
-        dlog(d, 'E', "secure_boot_v2", "No application key digest matches the bootloader key digest.");
-        stop(d, "bootloader", app->img.image_len,
-             "Secure Boot V2 cannot be enabled: the app is not signed by a key of the bootloader (sign both with the "
-             "same key)");
-        return -1;
-    }
-    dlog(d, 'I', "secure_boot_v2", "Burning public key hash to eFuse");
-    for (int b = 0; b < nb; b++) {
-        espsec_err_t rc;
-        if (d->chip.chip == ESPSEC_CHIP_ESP32) {
-            rc = espsec_efuse_stage_key(d->ef, 2, bi[b].key_digest, 32, NULL, 1, 0, err);
-        } else {
-            /* the first free key blocks, purposes SECURE_BOOT_DIGEST0.. */
-            int blk = free_key_block(d, 0);
-            rc = ESPSEC_ERR_NOT_FOUND;
-            if (blk >= 0) {
-                char purpose[32];
-                snprintf(purpose, sizeof(purpose), "SECURE_BOOT_DIGEST%d", b);
-                rc = espsec_efuse_stage_key(d->ef, blk, bi[b].key_digest, 32, purpose, 1, 0, err);
-            }
-            if (rc == ESPSEC_ERR_NOT_FOUND) {
-                rc = espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no free eFuse key block for the Secure Boot digest");
-            }
+        uint64_t v = 0;
+        espsec_efuse_get_uint_hw(d->ef, "DIS_DOWNLOAD_MODE", &v, NULL);
+        if (v) {
+            return "download mode is already disabled: secure download mode cannot be enabled";
         }
-        if (rc != ESPSEC_OK) {
-            return -2;
+        return stage_bit(d, "ENABLE_SECURITY_DOWNLOAD", NULL, err) == ESPSEC_OK ? NULL : err->msg;
+    }
+    if (chip_has(d, "UART_DOWNLOAD_DIS")) {
+        if (d->fu.chip_rev_known && d->fu.chip_rev < 300) {
+            return "UART_DOWNLOAD_DIS needs chip revision v3.0 or later (ESP_ERR_NOT_SUPPORTED)";
         }
-        /* the staged key blocks are burned before the next digest picks a block */
-        if (burn(d, err) != ESPSEC_OK) {
-            return -2;
+        return stage_bit(d, "UART_DOWNLOAD_DIS", NULL, err) == ESPSEC_OK ? NULL : err->msg;
+    }
+    return stage_bit(d, "DIS_DOWNLOAD_MODE", NULL, err) == ESPSEC_OK ? NULL : err->msg;
+}
+
+/* esp_secure_boot_enable_secure_features: what is burned with the Secure Boot fuse, in ESP-IDF's order. */
+static int sb_secure_features(device_t *d, espsec_error_t *err)
+{
+    const char *T = "secure_boot_v2";
+    const int one_slot = d->chip.digest_slots == 1;
+    espsec_err_t rc = ESPSEC_OK;
+    if (!one_slot) {
+        static const char *const DIRECT[] = {"DIS_DIRECT_BOOT", "DIS_LEGACY_SPI_BOOT", NULL};
+        rc = stage_first(d, DIRECT, err);
+        if (rc == ESPSEC_OK && chip_has(d, "DIS_BOOT_REMAP")) {
+            rc = stage_bit(d, "DIS_BOOT_REMAP", NULL, err);
         }
-    }
-    dlog(d, 'I', "secure_boot_v2", "Digests successfully calculated, %d valid signatures (image offset 0x%x)", nb,
-         d->chip.boot_offset);
-    dlog(d, 'I', "secure_boot_v2", "blowing secure boot efuse...");
-    espsec_err_t rc = stage_bit(d, d->chip.chip == ESPSEC_CHIP_ESP32 ? "ABS_DONE_1" : "SECURE_BOOT_EN", NULL, err);
-    if (rc == ESPSEC_OK && !d->cfg.sb_allow_jtag) {
-        dlog(d, 'I', "secure_boot_v2", "Disable JTAG...");
-        rc = stage_bit(d, d->chip.chip == ESPSEC_CHIP_ESP32 ? "JTAG_DISABLE" : "DIS_PAD_JTAG", NULL, err);
-        if (rc == ESPSEC_OK && d->chip.chip != ESPSEC_CHIP_ESP32) {
-            rc = stage_bit(d, "DIS_USB_JTAG", NULL, err);
-        }
-    }
-    if (rc == ESPSEC_OK && !d->cfg.sb_allow_rom_basic && d->chip.chip == ESPSEC_CHIP_ESP32) {
-        dlog(d, 'I', "secure_boot_v2", "Disable ROM BASIC interpreter fallback...");
-        rc = stage_bit(d, "CONSOLE_DEBUG_DISABLE", NULL, err);
-    }
-    if (rc == ESPSEC_OK && d->chip.chip != ESPSEC_CHIP_ESP32) {
-        /* unused digest slots are revoked (SECURE_BOOT_ALLOW_UNUSED_DIGEST_SLOTS off) */
-        for (int s = nb; s < 3 && rc == ESPSEC_OK; s++) {
-            char name[40];
-            snprintf(name, sizeof(name), "SECURE_BOOT_KEY_REVOKE%d", s);
-            dlog(d, 'I', "secure_boot_v2", "Revoking empty key digest slot (%d)...", s);
-            rc = stage_bit(d, name, NULL, err);
-        }
-    }
-    if (rc == ESPSEC_OK && d->cfg.disable_rom_dl_mode) {
-        dlog(d, 'I', "secure_boot_v2", "Disable ROM Download mode...");
-        rc = stage_bit(d, d->chip.chip == ESPSEC_CHIP_ESP32 ? "UART_DOWNLOAD_DIS" : "DIS_DOWNLOAD_MODE", NULL, err);
-    }
-    if (rc == ESPSEC_OK) {
-        rc = burn(d, err);
+    } else {
+        rc = stage_bit(d, d->chip.sb_enable, NULL, err);
     }
     if (rc != ESPSEC_OK) {
-        return -2;
+        return prov_fail(d, T, "Blowing secure boot efuse...failed.", err->msg);
     }
-    dlog(d, 'I', "secure_boot_v2", "secure boot v2 is enabled");
+    if (one_slot) {
+        if (!d->cfg.sb_allow_jtag) {
+            dlog(d, 'I', T, "Disable JTAG...");
+            if (stage_jtag_off(d, err) != ESPSEC_OK) {
+                return prov_fail(d, T, "Disable JTAG...failed.", err->msg);
+            }
+        } else {
+            dlog(d, 'W', T, "Not disabling JTAG - SECURITY COMPROMISED");
+        }
+        if (chip_has(d, "CONSOLE_DEBUG_DISABLE")) {
+            if (!d->cfg.sb_allow_rom_basic) {
+                dlog(d, 'I', T, "Disable ROM BASIC interpreter fallback...");
+                if (stage_bit(d, "CONSOLE_DEBUG_DISABLE", NULL, err) != ESPSEC_OK) {
+                    return prov_fail(d, T, "Disable ROM BASIC interpreter fallback...failed.", err->msg);
+                }
+            } else {
+                dlog(d, 'W', T, "Not disabling ROM BASIC fallback - SECURITY COMPROMISED");
+            }
+        }
+    }
+    if (d->cfg.secure_rom_dl_mode && chip_has(d, "ENABLE_SECURITY_DOWNLOAD")) {
+        dlog(d, 'I', T, "Enabling Security download mode...");
+        const char *why = stage_dl_mode(d, 1, err);
+        if (why != NULL) {
+            return prov_fail(d, T, "Could not enable Security download mode...", why);
+        }
+    } else if (d->cfg.disable_rom_dl_mode) {
+        dlog(d, 'I', T, "Disable ROM Download mode...");
+        const char *why = stage_dl_mode(d, 0, err);
+        if (why != NULL) {
+            return prov_fail(d, T, "Could not disable ROM Download mode...", why);
+        }
+    } else {
+        dlog(d, 'W', T, "UART ROM Download mode kept enabled - SECURITY COMPROMISED");
+    }
+    if (!one_slot) {
+        if (!d->cfg.sb_allow_jtag) {
+            dlog(d, 'I', T, "Disable hardware & software JTAG...");
+            rc = stage_jtag_off(d, err);
+            if (rc == ESPSEC_OK) {
+                rc = stage_soft_jtag_off(d, err);
+            }
+            if (rc != ESPSEC_OK) {
+                return prov_fail(d, T, "Disable JTAG...failed.", err->msg);
+            }
+        } else {
+            dlog(d, 'W', T, "Not disabling JTAG - SECURITY COMPROMISED");
+        }
+        if (d->cfg.sb_aggressive_revoke && stage_bit(d, "SECURE_BOOT_AGGRESSIVE_REVOKE", NULL, err) != ESPSEC_OK) {
+            return prov_fail(d, T, "Blowing SECURE_BOOT_AGGRESSIVE_REVOKE failed.", err->msg);
+        }
+        if (stage_bit(d, d->chip.sb_enable, NULL, err) != ESPSEC_OK) {
+            return prov_fail(d, T, "Blowing secure boot efuse...failed.", err->msg);
+        }
+    }
+    if (!d->cfg.sb_allow_efuse_rd_dis) {
+        /* with flash encryption still to come, RD_DIS stays writable until its key is read-protected */
+        int rd_dis_now = !d->cfg.flash_encryption || d->fu.fe_on;
+        if (rd_dis_now) {
+            dlog(d, 'I', T, "Prevent read disabling of additional efuses...");
+            if (espsec_efuse_stage_write_protect(d->ef, d->chip.rd_dis_wp, err) != ESPSEC_OK && !d->fu.rd_dis_locked) {
+                return prov_fail(d, T, "Prevent read disabling of additional efuses...failed.", err->msg);
+            }
+        }
+    } else {
+        dlog(d, 'W', T, "Allowing read disabling of additional efuses - SECURITY COMPROMISED");
+    }
+    return 0;
+}
+
+/* The key digests of an image's verified signature blocks (s_calculate_image_public_key_digests). -1: a bad block. */
+static int image_key_digests(device_t *d, const loaded_t *l, uint32_t off, int max, uint8_t out[3][32])
+{
+    size_t padded = (l->img.image_len + 4095) & ~(size_t)4095;
+    espsec_sbv2_block_info_t bi[ESPSEC_SBV2_MAX_BLOCKS];
+    espsec_error_t e;
+    int n = 0;
+    if (padded + 4096 > l->len || espsec_sbv2_info(l->buf, padded + 4096, 0, bi, &e) != ESPSEC_OK) {
+        return 0;
+    }
+    for (int b = 0; b < ESPSEC_SBV2_MAX_BLOCKS && b < max && bi[b].present && bi[b].digest_matches; b++) {
+        if (espsec_sbv2_verify_block(l->buf + padded + (size_t)b * ESPSEC_SBV2_BLOCK_SIZE, bi[b].digest,
+                                     bi[b].digest_len, out[n], &e) != ESPSEC_OK) {
+            dlog(d, 'E', "secure_boot_v2", "Secure boot key (%d) verification failed.", b);
+            return -1;
+        }
+        n++;
+    }
+    if (n > 0) {
+        dlog(d, 'I', "secure_boot_v2", "Digests successfully calculated, %d valid signatures (image offset 0x%x)", n,
+             off);
+    }
+    return n;
+}
+
+/* Secure Boot V2 first enable (esp_secure_boot_v2_permanently_enable): digests, revocations, the fuses, one batch. */
+static int provision_sbv2(device_t *d, const loaded_t *bl, const loaded_t *app, uint32_t app_off, espsec_error_t *err)
+{
+    const char *T = "secure_boot_v2";
+    const int slots = d->chip.digest_slots;
+    dlog(d, 'I', T, "enabling secure boot v2...");
+    if (slots == 1 && espsec_efuse_coding_34(d->ef)) {
+        return prov_fail(d, T, "No coding schemes are supported in secure boot v2.(Detected scheme: 0x1)", NULL);
+    }
+    uint8_t boot[3][32];
+    int nboot = 0, have = 0;
+    for (int i = 0; i < 3; i++) {
+        have |= d->fu.sb_digest_blk[i] >= 0 && (d->fu.sb_digest_hidden[i] || !all_zero32(d->fu.sb_digests[i]));
+    }
+    dlog(d, 'I', T, "Secure boot digests %s", have ? "already present" : "absent, generating..");
+    if (!have) {
+        nboot = image_key_digests(d, bl, d->chip.boot_offset, slots, boot);
+        if (nboot < 0) {
+            return prov_fail(d, T, "Bootloader signature block is invalid", NULL);
+        }
+        if (nboot == 0) {
+            dlog(d, 'E', T, "No valid bootloader signature blocks found.");
+            return prov_fail(d, "boot", "Secure Boot v2 failed (the bootloader has no valid signature block: sign it "
+                                        "with espsec secure sign-data --version 2)",
+                             NULL);
+        }
+        dlog(d, 'I', T, "%d signature block(s) found appended to the bootloader.", nboot);
+        dlog(d, 'I', T, "Burning public key hash to eFuse");
+        unsigned used = 0;
+        for (int b = 0; b < nboot; b++) {
+            espsec_err_t rc;
+            if (slots == 1) {
+                rc = espsec_efuse_stage_key(d->ef, 2, boot[b], 32, NULL, 1, 0, err);
+            } else {
+                int blk = free_key_block(d, 0, used);
+                if (blk < 0) {
+                    dlog(d, 'E', T, "Bootloader signatures(%d) more than available key slots.", nboot);
+                    return prov_fail(d, T, "Secure Boot v2 failed: not enough free eFuse key blocks", NULL);
+                }
+                used |= 1u << (blk - 4);
+                char purpose[32];
+                snprintf(purpose, sizeof(purpose), "SECURE_BOOT_DIGEST%d", b);
+                rc = espsec_efuse_stage_key(d->ef, blk, boot[b], 32, purpose, 1, 0, err);
+            }
+            if (rc != ESPSEC_OK) {
+                return prov_fail(d, T, "Failed to write efuse block with purpose. Can't continue.", err->msg);
+            }
+        }
+    } else {
+        for (int i = 0; i < slots; i++) {
+            if (d->fu.sb_digest_blk[i] < 0) {
+                continue;
+            }
+            char rev[40];
+            snprintf(rev, sizeof(rev), "SECURE_BOOT_KEY_REVOKE%d", i);
+            uint64_t rv = 0;
+            espsec_efuse_get_uint_hw(d->ef, rev, &rv, NULL);
+            if (rv) {
+                continue;
+            }
+            if (d->fu.sb_digest_hidden[i]) {
+                char m[80];
+                snprintf(m, sizeof(m), "Key digest (BLK%d) read protected, aborting...", d->fu.sb_digest_blk[i]);
+                return prov_fail(d, T, m, NULL);
+            }
+            if (all_zero32(d->fu.sb_digests[i])) {
+                char m[80];
+                snprintf(m, sizeof(m), "%d eFuse block is empty, aborting...", d->fu.sb_digest_blk[i]);
+                return prov_fail(d, T, m, NULL);
+            }
+            espsec_efuse_stage_write_protect(d->ef, espsec_efuse_block_name(d->ef, d->fu.sb_digest_blk[i]), NULL);
+            memcpy(boot[nboot++], d->fu.sb_digests[i], 32);
+        }
+        if (nboot == 0) {
+            return prov_fail(d, T, "No valid pre-loaded public key digest in eFuse", NULL);
+        }
+        dlog(d, 'W', T, "Using pre-loaded public key digest in eFuse");
+    }
+    uint8_t appd[3][32];
+    int napp = image_key_digests(d, app, app_off, slots, appd);
+    if (napp < 0) {
+        return prov_fail(d, T, "Application signature block is invalid.", NULL);
+    }
+    if (napp == 0) {
+        return prov_fail(d, T, "No valid applications signature blocks found.", NULL);
+    }
+    dlog(d, 'I', T, "%d signature block(s) found appended to the app.", napp);
+    if (napp > nboot) {
+        dlog(d, 'W', T, "App has %d signature blocks but bootloader only has %d. Some keys missing from bootloader?",
+             napp, nboot);
+    }
+    int match = 0;
+    for (int i = 0; i < nboot; i++) {
+        for (int j = 0; j < napp; j++) {
+            if (espsec_ct_compare(boot[i], appd[j], 32) == 0) {
+                dlog(d, 'I', T, "Application key(%d) matches with bootloader key(%d).", j, i);
+                match = 1;
+            }
+        }
+    }
+    if (!match) {
+        return prov_fail(d, T, "No application key digest matches the bootloader key digest.", NULL);
+    }
+    if (slots > 1) {
+        for (int i = nboot; i < slots; i++) {
+            char name[40];
+            snprintf(name, sizeof(name), "SECURE_BOOT_KEY_REVOKE%d", i);
+            if (d->cfg.sb_allow_unused_slots) {
+                dlog(d, 'W', T,
+                     "Unused key digest slot (%d) left un-revoked due to the config SECURE_BOOT_ALLOW_UNUSED_DIGEST_SLOTS",
+                     i);
+                continue;
+            }
+            dlog(d, 'I', T, "Revoking empty key digest slot (%d)...", i);
+            if (stage_bit(d, name, NULL, err) != ESPSEC_OK) {
+                return prov_fail(d, T, "Revoking an empty key digest slot failed", err->msg);
+            }
+        }
+    }
+    dlog(d, 'I', T, "blowing secure boot efuse...");
+    if (sb_secure_features(d, err) != 0) {
+        return -1;
+    }
+    if (burn(d, err) != ESPSEC_OK) {
+        return prov_fail(d, T, "Error programming security eFuses.", err->msg);
+    }
+    dlog(d, 'I', T, "Secure boot permanently enabled");
+    return 0;
+}
+
+/* check_and_generate_encryption_keys: the key the chip will use (generated and staged, or pre-burned). */
+static int fe_key_setup(device_t *d, uint8_t key[64], size_t *klen, espsec_error_t *err)
+{
+    const char *T = "flash_encrypt";
+    const int one_block = d->chip.fe_mode == ESPSEC_FE_ESP32;
+    const int two = !one_block && d->cfg.fe_aes256 && !d->cfg.fe_aes128_derived;
+    const int derived = !one_block && d->cfg.fe_aes128_derived;
+    size_t part = one_block && espsec_efuse_coding_34(d->ef) ? 24 : derived ? 16 : 32;
+    *klen = two ? 64 : part;
+    if (!d->fu.fe_key_blank) {
+        if (d->fu.fe_key_hidden) {
+            espsec_fail(err, ESPSEC_ERR_KEY,
+                        "a flash encryption key is pre-burned but read-protected and unknown: give it with "
+                        "--flash-key");
+            return -2;
+        }
+        dlog(d, 'I', T, "Using pre-loaded flash encryption key in efuse");
+        memcpy(key, d->fu.fe_key, d->fu.fe_key_len < 64 ? d->fu.fe_key_len : 64);
+        *klen = d->fu.fe_key_len;
+        return 0;
+    }
+    dlog(d, 'I', T, "Generating new flash encryption key...");
+    if (dev_random(d, key, *klen) != ESPSEC_OK) {
+        return prov_fail(d, T, "random number generator failed", NULL);
+    }
+    uint8_t rev[32];
+    espsec_err_t rc = ESPSEC_OK;
+    unsigned used = 0;
+    for (size_t off = 0; rc == ESPSEC_OK && off < *klen; off += part) {
+        for (size_t i = 0; i < part; i++) {
+            rev[i] = key[off + part - 1 - i];
+        }
+        if (one_block) {
+            rc = espsec_efuse_stage_key(d->ef, 1, rev, part, NULL, 1, 1, err);
+            continue;
+        }
+        int blk = free_key_block(d, 1, used);
+        if (blk < 0) {
+            dlog(d, 'E', T, "Not enough free efuse key blocks (need %d) to continue", two ? 2 : 1);
+            espsec_wipe(rev, sizeof(rev));
+            return prov_fail(d, T, "Initialization of Flash Encryption key failed", "no free eFuse key block");
+        }
+        used |= 1u << (blk - 4);
+        const char *purpose = two ? (off == 0 ? "XTS_AES_256_KEY_1" : "XTS_AES_256_KEY_2")
+                                  : derived ? "XTS_AES_128_KEY_DERIVED_FROM_128_EFUSE_BITS" : "XTS_AES_128_KEY";
+        rc = espsec_efuse_stage_key(d->ef, blk, rev, part, purpose, 1, 1, err);
+    }
+    espsec_wipe(rev, sizeof(rev));
+    if (rc != ESPSEC_OK) {
+        dlog(d, 'E', T, "Failed to write efuse block with purpose (err=0x%x). Can't continue.", (unsigned)rc);
+        return prov_fail(d, T, "Initialization of Flash Encryption key failed", err->msg);
+    }
+    return 0;
+}
+
+/* esp_flash_encryption_enable_secure_features, in ESP-IDF's order. */
+static int fe_secure_features(device_t *d, espsec_error_t *err)
+{
+    const char *T = "flash_encrypt";
+    const int one_block = d->chip.fe_mode == ESPSEC_FE_ESP32;
+    espsec_err_t rc = ESPSEC_OK;
+    if (one_block && d->fu.crypt_config == 0) {
+        dlog(d, 'I', T, "Setting CRYPT_CONFIG efuse to 0xF");
+        int noop;
+        rc = espsec_efuse_stage_uint(d->ef, "FLASH_CRYPT_CONFIG", 0xF, &noop, err);
+    } else if (one_block) {
+        dlog(d, 'I', T, "Setting CRYPT_CONFIG efuse to 0xF");
+        if (d->fu.crypt_config != 0xF) {
+            dlog(d, 'E', T, "EFUSE_ENCRYPT_CONFIG should be set 0xF but it is 0x%x", d->fu.crypt_config);
+        }
+    }
+    if (rc == ESPSEC_OK && !d->cfg.fe_allow_dl_encrypt) {
+        static const char *const ENC[] = {"DISABLE_DL_ENCRYPT", "DIS_DOWNLOAD_MANUAL_ENCRYPT", NULL};
+        dlog(d, 'I', T, "Disable UART bootloader encryption...");
+        rc = stage_first(d, ENC, err);
+    } else if (rc == ESPSEC_OK) {
+        dlog(d, 'W', T, "Not disabling UART bootloader encryption");
+    }
+    if (rc == ESPSEC_OK && chip_has(d, "DISABLE_DL_DECRYPT")) {
+        if (!d->cfg.fe_allow_dl_decrypt) {
+            dlog(d, 'I', T, "Disable UART bootloader decryption...");
+            rc = stage_bit(d, "DISABLE_DL_DECRYPT", NULL, err);
+        } else {
+            dlog(d, 'W', T, "Not disabling UART bootloader decryption - SECURITY COMPROMISED");
+        }
+    }
+    if (rc == ESPSEC_OK && !d->cfg.fe_allow_dl_cache) {
+        static const char *const CACHE[] = {"DISABLE_DL_CACHE", "DIS_DOWNLOAD_ICACHE", NULL};
+        dlog(d, 'I', T, one_block ? "Disable UART bootloader MMU cache..." : "Disable UART bootloader cache...");
+        rc = stage_first(d, CACHE, err);
+        if (rc == ESPSEC_OK && chip_has(d, "DIS_DOWNLOAD_DCACHE")) {
+            rc = stage_bit(d, "DIS_DOWNLOAD_DCACHE", NULL, err);
+        }
+    } else if (rc == ESPSEC_OK) {
+        dlog(d, 'W', T, "Not disabling UART bootloader %scache - SECURITY COMPROMISED", one_block ? "MMU " : "");
+    }
+    if (rc == ESPSEC_OK && !d->cfg.sb_allow_jtag) {
+        dlog(d, 'I', T, "Disable JTAG...");
+        rc = stage_jtag_off(d, err);
+    } else if (rc == ESPSEC_OK) {
+        dlog(d, 'W', T, "Not disabling JTAG - SECURITY COMPROMISED");
+    }
+    if (rc == ESPSEC_OK && chip_has(d, "CONSOLE_DEBUG_DISABLE")) {
+        if (!d->cfg.sb_allow_rom_basic) {
+            dlog(d, 'I', T, "Disable ROM BASIC interpreter fallback...");
+            rc = stage_bit(d, "CONSOLE_DEBUG_DISABLE", NULL, err);
+        } else {
+            dlog(d, 'W', T, "Not disabling ROM BASIC fallback - SECURITY COMPROMISED");
+        }
+    }
+    if (rc == ESPSEC_OK && !one_block) {
+        static const char *const DIRECT[] = {"DIS_DIRECT_BOOT", "DIS_LEGACY_SPI_BOOT", NULL};
+        rc = stage_first(d, DIRECT, err);
+        if (rc == ESPSEC_OK && chip_has(d, "DIS_BOOT_REMAP")) {
+            rc = stage_bit(d, "DIS_BOOT_REMAP", NULL, err);
+        }
+    }
+    if (rc != ESPSEC_OK) {
+        return prov_fail(d, T, "Initialization of Flash Encryption key failed", err->msg);
+    }
+    /* Secure Boot V2 deferred this until the flash key was read-protected */
+    if (d->cfg.secure_boot && d->cfg.secure_boot_version == 2 && !d->cfg.sb_allow_efuse_rd_dis && !d->fu.rd_dis_locked &&
+        espsec_efuse_stage_write_protect(d->ef, d->chip.rd_dis_wp, err) != ESPSEC_OK) {
+        return prov_fail(d, T, "Write-protecting RD_DIS failed", err->msg);
+    }
+    /* the cache-disable fuse shares a write-protect bit: protect it so no later burn disables the cache */
+    if (!d->cfg.fe_skip_wp_cache && d->chip.cache_wp != NULL && chip_has(d, d->chip.cache_wp)) {
+        espsec_efuse_field_info_t fi;
+        int i = espsec_efuse_find(d->ef, d->chip.cache_wp);
+        if (espsec_efuse_field_info(d->ef, (size_t)i, &fi) == ESPSEC_OK && fi.writeable &&
+            espsec_efuse_stage_write_protect(d->ef, d->chip.cache_wp, err) != ESPSEC_OK) {
+            return prov_fail(d, T, "Write-protecting the cache eFuse failed", err->msg);
+        }
+    }
     return 0;
 }
 
@@ -572,60 +950,34 @@ static int provision_fe(device_t *d, const loaded_t *bl, espsec_error_t *err)
              d->chip.crypt_cnt);
         return -1;
     }
-    uint8_t key[32];
-    size_t klen = d->chip.chip == ESPSEC_CHIP_ESP32 && espsec_efuse_coding_34(d->ef) ? 24 : 32;
+    uint8_t key[64];
+    size_t klen = 32;
     espsec_err_t rc = ESPSEC_OK;
-    if (!d->fu.fe_key_blank) {
-        dlog(d, 'I', T, "Using pre-loaded flash encryption key in efuse");
-        if (d->fu.fe_key_hidden) {
-            espsec_fail(err, ESPSEC_ERR_KEY,
-                        "a flash encryption key is pre-burned but read-protected and unknown: give it with "
-                        "--flash-key");
+    if (d->fu.crypt_cnt != 0) {
+        /* esp_flash_encrypt_init runs once: a counter already counting (re-enable) keeps key and fuses */
+        if (d->fu.fe_key_hidden || d->fu.fe_key_len == 0) {
+            espsec_fail(err, ESPSEC_ERR_KEY, "flash encryption is being re-enabled with a key the eFuse file hides: give "
+                                             "it with --flash-key");
             return -2;
         }
-        memcpy(key, d->fu.fe_key, klen);
+        memcpy(key, d->fu.fe_key, d->fu.fe_key_len);
+        klen = d->fu.fe_key_len;
     } else {
-        dlog(d, 'I', T, "Generating new flash encryption key...");
-        rc = dev_random(d, key, klen);
-        uint8_t rev[32];
-        for (size_t i = 0; i < klen; i++) {
-            rev[i] = key[klen - 1 - i];
+        int fk = fe_key_setup(d, key, &klen, err);
+        if (fk != 0) {
+            espsec_wipe(key, sizeof(key));
+            return fk;
         }
-        if (rc == ESPSEC_OK && d->chip.chip == ESPSEC_CHIP_ESP32) {
-            rc = espsec_efuse_stage_key(d->ef, 1, rev, klen, NULL, 1, 1, err);
-        } else if (rc == ESPSEC_OK) {
-            int blk = free_key_block(d, 1);
-            rc = blk < 0 ? espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no free eFuse key block for the flash key")
-                         : espsec_efuse_stage_key(d->ef, blk, rev, 32, "XTS_AES_128_KEY", 1, 1, err);
+        if (fe_secure_features(d, err) != 0) {
+            espsec_wipe(key, sizeof(key));
+            return -1;
         }
-        espsec_wipe(rev, sizeof(rev));
+        if (burn(d, err) != ESPSEC_OK) {
+            espsec_wipe(key, sizeof(key));
+            return prov_fail(d, T, "Error programming security eFuses.", err->msg);
+        }
     }
-    if (rc == ESPSEC_OK && d->chip.chip == ESPSEC_CHIP_ESP32 && d->fu.crypt_config == 0) {
-        dlog(d, 'I', T, "Setting CRYPT_CONFIG efuse to 0xF");
-        int noop;
-        rc = espsec_efuse_stage_uint(d->ef, "FLASH_CRYPT_CONFIG", 0xF, &noop, err);
-    }
-    const int esp32 = d->chip.chip == ESPSEC_CHIP_ESP32;
-    if (rc == ESPSEC_OK && !d->cfg.fe_allow_dl_encrypt) {
-        rc = stage_bit(d, esp32 ? "DISABLE_DL_ENCRYPT" : "DIS_DOWNLOAD_MANUAL_ENCRYPT",
-                       "Disable UART bootloader encryption...", err);
-    }
-    if (rc == ESPSEC_OK && !d->cfg.fe_allow_dl_decrypt && esp32) {
-        rc = stage_bit(d, "DISABLE_DL_DECRYPT", "Disable UART bootloader decryption...", err);
-    }
-    if (rc == ESPSEC_OK && !d->cfg.fe_allow_dl_cache) {
-        rc = stage_bit(d, esp32 ? "DISABLE_DL_CACHE" : "DIS_DOWNLOAD_ICACHE", "Disable UART bootloader MMU cache...",
-                       err);
-    }
-    if (rc == ESPSEC_OK && !d->cfg.sb_allow_jtag) {
-        rc = stage_bit(d, esp32 ? "JTAG_DISABLE" : "DIS_PAD_JTAG", "Disable JTAG...", err);
-    }
-    if (rc == ESPSEC_OK && !d->cfg.sb_allow_rom_basic && esp32) {
-        rc = stage_bit(d, "CONSOLE_DEBUG_DISABLE", "Disable ROM BASIC interpreter fallback...", err);
-    }
-    if (rc == ESPSEC_OK) {
-        rc = burn(d, err);
-    }
+    const int esp32 = d->chip.digest_slots == 1;
     espsec_fe_ctx_t *fe = NULL;
     espsec_flash_enc_params_t p = {d->chip.fe_mode, 0xF};
     if (rc == ESPSEC_OK) {
@@ -670,7 +1022,9 @@ static int provision_fe(device_t *d, const loaded_t *bl, espsec_error_t *err)
             d->fe = saved;
             if (ok) {
                 /* only the image and its signature (CONFIG_SECURE_FLASH_ENCRYPT_ONLY_IMAGE_LEN_IN_APP_PART) */
-                len = d->cfg.secure_boot || d->cfg.signed_apps_no_sb ? l.signed_len : l.img.image_len;
+                len = !d->cfg.fe_only_image_len ? pp->size
+                      : d->cfg.secure_boot || d->cfg.signed_apps_no_sb ? l.signed_len
+                                                                       : l.img.image_len;
                 len = len > pp->size ? pp->size : len;
             }
             loaded_free(&l);
@@ -693,7 +1047,9 @@ static int provision_fe(device_t *d, const loaded_t *bl, espsec_error_t *err)
         dlog(d, 'I', T, "Setting CRYPT_CNT for permanent encryption");
         int noop;
         rc = espsec_efuse_stage_uint(d->ef, d->chip.crypt_cnt, (1u << d->chip.crypt_cnt_bits) - 1, &noop, err);
-        if (rc == ESPSEC_OK) {
+        /* the counter at its maximum needs no write protection (it would also lock the fuses sharing its bit);
+           the derived 128-bit key protects it so XTS_KEY_LENGTH_256 cannot change */
+        if (rc == ESPSEC_OK && d->cfg.fe_aes128_derived && d->chip.fe_mode != ESPSEC_FE_ESP32) {
             rc = espsec_efuse_stage_write_protect(d->ef, d->chip.crypt_cnt, err);
         }
     } else {
@@ -866,6 +1222,42 @@ static void app_nvs(device_t *d)
     espsec_wipe(&keys, sizeof(keys));
 }
 
+/* bootloader_common_check_chip_validity: the image header's revision range against the chip. 0: fine. */
+static int check_rev(device_t *d, const espsec_image_t *img, int is_app, uint32_t off)
+{
+    unsigned rev = d->fu.chip_rev, min = img->min_rev_full, max = img->max_rev_full;
+    if (rev < min) {
+        dlog(d, 'E', "boot_comm", "Image requires chip rev >= v%u.%u, but chip is v%u.%u", min / 100, min % 100,
+             rev / 100, rev % 100);
+        stop(d, "bootloader", off, "the image at 0x%x requires chip revision v%u.%u or later, the chip is v%u.%u", off,
+             min / 100, min % 100, rev / 100, rev % 100);
+        return -1;
+    }
+    uint64_t dis_major = 0;
+    espsec_efuse_get_uint_hw(d->ef, "DISABLE_WAFER_VERSION_MAJOR", &dis_major, NULL);
+    if (is_app && max != 0 && max != 0xFFFF && rev > max && !dis_major) {
+        dlog(d, 'E', "boot_comm", "Image requires chip rev <= v%u.%u, but chip is v%u.%u", max / 100, max % 100,
+             rev / 100, rev % 100);
+        stop(d, "bootloader", off, "the app at 0x%x supports chip revisions up to v%u.%u, the chip is v%u.%u", off,
+             max / 100, max % 100, rev / 100, rev % 100);
+        return -1;
+    }
+    return 0;
+}
+
+/* The app's secure_version from its header (esp_app_desc_t), as check_anti_rollback reads it; -1: none. */
+static long app_secure_version(device_t *d, const espsec_partition_t *p)
+{
+    uint8_t buf[32 + ESPSEC_APP_DESC_LEN];
+    espsec_app_desc_t desc;
+    espsec_error_t e;
+    if (p->size < sizeof(buf) || rd(d, p->offset, buf, sizeof(buf), 1, &e) != ESPSEC_OK ||
+        espsec_app_desc_decode(buf + 32, ESPSEC_APP_DESC_LEN, &desc) != 0) {
+        return -1;
+    }
+    return (long)desc.secure_version;
+}
+
 /* ---- one pass from power-on ---- */
 
 static int boot_pass(device_t *d, espsec_error_t *err)
@@ -874,6 +1266,9 @@ static int boot_pass(device_t *d, espsec_error_t *err)
     if (dev_read_fuses(d->ef, &d->chip, d->o->flash_key, d->o->flash_key_len, &d->fu, err) != ESPSEC_OK) {
         return -2;
     }
+    dev_set_rev(&d->fu, &d->chip, d->o->have_chip_rev ? (int)d->o->chip_rev_full : -1);
+    r->chip_rev = d->fu.chip_rev;
+    r->efuse_secure_version = d->fu.secure_version;
     loaded_t bl = {0}, app = {0};
     int rc = rom(d, &bl, err);
     if (rc != 0) {
@@ -882,10 +1277,15 @@ static int boot_pass(device_t *d, espsec_error_t *err)
     }
     snprintf(r->stage, sizeof(r->stage), "bootloader");
     bootloader_banner(d, &bl);
-    rc = load_partition_table(d, err);
+    rc = check_rev(d, &bl.img, 0, d->chip.boot_offset) ? -1 : 0;
+    if (rc == 0) {
+        rc = load_partition_table(d, err);
+    }
     /* choose the app: otadata, else factory, else the first OTA slot */
     const espsec_partition_t *order[ESPSEC_PT_MAX_ENTRIES];
     size_t norder = 0;
+    const espsec_partition_t *active_ota = NULL; /* the slot otadata selects */
+    uint32_t ota_state = 0xFFFFFFFFu;           /* its esp_ota_img_states_t */
     if (rc == 0) {
         const espsec_partition_t *ota[16] = {0};
         int n_ota = 0;
@@ -909,10 +1309,18 @@ static int boot_pass(device_t *d, espsec_error_t *err)
             d->r->flash_changed |= changed;
             if (slot >= 0 && ota[slot] == NULL) {
                 slot = -1;
+            } else {
+                dev_otadata_entry_t two[2];
+                int act = -1;
+                if (slot >= 0 && dev_otadata_read(d->fl, d->fe, otadata->offset, two, NULL) == ESPSEC_OK &&
+                    (act = dev_otadata_active(two)) >= 0) {
+                    ota_state = two[act].state;
+                }
             }
         }
         if (slot >= 0) {
             order[norder++] = ota[slot];
+            active_ota = ota[slot];
         }
         if (factory != NULL) {
             order[norder++] = factory;
@@ -929,32 +1337,75 @@ static int boot_pass(device_t *d, espsec_error_t *err)
         }
     }
     /* load the first app that passes every check */
-    const int want_sb = d->fu.sb != 0;
+    /* an old ROM ignores the Secure Boot V2 fuse, the bootloader (reading the fuse itself) still checks apps */
+    const int app_sbv2 = d->fu.sb == 2 || d->fu.sb_rev_ignored;
+    const int anti_rb = d->have_cfg && d->cfg.app_anti_rollback;
+    const int sb_cfg_v1 = d->have_cfg && d->cfg.secure_boot && d->cfg.secure_boot_version == 1;
+    /* CONFIG_SECURE_SIGNED_ON_BOOT without hardware Secure Boot: the bootloader checks app signatures itself */
+    const int signed_on_boot = d->have_cfg && !d->cfg.secure_boot && d->cfg.signed_apps_no_sb &&
+                               d->cfg.signed_on_boot_no_sb;
+    if (rc == 0 && anti_rb) {
+        dlog(d, 'I', "boot", "Enabled a check secure version of app for anti rollback");
+        dlog(d, 'I', "boot", "Secure version (from eFuse) = %u", d->fu.secure_version);
+    }
     const espsec_partition_t *chosen = NULL;
     char last_why[320] = "";
     for (size_t i = 0; rc == 0 && i < norder && chosen == NULL; i++) {
         const espsec_partition_t *p = order[i];
+        if (anti_rb) {
+            long sv = app_secure_version(d, p);
+            if (sv >= 0 && (unsigned long)sv < d->fu.secure_version) {
+                fmtcpy(last_why, sizeof(last_why),
+                       "app '%s' at 0x%x: secure_version %ld is below the eFuse SECURE_VERSION %u (anti-rollback)",
+                       p->name, p->offset, sv, d->fu.secure_version);
+                stop(d, "bootloader", p->offset, "%s", last_why);
+                dlog(d, 'E', "boot", "%s app partition is not bootable", p->subtype == 0 ? "Factory" : "OTA");
+                continue;
+            }
+        }
         int lr = load_image(d, "bootloader", p->offset, p->size, &app, err);
         if (lr == -2) {
             rc = -2;
             break;
         }
+        if (lr == 0 && check_rev(d, &app.img, 1, p->offset) != 0) {
+            lr = -1;
+        }
         if (lr == 0) {
             log_segments(d, p->offset, &app);
             char why[256] = "";
             int ok = 1;
-            if (want_sb && d->fu.sb == 2) {
-                if (dev_sbv2_check(app.buf, app.len, app.img.image_len, (const uint8_t(*)[32])d->fu.sb_digests,
-                                   d->fu.sb_digest_ok, 0, why, sizeof(why), NULL) < 0) {
+            if (app_sbv2) {
+                if (sbv2_check(&app, &d->fu, 0, 0, why, sizeof(why), NULL) < 0) {
                     dlog(d, 'E', "secure_boot_v2", "Secure Boot V2 verification failed: %s", why);
                     dlog(d, 'E', "esp_image", "Secure boot signature verification failed");
                     ok = 0;
                 } else {
                     dlog(d, 'I', "secure_boot_v2", "Verifying with %s...",
-                         d->chip.chip == ESPSEC_CHIP_ESP32 ? "RSA-PSS" : "RSA-PSS");
+                         d->cfg.sb_scheme == ESPSEC_SB_RSA3072 ? "RSA-PSS" : "ECDSA");
                     dlog(d, 'I', "secure_boot_v2", "Signature verified successfully!");
                 }
-            } else if (d->fu.sb == 1 || (d->have_cfg && d->cfg.secure_boot && d->cfg.secure_boot_version == 1)) {
+            } else if (signed_on_boot && !d->cfg.signed_scheme_v1) {
+                /* the digests in eFuse when some are burned, else the keys the app carries */
+                int burned = d->fu.sb_digest_ok[0] || d->fu.sb_digest_ok[1] || d->fu.sb_digest_ok[2];
+                if (!burned) {
+                    dlog(d, 'I', "secure_boot_v2", "Secure boot V2 is not enabled yet and eFuse digest keys are not set");
+                }
+                dlog(d, 'I', "secure_boot_v2", "Verifying with %s...",
+                     d->cfg.sb_scheme == ESPSEC_SB_RSA3072 ? "RSA-PSS" : "ECDSA");
+                if (sbv2_check(&app, &d->fu, d->chip.digest_slots == 1, !burned, why, sizeof(why), NULL) < 0) {
+                    dlog(d, 'E', "secure_boot_v2", "Secure Boot V2 verification failed.");
+                    dlog(d, 'E', "esp_image", "Secure boot signature verification failed");
+                    char w2[256];
+                    fmtcpy(w2, sizeof(w2), "signature check without hardware Secure Boot "
+                                           "(CONFIG_SECURE_SIGNED_ON_BOOT_NO_SECURE_BOOT): %s",
+                           why);
+                    memcpy(why, w2, sizeof(why));
+                    ok = 0;
+                } else {
+                    dlog(d, 'I', "secure_boot_v2", "Signature verified successfully!");
+                }
+            } else if (d->fu.sb == 1 || sb_cfg_v1 || (signed_on_boot && d->cfg.signed_scheme_v1)) {
                 /* a V1 bootloader checks the app with the public key built into it */
                 if (d->o->sbv1_key == NULL) {
                     espsec_fail(err, ESPSEC_ERR_KEY,
@@ -982,7 +1433,8 @@ static int boot_pass(device_t *d, espsec_error_t *err)
             }
             fmtcpy(last_why, sizeof(last_why), "app '%s' at 0x%x: %s", p->name, p->offset, why);
             stop(d, "bootloader", p->offset, "%s", last_why);
-        } else {
+        } else if (last_why[0] == '\0' || strstr(r->failure, "first word 0xffffffff") == NULL) {
+            /* an erased slot does not hide why an earlier one was refused */
             fmtcpy(last_why, sizeof(last_why), "%s", r->failure);
         }
         dlog(d, 'E', "boot", "%s app partition is not bootable", p->subtype == 0 ? "Factory" : "OTA");
@@ -995,7 +1447,7 @@ static int boot_pass(device_t *d, espsec_error_t *err)
     }
     /* first-boot provisioning, as the bootloader built from the project does it */
     if (rc == 0 && d->have_cfg) {
-        if (d->cfg.secure_boot && d->cfg.secure_boot_version == 2 && d->fu.sb == 0) {
+        if (d->cfg.secure_boot && d->cfg.secure_boot_version == 2 && d->fu.sb == 0 && !d->fu.sb_rev_ignored) {
             if (d->cfg.sb_require_enabled) {
                 dlog(d, 'E', "secure_boot_v2", "secure boot is not enabled, and SECURE_BOOT_REQUIRE_ALREADY_ENABLED "
                                                "is set, refusing to boot.");
@@ -1006,7 +1458,7 @@ static int boot_pass(device_t *d, espsec_error_t *err)
                                          "not allowed");
                 rc = -1;
             } else {
-                rc = provision_sbv2(d, &bl, &app, err);
+                rc = provision_sbv2(d, &bl, &app, chosen->offset, err);
             }
         } else if (d->cfg.secure_boot && d->cfg.secure_boot_version == 1 && d->fu.sb == 0) {
             rc = d->o->provision ? provision_sbv1(d, &bl, err) : -1;
@@ -1031,6 +1483,21 @@ static int boot_pass(device_t *d, espsec_error_t *err)
             rc = -1;
         } else {
             rc = provision_fe(d, &bl, err);
+        }
+    }
+    if (rc == 0 && !d->reset && anti_rb && chosen == active_ota && ota_state == 2 /* ESP_OTA_IMG_VALID */ &&
+        app.img.has_app_desc && app.img.app_desc.secure_version > d->fu.secure_version) {
+        /* update_anti_rollback: a confirmed app raises the eFuse to its secure_version */
+        int changed = 0;
+        espsec_error_t ue;
+        if (dev_update_secure_version(d->ef, (unsigned)d->cfg.sec_ver_efuse_bits, app.img.app_desc.secure_version,
+                                      &changed, &ue) != ESPSEC_OK) {
+            dlog(d, 'E', "efuse", "%s", ue.msg);
+        } else if (changed) {
+            dlog(d, 'I', "efuse", "Anti-rollback is set. eFuse field is updated(%u).", app.img.app_desc.secure_version);
+            r->efuse_changed = 1;
+            r->secure_version_bumped = 1;
+            r->efuse_secure_version = app.img.app_desc.secure_version;
         }
     }
     if (rc == 0 && !d->reset) {

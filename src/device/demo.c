@@ -287,7 +287,7 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
     step(&d, "Doctor: pre-burn checks");
     espsec_doctor_finding_t *f = NULL;
     size_t nf = 0, errors = 0;
-    espsec_doctor_opts_t dop = {&cfg, NULL, 0, key};
+    espsec_doctor_opts_t dop = {.config = &cfg, .planned_key = key};
     rc = espsec_doctor(ef, fl, &dop, &f, &nf, err);
     for (size_t i = 0; rc == ESPSEC_OK && i < nf; i++) {
         say(&d, "    %s [%s] %s\n", espsec_doctor_severity_name(f[i].severity), f[i].id, f[i].message);

@@ -10,11 +10,13 @@
 int dev_chip(espsec_chip_t chip, dev_chip_t *out)
 {
     if (chip == ESPSEC_CHIP_ESP32) {
-        *out = (dev_chip_t){ESPSEC_CHIP_ESP32, 0x1000, "FLASH_CRYPT_CNT", 7, ESPSEC_FE_ESP32};
+        *out = (dev_chip_t){ESPSEC_CHIP_ESP32, 0x1000, "FLASH_CRYPT_CNT", 7, ESPSEC_FE_ESP32, "ABS_DONE_1", 1, 300,
+                            "DIS_CACHE", "RD_DIS"};
         return 0;
     }
     if (chip == ESPSEC_CHIP_ESP32C3) {
-        *out = (dev_chip_t){ESPSEC_CHIP_ESP32C3, 0x0, "SPI_BOOT_CRYPT_CNT", 3, ESPSEC_FE_XTS};
+        *out = (dev_chip_t){ESPSEC_CHIP_ESP32C3, 0x0, "SPI_BOOT_CRYPT_CNT", 3, ESPSEC_FE_XTS, "SECURE_BOOT_EN", 3, 3,
+                            "DIS_ICACHE", "RD_DIS"};
         return 0;
     }
     return -1;
@@ -51,10 +53,88 @@ static void reverse(uint8_t *dst, const uint8_t *src, size_t n)
     }
 }
 
+static int field_wp(const espsec_efuse_t *e, const char *name)
+{
+    int i = espsec_efuse_find(e, name);
+    espsec_efuse_field_info_t fi;
+    return i >= 0 && espsec_efuse_field_info(e, (size_t)i, &fi) == ESPSEC_OK && !fi.writeable;
+}
+
+static unsigned field_bits(const espsec_efuse_t *e, const char *name)
+{
+    int i = espsec_efuse_find(e, name);
+    espsec_efuse_field_info_t fi;
+    return i >= 0 && espsec_efuse_field_info(e, (size_t)i, &fi) == ESPSEC_OK ? (unsigned)fi.bit_len : 0;
+}
+
+/* What every chip has under the same names: revision, anti-rollback, protection of RD_DIS. */
+static void read_common(const espsec_efuse_t *e, const dev_chip_t *c, dev_fuses_t *f)
+{
+    uint64_t major = 0, minor = 0, sv = 0;
+    espsec_efuse_get_uint_hw(e, "WAFER_VERSION_MAJOR", &major, NULL);
+    espsec_efuse_get_uint_hw(e, "WAFER_VERSION_MINOR", &minor, NULL);
+    f->chip_rev = (unsigned)(major * 100 + minor);
+    espsec_efuse_get_uint_hw(e, "SECURE_VERSION", &sv, NULL);
+    f->secure_version = popcount(sv);
+    f->secure_version_max = field_bits(e, "SECURE_VERSION");
+    f->rd_dis_locked = field_wp(e, c->rd_dis_wp);
+    f->secure_dl = fuse(e, "ENABLE_SECURITY_DOWNLOAD");
+    f->sb_aggressive = fuse(e, "SECURE_BOOT_AGGRESSIVE_REVOKE");
+}
+
+void dev_set_rev(dev_fuses_t *f, const dev_chip_t *c, int rev_override)
+{
+    if (rev_override >= 0) {
+        f->chip_rev = (unsigned)rev_override;
+    }
+    f->chip_rev_known = rev_override >= 0 || f->chip_rev != 0;
+    if (f->sb == 2 && f->chip_rev_known && f->chip_rev < (unsigned)c->sbv2_min_rev) {
+        f->sb_rev_ignored = 1;
+        f->sb = 0;
+    }
+}
+
+void dev_rev_str(unsigned rev, char out[12])
+{
+    snprintf(out, 12, "v%u.%u", (rev / 100) % 100, rev % 100);
+}
+
+espsec_err_t dev_update_secure_version(espsec_efuse_t *e, unsigned bits_limit, unsigned secure_version, int *changed,
+                                       espsec_error_t *err)
+{
+    *changed = 0;
+    unsigned size = field_bits(e, "SECURE_VERSION");
+    if (size == 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "this chip has no SECURE_VERSION eFuse (anti-rollback)");
+    }
+    if (bits_limit > 0 && bits_limit < size) {
+        size = bits_limit;
+    }
+    if (secure_version > size || secure_version > 63) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG,
+                           "Max secure version is %u. Given %u version can not be written.", size, secure_version);
+    }
+    uint64_t cur = 0;
+    espsec_efuse_get_uint_hw(e, "SECURE_VERSION", &cur, NULL);
+    if (popcount(cur) >= secure_version) {
+        return ESPSEC_OK;
+    }
+    int noop = 0;
+    espsec_err_t rc = espsec_efuse_stage_uint(e, "SECURE_VERSION", (1ull << secure_version) - 1, &noop, err);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_efuse_burn(e, err);
+    }
+    *changed = rc == ESPSEC_OK && !noop;
+    return rc;
+}
+
 espsec_err_t dev_read_fuses(const espsec_efuse_t *e, const dev_chip_t *c, const uint8_t *flash_key, size_t flash_key_len,
                             dev_fuses_t *f, espsec_error_t *err)
 {
     memset(f, 0, sizeof(*f));
+    for (int i = 0; i < 3; i++) {
+        f->sb_digest_blk[i] = -1;
+    }
     uint64_t v = 0;
     if (espsec_efuse_get_uint_hw(e, c->crypt_cnt, &v, err) != ESPSEC_OK) {
         return err ? err->code : ESPSEC_ERR_INVALID_STATE;
@@ -91,8 +171,10 @@ espsec_err_t dev_read_fuses(const espsec_efuse_t *e, const dev_chip_t *c, const 
         f->sb = fuse(e, "ABS_DONE_1") ? 2 : fuse(e, "ABS_DONE_0") ? 1 : 0;
         espsec_efuse_get_block(e, 2, blk);
         if (f->sb == 2) {
+            f->sb_digest_blk[0] = 2;
+            f->sb_digest_hidden[0] = !espsec_efuse_block_readable(e, 2);
             memcpy(f->sb_digests[0], blk, 32);
-            f->sb_digest_ok[0] = !all_zero(blk, 32);
+            f->sb_digest_ok[0] = !all_zero(blk, 32) && !f->sb_digest_hidden[0];
             f->n_sb_digests = 1;
         } else if (f->sb == 1) {
             int k2 = 0;
@@ -131,7 +213,10 @@ espsec_err_t dev_read_fuses(const espsec_efuse_t *e, const dev_chip_t *c, const 
                 char rev[40];
                 snprintf(rev, sizeof(rev), "SECURE_BOOT_KEY_REVOKE%d", slot);
                 espsec_efuse_get_block(e, 4 + k, f->sb_digests[slot]);
-                f->sb_digest_ok[slot] = !fuse(e, rev) && !all_zero(f->sb_digests[slot], 32);
+                f->sb_digest_blk[slot] = 4 + k;
+                f->sb_digest_hidden[slot] = !espsec_efuse_block_readable(e, 4 + k);
+                f->sb_digest_ok[slot] = !fuse(e, rev) && !all_zero(f->sb_digests[slot], 32) &&
+                                        !f->sb_digest_hidden[slot];
             }
         }
         f->n_sb_digests = 3;
@@ -143,6 +228,7 @@ espsec_err_t dev_read_fuses(const espsec_efuse_t *e, const dev_chip_t *c, const 
         f->rom_basic_disabled = 1;
         f->dl_mode_disabled = fuse(e, "DIS_DOWNLOAD_MODE");
     }
+    read_common(e, c, f);
     if (flash_key != NULL && flash_key_len > 0) {
         if (flash_key_len > sizeof(f->fe_key)) {
             return espsec_fail(err, ESPSEC_ERR_KEY, "flash encryption key of %zu bytes is too long", flash_key_len);
@@ -217,4 +303,10 @@ int dev_otadata_slot(const uint8_t *otadata, size_t len, int n_ota, uint32_t *se
     }
     *seq = two[active].seq;
     return (int)((two[active].seq - 1) % (uint32_t)n_ota);
+}
+
+espsec_err_t espsec_device_update_secure_version(espsec_efuse_t *efuse, unsigned field_bits, unsigned secure_version,
+                                                 int *changed, espsec_error_t *err)
+{
+    return dev_update_secure_version(efuse, field_bits, secure_version, changed, err);
 }

@@ -13,6 +13,11 @@ typedef struct {
     const char *crypt_cnt;  /* the flash encryption counter field */
     int crypt_cnt_bits;
     espsec_fe_mode_t fe_mode;
+    const char *sb_enable;   /* the fuse that turns Secure Boot V2 on */
+    int digest_slots;        /* Secure Boot V2 key digest slots */
+    int sbv2_min_rev;        /* first chip revision whose ROM honours Secure Boot V2 (major*100+minor) */
+    const char *cache_wp;    /* the cache-disable fuse the bootloader write-protects against bricking */
+    const char *rd_dis_wp;   /* the field whose write protection stops further read protection */
 } dev_chip_t;
 
 int dev_chip(espsec_chip_t chip, dev_chip_t *out);
@@ -35,11 +40,31 @@ typedef struct {
     int sbv1_key_known;
     int jtag_disabled, dl_encrypt_disabled, dl_decrypt_disabled, dl_cache_disabled, rom_basic_disabled;
     int dl_mode_disabled;
+    int secure_dl;             /* secure download mode (ENABLE_SECURITY_DOWNLOAD) */
+    int sb_digest_hidden[3];   /* the slot's key block is read-protected: the ROM reads zeros */
+    int sb_digest_blk[3];      /* the key block of each slot (-1: none) */
+    int sb_aggressive;         /* aggressive revocation */
+    int rd_dis_locked;         /* RD_DIS is write-protected: nothing more can be read-protected */
+    unsigned chip_rev;         /* major*100 + minor, from the eFuses */
+    int chip_rev_known;        /* the eFuses record a revision (espefuse's virtual chips record none: v0.0) */
+    int sb_rev_ignored;        /* the Secure Boot V2 fuse is burned but this revision's ROM ignores it */
+    unsigned secure_version;   /* anti-rollback: bits set in SECURE_VERSION */
+    unsigned secure_version_max; /* bits in the field */
 } dev_fuses_t;
 
 /* Read what the ROM reads. flash_key overrides a hidden key. */
 espsec_err_t dev_read_fuses(const espsec_efuse_t *e, const dev_chip_t *c, const uint8_t *flash_key, size_t flash_key_len,
                             dev_fuses_t *f, espsec_error_t *err);
+
+/* The chip revision to use (rev_override >= 0: given by the user) and what it means for Secure Boot V2. */
+void dev_set_rev(dev_fuses_t *f, const dev_chip_t *c, int rev_override);
+
+/* "v3.1" for 301 */
+void dev_rev_str(unsigned rev, char out[12]);
+
+/* Burn the anti-rollback eFuse up to secure_version (as esp_efuse_update_secure_version). */
+espsec_err_t dev_update_secure_version(espsec_efuse_t *e, unsigned bits_limit, unsigned secure_version, int *changed,
+                                       espsec_error_t *err);
 
 /* Read flash as the CPU sees it through the cache: decrypted when fe != NULL. */
 espsec_err_t dev_read(const espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t addr, uint8_t *buf, size_t len,

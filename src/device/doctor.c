@@ -117,6 +117,95 @@ static int digest_in(const uint8_t d[32], const uint8_t set[][32], int n)
     return 0;
 }
 
+/* What the eFuses alone (and the plan) say, before any image is read. */
+static void efuse_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *chip, const dev_fuses_t *fu,
+                        const espsec_device_config_t *cfg, const espsec_doctor_opts_t *o)
+{
+    for (int i = 0; i < 3; i++) {
+        if (fu->sb_digest_hidden[i]) {
+            add(L, ESPSEC_DOCTOR_ERROR, "sb-digest-read-protected",
+                "The ROM and the bootloader read the Secure Boot key digests through the eFuse read registers: a "
+                "read-protected digest reads as zeros, no signature can match it, and the app aborts on start "
+                "('eFuse BLOCKn should be readable'). With Secure Boot on the chip never boots again.",
+                "Nothing undoes a read protection. Before burning: never read-protect a digest block "
+                "(espefuse refuses it) and keep CONFIG_SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS off.",
+                "the Secure Boot digest in BLOCK%d (slot %d) is read-protected", fu->sb_digest_blk[i], i);
+        }
+    }
+    if (fu->sb_rev_ignored) {
+        char rev[12], need[12];
+        dev_rev_str(fu->chip_rev, rev);
+        dev_rev_str((unsigned)chip->sbv2_min_rev, need);
+        add(L, ESPSEC_DOCTOR_ERROR, "sb-rev-ignored",
+            "The ROM of this chip revision does not implement Secure Boot V2: the fuse is burned but the bootloader "
+            "is never verified, so the device is not protected.",
+            "Use Secure Boot V2 only on chips of the revision that supports it (CONFIG_*_REV_MIN_FULL), or V1 on an "
+            "older ESP32.",
+            "%s is burned but the chip is %s; Secure Boot V2 needs %s or later", chip->sb_enable, rev, need);
+    }
+    const int sb_v2_cfg = cfg != NULL && cfg->secure_boot && cfg->secure_boot_version == 2;
+    if (cfg != NULL && sb_v2_cfg && fu->chip_rev_known && fu->chip_rev < (unsigned)chip->sbv2_min_rev) {
+        char rev[12], need[12];
+        dev_rev_str(fu->chip_rev, rev);
+        dev_rev_str((unsigned)chip->sbv2_min_rev, need);
+        add(L, ESPSEC_DOCTOR_ERROR, "sb-rev-too-old",
+            "A bootloader built with Secure Boot V2 requires a chip revision whose ROM verifies it; on this chip "
+            "the bootloader refuses to start or the ROM ignores the fuse.",
+            "Check the chip revision (espsec efuse summary) before planning Secure Boot V2.",
+            "Secure Boot V2 is configured but the chip is %s (%s or later needed)", rev, need);
+    }
+    if (fu->fe_on && fu->fe_key_blank) {
+        add(L, ESPSEC_DOCTOR_ERROR, "fe-on-without-key",
+            "The crypt counter has an odd number of bits, so the ROM decrypts every read, but no flash encryption key "
+            "is burned: the chip decrypts with an all-zero key and nothing written normally boots.",
+            "Burn the next crypt counter bit only after the key (or let the bootloader do both on first boot).",
+            "%s has %u bits set (flash encryption on) but no flash encryption key is burned", chip->crypt_cnt,
+            fu->crypt_bits);
+    }
+    if (cfg != NULL && cfg->flash_encryption && !fu->fe_on && fu->fe_key_blank && fu->rd_dis_locked) {
+        add(L, ESPSEC_DOCTOR_ERROR, "rd-dis-locked",
+            "RD_DIS is write-protected (Secure Boot V2 does this when flash encryption is not enabled with it): the "
+            "flash encryption key the first boot generates can no longer be read-protected, so the bootloader "
+            "stops with 'Failed to write efuse block with purpose'.",
+            "Enable flash encryption together with Secure Boot on the first boot, or burn and read-protect the key "
+            "before RD_DIS is locked.",
+            "flash encryption is planned but %s is already write-protected", chip->rd_dis_wp);
+    }
+    if (cfg != NULL && cfg->app_anti_rollback && fu->secure_version_max > 0 && cfg->sec_ver_efuse_bits > 0 &&
+        (unsigned)cfg->sec_ver_efuse_bits > fu->secure_version_max) {
+        add(L, ESPSEC_DOCTOR_ERROR, "anti-rollback-field-size",
+            "The bootloader can raise the anti-rollback eFuse only as far as the field has bits.",
+            "Set CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD to the SECURE_VERSION field size or less.",
+            "CONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD=%d but SECURE_VERSION has %u bits",
+            cfg->sec_ver_efuse_bits, fu->secure_version_max);
+    }
+    if (cfg != NULL && !cfg->secure_boot && cfg->signed_apps_no_sb && cfg->signed_on_update_no_sb &&
+        !cfg->signed_on_boot_no_sb) {
+        add(L, ESPSEC_DOCTOR_WARNING, "signed-on-update-only",
+            "Without hardware Secure Boot and without the check on boot, only OTA updates are verified: anything "
+            "written over the serial port or by hand runs unchecked.",
+            "Enable CONFIG_SECURE_SIGNED_ON_BOOT_NO_SECURE_BOOT too, or hardware Secure Boot V2.",
+            "app signatures are checked on update only");
+    }
+    if (cfg != NULL && cfg->secure_boot && cfg->sb_scheme == ESPSEC_SB_ECDSA192) {
+        add(L, ESPSEC_DOCTOR_WARNING, "sb-ecdsa-p192",
+            "ECDSA P-192 gives about 80 bits of security; ESP-IDF warns against it and newer releases drop it.",
+            "Use ECDSA P-256 (or P-384 where the chip has it) or RSA-3072.", "Secure Boot V2 with ECDSA P-192");
+    }
+    if (o->planned_download && (fu->dl_mode_disabled || fu->secure_dl ||
+                                (cfg != NULL && (cfg->disable_rom_dl_mode || cfg->secure_rom_dl_mode)))) {
+        int secure = fu->secure_dl || (cfg != NULL && cfg->secure_rom_dl_mode && !cfg->disable_rom_dl_mode);
+        add(L, ESPSEC_DOCTOR_ERROR, "download-mode-blocks-plan",
+            secure ? "Secure download mode allows only a few commands (no flash reads, no RAM loads, no esptool "
+                     "stub): esptool's usual write-flash with the stub fails."
+                   : "With the ROM download mode disabled nothing can be flashed over the serial port again.",
+            secure ? "Flash everything before the first boot burns it, or flash with esptool --no-stub."
+                   : "Flash everything first; keep OTA as the update path.",
+            "the plan flashes over the serial ROM loader but download mode %s", secure ? "becomes secure" : "is off");
+    }
+    (void)ef;
+}
+
 espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, const espsec_doctor_opts_t *o,
                            espsec_doctor_finding_t **findings, size_t *n, espsec_error_t *err)
 {
@@ -137,6 +226,8 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, c
     if (dev_read_fuses(ef, &chip, o->flash_key, o->flash_key_len, &fu, err) != ESPSEC_OK) {
         return err ? err->code : ESPSEC_ERR_INVALID_STATE;
     }
+    dev_set_rev(&fu, &chip, o->have_chip_rev ? (int)o->chip_rev_full : -1);
+    efuse_rules(&L, ef, &chip, &fu, have_cfg ? &cfg : NULL, o);
     const int esp32 = cid == ESPSEC_CHIP_ESP32;
     const int sb_planned = fu.sb == 2 || (have_cfg && cfg.secure_boot && cfg.secure_boot_version == 2);
     const int fe_planned = fu.fe_on || (have_cfg && cfg.flash_encryption);

@@ -16,6 +16,9 @@ void espsec_device_config_default(espsec_device_config_t *c)
     c->sb_scheme = ESPSEC_SB_RSA3072;
     c->pt_offset = 0x8000;
     c->sb_build_signed = 1;
+    c->fe_only_image_len = 1;
+    c->rev_min_full = -1;
+    c->rev_max_full = -1;
 }
 
 typedef struct {
@@ -41,11 +44,29 @@ static const flag_t FLAGS[] = {
     F("SECURE_BOOT_INSECURE", insecure),
     F("NVS_ENCRYPTION", nvs_encryption),
     F("NVS_SEC_KEY_PROTECT_USING_HMAC", nvs_hmac),
-    F("BOOTLOADER_APP_ROLLBACK_ENABLE", app_rollback),
     F("BOOTLOADER_APP_ANTI_ROLLBACK", app_anti_rollback),
+    F("BOOTLOADER_APP_ROLLBACK_ENABLE", app_rollback),
     F("SECURE_SIGNED_APPS_NO_SECURE_BOOT", signed_apps_no_sb),
+    F("SECURE_SIGNED_ON_BOOT_NO_SECURE_BOOT", signed_on_boot_no_sb),
+    F("SECURE_SIGNED_ON_UPDATE_NO_SECURE_BOOT", signed_on_update_no_sb),
+    F("SECURE_SIGNED_APPS_ECDSA_SCHEME", signed_scheme_v1),
+    F("SECURE_ENABLE_SECURE_ROM_DL_MODE", secure_rom_dl_mode),
+    F("SECURE_BOOT_ENABLE_AGGRESSIVE_KEY_REVOKE", sb_aggressive_revoke),
+    F("SECURE_BOOT_ALLOW_UNUSED_DIGEST_SLOTS", sb_allow_unused_slots),
+    F("SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS", sb_allow_efuse_rd_dis),
+    F("SECURE_FLASH_ENCRYPTION_AES128_DERIVED", fe_aes128_derived),
+    F("SECURE_FLASH_SKIP_WRITE_PROTECTION_CACHE", fe_skip_wp_cache),
+    F("SECURE_BOOT_FLASH_ENC_KEYS_BURN_TOGETHER", keys_burn_together),
+    F("SECURE_FLASH_ENCRYPT_ONLY_IMAGE_LEN_IN_APP_PART", fe_only_image_len),
+    F("SECURE_INSECURE_ALLOW_DL_MODE", insecure_allow_dl),
 };
 #undef F
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
 
 static espsec_err_t set_value(espsec_device_config_t *c, const char *key, const char *val, int on, const char *name,
                               int line, espsec_error_t *err)
@@ -77,6 +98,28 @@ static espsec_err_t set_value(espsec_device_config_t *c, const char *key, const 
                                name, line, val);
         }
         c->pt_offset = (uint32_t)v;
+    } else if (strcmp(key, "SECURE_FLASH_ENCRYPTION_AES128") == 0 && on) {
+        c->fe_aes256 = 0;
+    } else if (strcmp(key, "SECURE_SIGNED_APPS_RSA_SCHEME") == 0 && on) {
+        c->signed_scheme_v1 = 0;
+    } else if (strcmp(key, "SECURE_SIGNED_APPS_ECDSA_V2_SCHEME") == 0 && on) {
+        c->signed_scheme_v1 = 0;
+        c->sb_scheme = c->sb_scheme == ESPSEC_SB_RSA3072 ? ESPSEC_SB_ECDSA256 : c->sb_scheme;
+    } else if ((strcmp(key, "BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD") == 0 || ((ends_with(key, "_REV_MIN_FULL") || ends_with(key, "_REV_MAX_FULL")) &&
+                 strstr(key, "EFUSE") == NULL)) &&
+               val != NULL) {
+        uint64_t v;
+        if (espsec_parse_u64(val, &v) != 0 || v > 0xFFFF) {
+            return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: line %d: CONFIG_%s=%s: a number expected", name, line, key,
+                               val);
+        }
+        if (key[0] == 'B') {
+            c->sec_ver_efuse_bits = (int)v;
+        } else if (ends_with(key, "_REV_MIN_FULL")) {
+            c->rev_min_full = (int)v;
+        } else {
+            c->rev_max_full = (int)v;
+        }
     } else if (strcmp(key, "NVS_SEC_HMAC_EFUSE_KEY_ID") == 0 && val != NULL) {
         c->nvs_hmac_key_id = atoi(val);
     } else if (strcmp(key, "IDF_TARGET") == 0 && val != NULL) {

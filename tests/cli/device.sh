@@ -69,7 +69,7 @@ bad "nothere.bin: cannot open" $E boot --efuse ef.bin --flash nothere.bin
 printf 'CONFIG_SECURE_BOOT=y\nthis is not a config line\n' >broken.sdkconfig
 bad "broken.sdkconfig: line 2: " $E boot --efuse ef.bin --flash fl.bin --sdkconfig broken.sdkconfig
 printf 'CONFIG_IDF_TARGET="esp32c3"\n' >c3.sdkconfig
-bad "targets esp32c3 but --chip is esp32" $E boot --efuse ef.bin --flash fl.bin --sdkconfig c3.sdkconfig
+bad "targets esp32c3 but the chip is esp32" $E boot --efuse ef.bin --flash fl.bin --sdkconfig c3.sdkconfig
 printf 'CONFIG_IDF_TARGET="esp8266"\n' >8266.sdkconfig
 bad "ESP8266 has no secure boot" $E boot --efuse ef.bin --flash fl.bin --sdkconfig 8266.sdkconfig
 
@@ -137,7 +137,9 @@ CHECKS=$((CHECKS + 1))
 python3 -c "
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s['FLASH_CRYPT_CNT']['value'] == 127 and s['FLASH_CRYPT_CNT']['writeable'] is False
+# all seven bits; not write-protected: ESP-IDF leaves a full counter writable (on the ESP32 its
+# write-protect bit also locks UART_DOWNLOAD_DIS)
+assert s['FLASH_CRYPT_CNT']['value'] == 127 and s['FLASH_CRYPT_CNT']['writeable'] is True
 " "$T/out" || fail "release mode counter"
 
 # ---- Secure Boot V2 refuses an app signed by another key ----
@@ -150,7 +152,7 @@ open(sys.argv[2], 'wb').write(d[:len(d) - 4096])
 " "$V/input/app.signed" app_unsigned.bin
 $E secure sign-data --version 2 --keyfile "$SB/key_rsa3072_b.pem" -o app_b.signed app_unsigned.bin >/dev/null
 $E image merge-bin -o mix.flash --fill-flash-size 4MB 0x1000 "$V/input/bootloader.signed" 0x8000 "$V/input/partition_table.bin" 0x10000 app_b.signed >/dev/null
-no_boot "not signed by a key of the bootloader" $E boot --efuse mix.efuse --flash mix.flash --sdkconfig sb.sdkconfig --provision
+no_boot "No application key digest matches the bootloader key digest" $E boot --efuse mix.efuse --flash mix.flash --sdkconfig sb.sdkconfig --provision
 absent mix.efuse
 # after Secure Boot is on with key a, an app signed with key b is refused
 $E image merge-bin -o sbon.flash --fill-flash-size 4MB 0x1000 "$V/input/bootloader.signed" 0x8000 "$V/input/partition_table.bin" 0x10000 "$V/input/app.signed" >/dev/null
