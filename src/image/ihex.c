@@ -250,7 +250,9 @@ static void put_record(text_t *t, unsigned type, unsigned addr16, const uint8_t 
     rec[1] = (uint8_t)(addr16 >> 8);
     rec[2] = (uint8_t)addr16;
     rec[3] = (uint8_t)type;
-    memcpy(rec + 4, data, n);
+    if (n > 0) {
+        memcpy(rec + 4, data, n);
+    }
     uint8_t sum = 0;
     for (size_t i = 0; i < 4 + n; i++) {
         sum = (uint8_t)(sum + rec[i]);

@@ -78,7 +78,9 @@ static espsec_err_t add_piece(espsec_merge_t *m, uint64_t addr, const uint8_t *d
     if (p->data == NULL) {
         return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     }
-    memcpy(p->data, data, len);
+    if (len > 0) {
+        memcpy(p->data, data, len);
+    }
     p->addr = addr;
     p->len = len;
     snprintf(p->name, sizeof(p->name), "%s", name ? name : "bytes");
