@@ -5,6 +5,10 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libssl-dev openssl clang libclang-rt-14-dev python3 nginx softhsm2 opensc time
       python3-pytest python3-cryptography python3-ecdsa python3-intelhex python3-serial python3-yaml python3-bitstring python3-click python3-rich
       zsh fish)  # zsh, fish: tests/pkg/docs.py runs the completions
+# the long tests also run a single-node Slurm (tests/long/mfg_slurm.sh)
+if [ "${ESPSEC_LONG:-0}" = 1 ]; then
+    PKGS+=(slurmctld slurmd slurm-client munge)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

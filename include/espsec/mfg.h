@@ -77,6 +77,58 @@ typedef struct {
 espsec_err_t espsec_mfg_generate(const char *conf, size_t conf_len, const char *values, size_t values_len,
                                  const espsec_mfg_opts_t *opts, espsec_mfg_stats_t *stats, espsec_error_t *err);
 
+/* ---- Past one machine: shards on a batch engine ---- */
+
+/** One shard of a plan: values rows [first, last] (counted from 1) into dir. */
+typedef struct {
+    size_t first, last;
+    char dir[512];
+} espsec_mfg_shard_t;
+
+/** Device rows of a values CSV (the rows after its header, blank lines skipped). */
+espsec_err_t espsec_mfg_count_rows(const char *values, size_t len, size_t *rows, espsec_error_t *err);
+
+/** Split rows into n shards of nearly equal size (n <= rows), dirs BASE/shard-0000 ... */
+espsec_err_t espsec_mfg_split(size_t rows, size_t n, const char *base, espsec_mfg_shard_t *out, espsec_error_t *err);
+
+typedef struct {
+    const char *espsec;   /* the espsec program the tasks run (absolute path, or a name on the task's PATH) */
+    const char *conf, *values, *prefix, *size; /* generate's positionals (absolute paths) */
+    const char *const *gen_args; /* more generate options, one word each */
+    size_t ngen_args;
+    const char *base;     /* the shared folder: shard dirs, plan.csv, logs */
+    const char *job_name;
+    const char *k8s_image, *k8s_pvc; /* Kubernetes: container image, claim mounted at base */
+    int parallelism;      /* tasks at once (0: all) */
+} espsec_mfg_plan_t;
+
+/** The plan file (plan.csv: shard,first,last,dir) that mfg merge reads. *out is malloc'd. */
+espsec_err_t espsec_mfg_plan_csv(const espsec_mfg_plan_t *p, const espsec_mfg_shard_t *s, size_t n, char **out,
+                                 size_t *len, espsec_error_t *err);
+/** A Slurm job-array script: task SLURM_ARRAY_TASK_ID runs its shard. *out is malloc'd. */
+espsec_err_t espsec_mfg_plan_slurm(const espsec_mfg_plan_t *p, const espsec_mfg_shard_t *s, size_t n, char **out,
+                                   size_t *len, espsec_error_t *err);
+/** A Kubernetes Indexed Job: pod JOB_COMPLETION_INDEX runs its shard. *out is malloc'd. */
+espsec_err_t espsec_mfg_plan_k8s(const espsec_mfg_plan_t *p, const espsec_mfg_shard_t *s, size_t n, char **out,
+                                 size_t *len, espsec_error_t *err);
+
+typedef struct {
+    size_t devices, files, shards;
+    int hashed;
+} espsec_mfg_merge_stats_t;
+
+/**
+ * Check that the shards of a plan add up, then write one manifest. Each shard
+ * must have its manifest (a task that did not finish has none); its rows must
+ * lie in its range; every row of the plan must appear exactly once; every
+ * device must have the same kinds of file; every file must exist with its size
+ * (and, unless !hash, its SHA-256). The merged manifest (paths relative to the
+ * plan's base folder) is written to out_path, never over a file. err names the
+ * shard, row or file at fault.
+ */
+espsec_err_t espsec_mfg_merge(const char *plan_path, const char *out_path, int hash, espsec_mfg_merge_stats_t *st,
+                              espsec_error_t *err);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

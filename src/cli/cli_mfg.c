@@ -1,4 +1,6 @@
 /* espsec mfg: mfg_gen's commands, in parallel, with a progress bar. */
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +294,157 @@ static const cli_pos_t POS_GEN[] = {{"CONF", "Master config CSV: key,type,encodi
                                     {"SIZE", "Partition size (multiple of 4096, at least 0x3000).", 0, 0},
                                     {0}};
 
+/* An absolute path for a job that runs elsewhere (the file must exist). */
+static char *absolute(const char *p)
+{
+    char *r = realpath(p, NULL);
+    if (r == NULL) {
+        cli_error("%s: %s", p, strerror(errno));
+    }
+    return r;
+}
+
+static int cmd_plan(cli_args_t *a)
+{
+    unsigned long long shards = 0, par = 0;
+    if (cli_u64(a, "shards", 0, &shards) != 0 || cli_u64(a, "parallelism", 0, &par) != 0) {
+        return 2;
+    }
+    const char *slurm = cli_str(a, "slurm"), *k8s = cli_str(a, "k8s"), *base_p = cli_str(a, "base");
+    if (shards == 0 || base_p == NULL || (slurm == NULL && k8s == NULL)) {
+        return cli_error("mfg plan needs --shards N, --base DIR (shared by every task) and --slurm FILE and/or --k8s FILE");
+    }
+    if (mkdir(base_p, 0755) != 0 && errno != EEXIST) {
+        return cli_error("%s: %s", base_p, strerror(errno));
+    }
+    char *conf = absolute(cli_pos(a, 0)), *values = absolute(cli_pos(a, 1)), *base = absolute(base_p);
+    char *self = NULL;
+    const char *espsec = cli_str(a, "espsec");
+    if (espsec == NULL) {
+        self = realpath("/proc/self/exe", NULL);
+        espsec = self ? self : "espsec";
+    }
+    int st = 2;
+    uint8_t *vals = NULL;
+    size_t vl = 0, rows = 0;
+    espsec_error_t err;
+    espsec_mfg_shard_t *sh = NULL;
+    char *words[64], *gen = NULL;
+    size_t nw = 0;
+    if (conf == NULL || values == NULL || base == NULL) {
+        goto done;
+    }
+    if (espsec_read_file(values, &vals, &vl, 4096u << 20, &err) != ESPSEC_OK ||
+        espsec_mfg_count_rows((const char *)vals, vl, &rows, &err) != ESPSEC_OK) {
+        espsec_error_prefix(&err, "%s: ", cli_pos(a, 1));
+        st = cli_fail(&err);
+        goto done;
+    }
+    sh = calloc(shards <= rows ? shards : 1, sizeof(*sh));
+    if (sh == NULL || espsec_mfg_split(rows, shards, base, sh, &err) != ESPSEC_OK) {
+        st = sh ? cli_fail(&err) : cli_error("out of memory");
+        goto done;
+    }
+    if (cli_str(a, "generate-options") != NULL) {
+        gen = strdup(cli_str(a, "generate-options"));
+        for (char *t = gen ? strtok(gen, " \t") : NULL; t != NULL && nw < 64; t = strtok(NULL, " \t")) {
+            words[nw++] = t;
+        }
+    }
+    const char *prefix = cli_pos(a, 2);
+    char job[128];
+    snprintf(job, sizeof(job), "espsec-mfg-%s", cli_str(a, "job-name") ? cli_str(a, "job-name") : prefix);
+    espsec_mfg_plan_t p = {.espsec = espsec,
+                           .conf = conf,
+                           .values = values,
+                           .prefix = prefix,
+                           .size = cli_pos(a, 3),
+                           .gen_args = (const char *const *)words,
+                           .ngen_args = nw,
+                           .base = base,
+                           .job_name = job,
+                           .k8s_image = cli_str(a, "image"),
+                           .k8s_pvc = cli_str(a, "pvc"),
+                           .parallelism = (int)par};
+    const struct {
+        const char *path;
+        espsec_err_t (*fn)(const espsec_mfg_plan_t *, const espsec_mfg_shard_t *, size_t, char **, size_t *,
+                           espsec_error_t *);
+        unsigned mode;
+    } outs[3] = {{slurm, espsec_mfg_plan_slurm, 0755}, {k8s, espsec_mfg_plan_k8s, 0644}, {NULL, espsec_mfg_plan_csv, 0644}};
+    char plan_path[4200];
+    snprintf(plan_path, sizeof(plan_path), "%s/plan.csv", base);
+    for (int i = 0; i < 3; i++) {
+        const char *path = i == 2 ? plan_path : outs[i].path;
+        if (path == NULL) {
+            continue;
+        }
+        char *text = NULL;
+        size_t tl = 0;
+        if (outs[i].fn(&p, sh, (size_t)shards, &text, &tl, &err) != ESPSEC_OK ||
+            espsec_write_file(path, text, tl, outs[i].mode, &err) != ESPSEC_OK) {
+            free(text);
+            st = cli_fail(&err);
+            goto done;
+        }
+        free(text);
+    }
+    printf("Plan: %zu device rows in %llu shards (%zu-%zu rows each) under %s\n", rows, shards, rows / (size_t)shards,
+           (rows + (size_t)shards - 1) / (size_t)shards, base);
+    if (slurm) {
+        printf("  Slurm job array: sbatch %s\n", slurm);
+    }
+    if (k8s) {
+        printf("  Kubernetes Indexed Job: kubectl apply -f %s\n", k8s);
+    }
+    printf("  Then: espsec mfg merge --plan %s -o %s/manifest.csv\n", plan_path, base);
+    st = 0;
+done:
+    free(gen);
+    free(sh);
+    free(vals);
+    free(conf);
+    free(values);
+    free(base);
+    free(self);
+    return st;
+}
+
+static int cmd_merge(cli_args_t *a)
+{
+    const char *plan = cli_str(a, "plan"), *out = cli_str(a, "output");
+    if (plan == NULL || out == NULL) {
+        return cli_error("mfg merge needs --plan BASE/plan.csv and -o MANIFEST");
+    }
+    espsec_mfg_merge_stats_t s;
+    espsec_error_t err;
+    if (espsec_mfg_merge(plan, out, !cli_flag(a, "no-hash"), &s, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    printf("%zu shards add up: %zu devices, %zu files%s; manifest written to %s\n", s.shards, s.devices, s.files,
+           s.hashed ? " (sizes and SHA-256 checked)" : " (sizes checked)", out);
+    return 0;
+}
+
+static const cli_opt_t OPT_PLAN[] = {
+    {"shards", 'n', CLI_VALUE, "N", "Number of shards (tasks)."},
+    {"base", 0, CLI_VALUE, "DIR", "Folder every task sees (shared storage): shard-NNNN/, plan.csv, logs."},
+    {"slurm", 0, CLI_VALUE, "FILE", "Write a Slurm job-array script (sbatch FILE)."},
+    {"k8s", 0, CLI_VALUE, "FILE", "Write a Kubernetes Indexed Job manifest (kubectl apply -f FILE)."},
+    {"image", 0, CLI_VALUE, "IMAGE", "Kubernetes: the container image with espsec."},
+    {"pvc", 0, CLI_VALUE, "CLAIM", "Kubernetes: the PersistentVolumeClaim mounted at --base."},
+    {"parallelism", 0, CLI_VALUE, "N", "Tasks running at once (default: all)."},
+    {"job-name", 0, CLI_VALUE, "NAME", "Job name (default espsec-mfg-PREFIX)."},
+    {"espsec", 0, CLI_VALUE, "PATH", "espsec as the tasks run it (default: this program's path)."},
+    {"generate-options", 0, CLI_VALUE, "\"OPTS\"", "More mfg generate options for every task, words split at spaces "
+                                                   "(e.g. \"--inputkey /shared/keys.bin --fileid serial\")."},
+    {0}};
+static const cli_opt_t OPT_MERGE[] = {
+    {"plan", 0, CLI_VALUE, "PLAN.csv", "The plan mfg plan wrote (BASE/plan.csv)."},
+    {"output", 'o', CLI_VALUE, "FILE", "The merged manifest (never replaces a file)."},
+    {"no-hash", 0, CLI_FLAG, NULL, "Check sizes only, not SHA-256 (faster on millions of files)."},
+    {0}};
+
 static const cli_opt_t OPT_SC[] = {
     {"outdir", 0, CLI_VALUE, "DIR", "Output folder: secure_cert/ is made under it (default: here)."},
     {"fileid", 0, CLI_VALUE, "KEY", "Values column naming each device's files (default: the row number from 1)."},
@@ -317,6 +470,12 @@ static const cli_cmd_t MFG_CMDS[] = {
      "Columns device_cert and private_key (or --device-cert-col/--private-key-col) name each device's files; "
      "--ca-cert gives one CA for all. Same machinery as generate: parallel, shards, never replaces a file.",
      OPT_SC, POS_SC, cmd_secure_cert},
+    {"plan", NULL, "Split a run into shards for a batch engine: a Slurm job array and/or a Kubernetes Indexed Job.",
+     "Task i runs 'espsec mfg generate --rows' for shard i into BASE/shard-i with a manifest; mfg merge checks the "
+     "shards add up.",
+     OPT_PLAN, POS_GEN, cmd_plan},
+    {"merge", NULL, "Check that a plan's shards add up (every device once, no gap, files complete) and write one "
+                    "manifest.", NULL, OPT_MERGE, NULL, cmd_merge},
     {"generate-key", NULL, "Generate NVS encryption keys (mfg_gen generate-key, as espsec nvs generate-key).", NULL,
      CLI_NVS_KEYGEN_OPTS, NULL, cli_nvs_generate_key},
     {0}};
