@@ -83,7 +83,8 @@ static espsec_err_t add_piece(espsec_merge_t *m, uint64_t addr, const uint8_t *d
     }
     p->addr = addr;
     p->len = len;
-    snprintf(p->name, sizeof(p->name), "%s", name ? name : "bytes");
+    /* a label for messages only: a longer one is cut, on purpose (and said so to gcc -O3) */
+    snprintf(p->name, sizeof(p->name), "%.*s", (int)sizeof(p->name) - 1, name ? name : "bytes");
     m->n++;
     return ESPSEC_OK;
 }
@@ -142,6 +143,8 @@ uint64_t espsec_merge_size_bytes(const char *name)
     return 0;
 }
 
+static void logf_(const espsec_merge_opts_t *o, int warning, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void logf_(const espsec_merge_opts_t *o, int warning, const char *fmt, ...)
 {
     if (o->log == NULL) {
