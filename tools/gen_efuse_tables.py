@@ -245,6 +245,23 @@ def gen(chip):
     tail.append(f"static const enum efuse_group ORDER[] = {{{order}}};\n")
     tail.append("/* Registers a burn leaves set (EFUSE_CONF read op code, clock and timing values). */")
     tail.append("static const uint32_t AFTER_BURN[][2] = {" + ", ".join(f"{{0x{o:03X}, 0x{v:X}}}" for o, v in after) + "};\n")
+    # error registers: per block (register, count mask, count shift, fail bit); BLOCK0's repeat-error
+    # registers are all the REPEAT_ERR ones
+    errs = []
+    rep = sorted(getattr(regs, n) - base for n in dir(regs) if re.match(r"EFUSE_RD_REPEAT_ERR\d?_REG$", n))
+    blkerr = list(getattr(regs, "BLOCK_ERRORS", []))
+    if not blkerr and hasattr(regs, "BLOCK_NUM_ERRORS"):
+        # C3: counts and fail bits in two lists (the fail bits shifted by one block, a chip erratum)
+        blkerr = [(n[0], n[1], n[2], f[1]) for n, f in zip(regs.BLOCK_NUM_ERRORS, regs.BLOCK_FAIL_BIT)]
+    for i, be in enumerate(blkerr):
+        reg = be[0] - base
+        if i == 0:
+            continue
+        mask, offs, fail = (be[1], be[2], be[3]) if len(be) == 4 else (be[1], 0, None)
+        errs.append((i, reg, mask or 0, offs or 0, -1 if fail is None else fail))
+    tail.append("/* Read-error registers: BLOCK0's repeat errors, then (block, register, count mask, shift, fail bit). */")
+    tail.append("static const uint16_t REPEAT_ERR[] = {" + ", ".join(f"0x{o:03X}" for o in rep) + "};")
+    tail.append("static const efuse_err_def_t BLOCK_ERR[] = {" + ", ".join(f"{{{b}, 0x{r:03X}, 0x{m:X}, {o}, {f}}}" for b, r, m, o, f in errs) + "};\n")
     tail.append(f"const efuse_chip_def_t EFUSE_{ident} = {{")
     tail.append(f"    .chip = &CHIP_{ident},")
     tail.append(f"    .mem_size = 0x{mem_size:03X},")
@@ -253,6 +270,7 @@ def gen(chip):
     chk = getattr(regs, "EFUSE_CHECK_VALUE0_REG", None) or getattr(regs, "EFUSE_PGM_CHECK_VALUE0_REG")
     tail.append(f"    .rs_coding = 1,\n    .rs_check_off = 0x{chk - base:03X},")
     tail.append(f"    .calib_min_blk_version = {opts['calib']},")
+    tail.append("    .repeat_err = REPEAT_ERR,\n    .nrepeat_err = A(REPEAT_ERR),\n    .block_err = BLOCK_ERR,\n    .nblock_err = A(BLOCK_ERR),")
     if "oldrev" in opts:
         tail.append(f"    .oldrev_max_chip_version = {opts['oldrev_max']},")
     tail.append("};")

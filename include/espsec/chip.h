@@ -123,6 +123,8 @@ typedef struct {
     const char *dis_usb_download;    /* download mode over USB-Serial-JTAG / USB-OTG */
     const char *dis_direct_boot;     /* legacy SPI / direct boot */
     const char *console_debug_disable; /* ESP32 */
+    /* flash voltage by eFuse (ESP32 VDD_SDIO, S2/S3 VDD_SPI): force, regulator on, 3.3V; NULL if none */
+    const char *vdd_force, *vdd_reg, *vdd_tieh;
 } espsec_chip_lock_t;
 
 /** The Digital Signature (DS) and ECDSA peripherals that hold a device's TLS key (esp_secure_cert). */

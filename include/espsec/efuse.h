@@ -140,7 +140,11 @@ espsec_err_t espsec_efuse_stage_next_bit(espsec_efuse_t *e, const char *name, ui
                                          espsec_error_t *err);
 /** Stage the write-protection of a field or block. */
 espsec_err_t espsec_efuse_stage_write_protect(espsec_efuse_t *e, const char *name, espsec_error_t *err);
-/** Stage the read-protection of a field or block. */
+/** 1 when the field or block is already read- (rd) or write-protected; -1 if no such name. */
+int espsec_efuse_is_protected(const espsec_efuse_t *e, const char *name, int rd);
+/** Stage the read-protection of a field or block. Refused, as espefuse refuses, for what
+ *  must stay readable: the ESP32's BLOCK2 with Secure Boot V2 on, C2's BLOCK_KEY0 in use for
+ *  the digest or a 256-bit key, a key block whose purpose needs no read protection. */
 espsec_err_t espsec_efuse_stage_read_protect(espsec_efuse_t *e, const char *name, espsec_error_t *err);
 /** Stage a key into a block. ESP32: block name/alias, key bytes as given (reversal is the caller's).
  *  ESP32-C3: purpose (KEY_PURPOSE name) is staged too. protect: write-protect (and read-protect when rd). */
@@ -168,6 +172,40 @@ espsec_err_t espsec_efuse_stage_key_purpose(espsec_efuse_t *e, const char *block
                                             uint32_t exclude, espsec_efuse_key_step_t steps[2], int *nsteps,
                                             espsec_error_t *err);
 
+/**
+ * Stage raw data into a block (espefuse's burn-block-data): data goes at
+ * byte offset; offset 0 needs exactly the block's length (24 bytes for an
+ * ESP32 block under 3/4 coding), with an offset the rest stays zero.
+ * Refused: write-protected or read-protected block, bits that would need
+ * clearing, a second write to a 3/4-coded block.
+ */
+espsec_err_t espsec_efuse_stage_block_data(espsec_efuse_t *e, int blk, const uint8_t *data, size_t len, size_t offset,
+                                           espsec_error_t *err);
+/** Stage single bits of a block (espefuse's burn-bit). */
+espsec_err_t espsec_efuse_stage_block_bits(espsec_efuse_t *e, int blk, const unsigned *bits, size_t n,
+                                           espsec_error_t *err);
+/** Bytes a block holds for data (words * 4; 24 under ESP32 3/4 coding). */
+size_t espsec_efuse_block_len(const espsec_efuse_t *e, int blk);
+/**
+ * Read errors the controller reports (repeat errors of BLOCK0, error counts
+ * and fail bits of the coded blocks), as a file read from a chip may carry.
+ * Returns the number of blocks with errors; msg gets "BLOCK0, BLOCK_KEY1" or "".
+ */
+int espsec_efuse_block_errors(const espsec_efuse_t *e, char *msg, size_t cap);
+
+/** Stage a custom MAC address (6 bytes, as written "AA:BB:..."), with what the chip keeps
+ *  beside it (ESP32: MAC_VERSION = 1 and CUSTOM_MAC_CRC; C2: CUSTOM_MAC_USED). */
+espsec_err_t espsec_efuse_stage_custom_mac(espsec_efuse_t *e, const uint8_t mac[6], espsec_error_t *err);
+/** espefuse's get-custom-mac line ("Custom MAC Address: ..."); 1 when the chip says none is set,
+ *  -1 when the chip has no CUSTOM_MAC field. */
+int espsec_efuse_custom_mac_text(const espsec_efuse_t *e, char *line, size_t cap);
+/** Stage the flash-voltage fuses (ESP32 VDD_SDIO, S2/S3 VDD_SPI): "1.8V", "3.3V" or "OFF". */
+espsec_err_t espsec_efuse_stage_flash_voltage(espsec_efuse_t *e, const char *voltage, espsec_error_t *err);
+
+/** 1 when bits of the named field are staged. */
+int espsec_efuse_field_staged(const espsec_efuse_t *e, const char *name);
+/** Blocks with staged bits, one bit per block number. */
+uint32_t espsec_efuse_staged_blocks(const espsec_efuse_t *e);
 /** 1 when something is staged. */
 int espsec_efuse_has_staged(const espsec_efuse_t *e);
 /** Burn everything staged (blocks first, then BLOCK0, protection bits last). */

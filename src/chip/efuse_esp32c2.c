@@ -73,6 +73,10 @@ static const enum efuse_group ORDER[] = {EG_ALWAYS, EG_KEYBLOCK, EG_BLK2_CALIB};
 /* Registers a burn leaves set (EFUSE_CONF read op code, clock and timing values). */
 static const uint32_t AFTER_BURN[][2] = {{0x08C, 0x5AA5}, {0x108, 0x28}, {0x114, 0x3000}, {0x118, 0x190}};
 
+/* Read-error registers: BLOCK0's repeat errors, then (block, register, count mask, shift, fail bit). */
+static const uint16_t REPEAT_ERR[] = {0x080};
+static const efuse_err_def_t BLOCK_ERR[] = {{1, 0x084, 0x7, 0, 3}, {2, 0x084, 0x7, 4, 7}, {3, 0x084, 0x7, 8, 11}};
+
 const efuse_chip_def_t EFUSE_ESP32C2 = {
     .chip = &CHIP_ESP32C2,
     .mem_size = 0x200,
@@ -87,4 +91,8 @@ const efuse_chip_def_t EFUSE_ESP32C2 = {
     .rs_coding = 1,
     .rs_check_off = 0x020,
     .calib_min_blk_version = 1,
+    .repeat_err = REPEAT_ERR,
+    .nrepeat_err = A(REPEAT_ERR),
+    .block_err = BLOCK_ERR,
+    .nblock_err = A(BLOCK_ERR),
 };

@@ -180,6 +180,10 @@ static const enum efuse_group ORDER[] = {EG_ALWAYS, EG_KEYBLOCK, EG_BLK2_CALIB, 
 /* Registers a burn leaves set (EFUSE_CONF read op code, clock and timing values). */
 static const uint32_t AFTER_BURN[][2] = {{0x1CC, 0x5AA5}};
 
+/* Read-error registers: BLOCK0's repeat errors, then (block, register, count mask, shift, fail bit). */
+static const uint16_t REPEAT_ERR[] = {0x17C, 0x180, 0x184, 0x188, 0x18C};
+static const efuse_err_def_t BLOCK_ERR[] = {{1, 0x1C0, 0x7, 0, 3}, {2, 0x1C0, 0x7, 4, 7}, {3, 0x1C0, 0x7, 8, 11}, {4, 0x1C0, 0x7, 12, 15}, {5, 0x1C0, 0x7, 16, 19}, {6, 0x1C0, 0x7, 20, 23}, {7, 0x1C0, 0x7, 24, 27}, {8, 0x1C0, 0x7, 28, 31}, {9, 0x1C4, 0x7, 0, 3}, {10, 0x1C4, 0x7, 4, 7}};
+
 const efuse_chip_def_t EFUSE_ESP32P4 = {
     .chip = &CHIP_ESP32P4,
     .mem_size = 0x200,
@@ -194,4 +198,8 @@ const efuse_chip_def_t EFUSE_ESP32P4 = {
     .rs_coding = 1,
     .rs_check_off = 0x020,
     .calib_min_blk_version = 1,
+    .repeat_err = REPEAT_ERR,
+    .nrepeat_err = A(REPEAT_ERR),
+    .block_err = BLOCK_ERR,
+    .nblock_err = A(BLOCK_ERR),
 };

@@ -128,6 +128,10 @@ static const enum efuse_group ORDER[] = {EG_ALWAYS, EG_KEYBLOCK, EG_BLK2_CALIB, 
 /* Registers a burn leaves set (EFUSE_CONF read op code, clock and timing values). */
 static const uint32_t AFTER_BURN[][2] = {{0x1CC, 0x5AA5}, {0x1E8, 0x50}, {0x1EC, 0x1}, {0x1F0, 0x1}, {0x1F4, 0x5101}, {0x1F8, 0x80}};
 
+/* Read-error registers: BLOCK0's repeat errors, then (block, register, count mask, shift, fail bit). */
+static const uint16_t REPEAT_ERR[] = {0x17C, 0x180, 0x184, 0x188, 0x18C};
+static const efuse_err_def_t BLOCK_ERR[] = {{1, 0x194, 0x7, 0, 3}, {2, 0x194, 0x7, 4, 7}, {3, 0x194, 0x7, 8, 11}, {4, 0x194, 0x7, 12, 15}, {5, 0x194, 0x7, 16, 19}, {6, 0x194, 0x7, 20, 23}, {7, 0x194, 0x7, 24, 27}, {8, 0x194, 0x7, 28, 31}, {9, 0x198, 0x7, 0, 3}, {10, 0x198, 0x7, 4, 7}};
+
 const efuse_chip_def_t EFUSE_ESP32S2 = {
     .chip = &CHIP_ESP32S2,
     .mem_size = 0x200,
@@ -142,4 +146,8 @@ const efuse_chip_def_t EFUSE_ESP32S2 = {
     .rs_coding = 1,
     .rs_check_off = 0x020,
     .calib_min_blk_version = 1,
+    .repeat_err = REPEAT_ERR,
+    .nrepeat_err = A(REPEAT_ERR),
+    .block_err = BLOCK_ERR,
+    .nblock_err = A(BLOCK_ERR),
 };

@@ -90,6 +90,9 @@ void cli_put_escaped(FILE *f, const char *s)
     }
 }
 
+/* The error line's prefix: espsec's, or the tool's a group stands in for (espefuse). */
+static const char *error_prefix = "espsec: error: ";
+
 int cli_error(const char *fmt, ...)
 {
     char msg[4096];
@@ -97,7 +100,7 @@ int cli_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputs("espsec: error: ", stderr);
+    fputs(error_prefix, stderr);
     cli_put_escaped(stderr, msg);
     fputc('\n', stderr);
     return 2;
@@ -156,13 +159,16 @@ static void print_cmd_help(FILE *f, const char *prog, const cli_group_t *g, cons
     fprintf(f, "\nCommand and option names accept '_' or '-' (sign_data = sign-data).\n");
 }
 
+static int group_chains(const cli_group_t *g);
+
 static void print_group_help(FILE *f, const cli_group_t *g)
 {
     fprintf(f, "Usage: espsec %s", g->name);
     if (g->opts != NULL && g->opts[0].name != NULL) {
         fprintf(f, " [OPTIONS]");
     }
-    fprintf(f, " COMMAND [ARGS]...\n\n  %s\n", g->summary);
+    fprintf(f, group_chains(g) ? " COMMAND1 [ARGS]... [COMMAND2 [ARGS]...]...\n\n  %s\n" : " COMMAND [ARGS]...\n\n  %s\n",
+            g->summary);
     if (g->description != NULL) {
         fprintf(f, "\n%s\n", g->description);
     }
@@ -461,6 +467,16 @@ static int group_chains(const cli_group_t *g)
 
 int cli_run_group(const cli_group_t *g, int argc, char **argv)
 {
+    if (group_chains(g)) {
+        error_prefix = "A fatal error occurred: "; /* espefuse's verdict line */
+        /* "-h" among the global options, before any command, is the group's help */
+        for (int k = 0; k < argc && find_cmd(g, argv[k]) == NULL; k++) {
+            if (is_help(argv[k])) {
+                print_group_help(stdout, g);
+                return 0;
+            }
+        }
+    }
     cli_args_t *a = calloc(1, sizeof(*a));
     if (a == NULL) {
         return cli_error("out of memory");
@@ -520,6 +536,9 @@ int cli_run_group(const cli_group_t *g, int argc, char **argv)
         a->chain_last = end >= argc;
         rc = run_cmd(g, c, a, end, argv, start + 1);
         start = end;
+    }
+    if (rc == 0 && a->chain_end != NULL) {
+        rc = a->chain_end(a);
     }
     if (a->chain != NULL && a->chain_free != NULL) {
         a->chain_free(a->chain);

@@ -81,6 +81,7 @@ typedef struct cli_args {
      * run ends early), chain_last is 1 for the last command of the invocation. */
     void *chain;
     void (*chain_free)(void *chain);
+    int (*chain_end)(struct cli_args *a); /* run after the last command succeeded (the burn) */
     int chain_index, chain_last;
 } cli_args_t;
 

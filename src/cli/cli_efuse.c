@@ -17,6 +17,8 @@ typedef struct {
     const char *path;
     espsec_chip_t chip;
     const espsec_chip_info_t *info;
+    const char *pending; /* what the invocation burns at its end ("Burn keys in eFuse blocks."), or NULL */
+    int show_custom_mac; /* burn-custom-mac: show the address after the burn */
 } efctx_t;
 
 static void ctx_free(void *p)
@@ -29,6 +31,7 @@ static void ctx_free(void *p)
 }
 
 static int open_efuse_file(cli_args_t *a, efctx_t *c);
+static int burn_at_end(cli_args_t *a);
 
 /* The eFuse set of this invocation: opened by its first command, shared by the
  * chained ones (espefuse's CMD1 ... CMD2 ...), released when the run ends. */
@@ -50,6 +53,7 @@ static int open_efuse(cli_args_t *a, efctx_t *c)
     }
     a->chain = shared;
     a->chain_free = ctx_free;
+    a->chain_end = burn_at_end;
     *c = *shared;
     return 0;
 }
@@ -96,12 +100,26 @@ static int open_efuse_file(cli_args_t *a, efctx_t *c)
     return 0;
 }
 
+/* A burn command is done staging: the burn itself happens once, after the last command of the
+ * invocation (espefuse's batch mode), in burn_at_end. */
 static int finish_burn(cli_args_t *a, efctx_t *c, const char *what)
 {
-    espsec_error_t err;
-    if (!a->chain_last) {
-        return 0; /* a later command of this invocation burns everything at once */
+    (void)c;
+    efctx_t *shared = a->chain;
+    if (shared != NULL && shared->pending == NULL) {
+        shared->pending = what;
     }
+    return 0;
+}
+
+static int burn_at_end(cli_args_t *a)
+{
+    espsec_error_t err;
+    efctx_t *c = a->chain;
+    if (c == NULL || c->pending == NULL) {
+        return 0;
+    }
+    const char *what = c->pending;
     if (!espsec_efuse_has_staged(c->e)) {
         printf("Nothing to burn, see messages above.\n");
         return 0;
@@ -110,11 +128,50 @@ static int finish_burn(cli_args_t *a, efctx_t *c, const char *what)
         espsec_efuse_discard(c->e);
         return cli_error("cancelled: nothing was burned (type BURN to confirm, or pass --do-not-confirm)");
     }
+    uint32_t blocks = espsec_efuse_staged_blocks(c->e);
+    const char *late[] = {"WR_DIS", "RD_DIS", c->info->lock.dis_download, c->info->lock.secure_download,
+                          c->info->fe.crypt_cnt, c->info->sb.enable};
+    int postponed = 0;
+    for (size_t k = 0; k < sizeof(late) / sizeof(late[0]) && !cli_flag(a, "no-postpone"); k++) {
+        postponed |= espsec_efuse_field_staged(c->e, late[k]);
+    }
     if (espsec_efuse_burn(c->e, &err) != ESPSEC_OK || espsec_efuse_save_file(c->e, c->path, &err) != ESPSEC_OK) {
         return cli_fail(&err);
     }
+    for (int b = 31; b >= 0; b--) {
+        if (blocks & (1u << b)) {
+            printf("BURN BLOCK%-2d - OK (write block == read block)\n", b);
+        }
+        if (b == 0 && (blocks & 1u) && postponed) {
+            /* espefuse burns protection and lock-down fuses of BLOCK0 in a second step */
+            printf("Burn postponed eFuses from BLOCK0.\n");
+            printf("BURN BLOCK0  - OK (write block == read block)\n");
+        }
+    }
+    if (c->show_custom_mac) {
+        char v[128];
+        if (espsec_efuse_custom_mac_text(c->e, v, sizeof(v)) == 0) {
+            printf("%s\n", v);
+        }
+    }
     printf("Successful.\n");
     return 0;
+}
+
+static size_t block_bytes(const efctx_t *c, int b, uint8_t d[32]);
+
+/* Every block's read registers, as espefuse's dump and debug output show them. */
+static void print_block_regs(const efctx_t *c)
+{
+    uint8_t d[32];
+    for (int b = 0; b < espsec_efuse_block_count(c->e); b++) {
+        size_t n = block_bytes(c, b, d);
+        printf("%-15s [%-2d] read_regs:", espsec_efuse_block_name(c->e, b), b);
+        for (size_t w = 0; w < n / 4; w++) {
+            printf(" %02x%02x%02x%02x", d[4 * w + 3], d[4 * w + 2], d[4 * w + 1], d[4 * w]);
+        }
+        printf("\n");
+    }
 }
 
 /* ---- summary ---- */
@@ -168,7 +225,7 @@ static void print_row(FILE *out, const espsec_efuse_t *e, const espsec_efuse_fie
 
 static int cmd_summary(cli_args_t *a)
 {
-    efctx_t c;
+    efctx_t c = {0};
     int st = open_efuse(a, &c);
     if (st != 0) {
         return st;
@@ -176,6 +233,9 @@ static int cmd_summary(cli_args_t *a)
     const char *format = cli_str(a, "format");
     if (format == NULL) {
         format = "summary";
+    }
+    if (cli_flag(a, "debug") && strcmp(format, "summary") == 0) {
+        print_block_regs(&c);
     }
     size_t n = espsec_efuse_field_count(c.e);
     espsec_efuse_field_info_t *fi = calloc(n ? n : 1, sizeof(*fi));
@@ -259,7 +319,7 @@ static int cmd_summary(cli_args_t *a)
                 espsec_out_abort(&of);
             }
             free(fi);
-            return cli_error("the 'value_only' format shows exactly one eFuse");
+            return cli_error("The 'value_only' format can be used exactly for one eFuse.");
         }
         const espsec_efuse_field_info_t *f = &fi[espsec_efuse_find(c.e, a->pos[0])];
         fprintf(out, "%s\n", f->value);
@@ -333,37 +393,322 @@ static int cmd_summary(cli_args_t *a)
 
 /* ---- dump ---- */
 
+/* One block's bytes as the controller reads them (register order). */
+static size_t block_bytes(const efctx_t *c, int b, uint8_t d[32])
+{
+    espsec_efuse_get_block(c->e, b, d);
+    return (size_t)espsec_efuse_block_words(c->e, b) * 4;
+}
+
+static int write_dump(const char *path, const uint8_t *d, size_t n)
+{
+    espsec_error_t err;
+    if (espsec_write_file(path, d, n, ESPSEC_MODE_PUBLIC, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    return 0;
+}
+
 static int cmd_dump(cli_args_t *a)
 {
-    efctx_t c;
+    efctx_t c = {0};
     int st = open_efuse(a, &c);
     if (st != 0) {
         return st;
     }
-    for (int b = 0; b < espsec_efuse_block_count(c.e); b++) {
-        uint8_t d[32];
-        espsec_efuse_get_block(c.e, b, d);
-        int words = espsec_efuse_block_words(c.e, b);
-        printf("%-15s [%-2d] read_regs:", espsec_efuse_block_name(c.e, b), b);
-        for (int w = 0; w < words; w++) {
-            printf(" %02x%02x%02x%02x", d[4 * w + 3], d[4 * w + 2], d[4 * w + 1], d[4 * w]);
+    const char *format = cli_str(a, "format"), *file = cli_str(a, "file-name");
+    if (format == NULL) {
+        format = "default";
+    }
+    if (strcmp(format, "default") != 0 && strcmp(format, "split") != 0 && strcmp(format, "joint") != 0) {
+        return cli_error("--format '%s': default, split or joint expected", format);
+    }
+    int nb = espsec_efuse_block_count(c.e);
+    uint8_t d[32];
+    if (strcmp(format, "default") == 0 && file == NULL) {
+        print_block_regs(&c);
+        return 0;
+    }
+    if (strcmp(format, "joint") == 0) {
+        uint8_t all[32 * 16];
+        size_t len = 0;
+        for (int b = 0; b < nb && b < 16; b++) {
+            size_t n = block_bytes(&c, b, d);
+            if (file == NULL) {
+                char hex[65];
+                espsec_hex(d, n, hex, 0);
+                printf("%s\n", hex);
+            }
+            memcpy(all + len, d, n);
+            len += n;
         }
-        printf("\n");
+        if (file != NULL) {
+            printf("Dump eFuse blocks -> %s\n", file);
+            return write_dump(file, all, len);
+        }
+        return 0;
+    }
+    /* split (also "default" with a file name): one file per block, NAME<n>.EXT */
+    for (int b = 0; b < nb; b++) {
+        size_t n = block_bytes(&c, b, d);
+        if (file == NULL) {
+            char hex[65];
+            espsec_hex(d, n, hex, 0);
+            printf("%s\n", hex);
+            continue;
+        }
+        char path[4096];
+        const char *dot = strrchr(file, '.'), *slash = strrchr(file, '/');
+        if (dot != NULL && (slash == NULL || dot > slash)) {
+            snprintf(path, sizeof(path), "%.*s%d%s", (int)(dot - file), file, b, dot);
+        } else {
+            snprintf(path, sizeof(path), "%s%d", file, b);
+        }
+        printf("Dump eFuse block%d -> %s\n", b, path);
+        st = write_dump(path, d, n);
+        if (st != 0) {
+            return st;
+        }
     }
     return 0;
+}
+
+/* ---- check-error ---- */
+
+static int cmd_check_error(cli_args_t *a)
+{
+    efctx_t c = {0};
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    char which[256];
+    if (espsec_efuse_block_errors(c.e, which, sizeof(which)) > 0) {
+        /* a virtual chip cannot re-program its blocks, so --recovery cannot help here */
+        return cli_error("Error(s) were detected in eFuses (%s)", which);
+    }
+    printf("No errors detected.\n");
+    return 0;
+}
+
+/* ---- burn-block-data, burn-bit ---- */
+
+static int cmd_burn_block_data(cli_args_t *a)
+{
+    efctx_t c = {0};
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    espsec_error_t err;
+    unsigned long long offset = 0;
+    if (cli_u64(a, "offset", 0, &offset) != 0) {
+        return 2;
+    }
+    for (size_t i = 0; i < a->npos; i += 2) {
+        for (size_t k = 0; k < i; k += 2) {
+            if (strcasecmp(a->pos[k], a->pos[i]) == 0) {
+                return cli_error("Found repeated %s in the name list", a->pos[i]);
+            }
+        }
+    }
+    if (a->npos == 0 || a->npos % 2 != 0) {
+        return cli_error("Expected multiple of 2 values, got %zu", a->npos);
+    }
+    if (offset != 0 && a->npos > 2) {
+        return cli_error("The 'offset' option is not applicable when a few blocks are passed. With 'offset', should "
+                         "only one block be used.");
+    }
+    for (size_t i = 0; i < a->npos; i += 2) {
+        int blk = espsec_efuse_block_by_name(c.e, a->pos[i]);
+        if (blk < 0) {
+            return cli_error("Unknown block name - %s.", a->pos[i]);
+        }
+        for (size_t k = 0; k < i; k += 2) {
+            if (espsec_efuse_block_by_name(c.e, a->pos[k]) == blk) {
+                return cli_error("There are repeated names %s", a->pos[i]);
+            }
+        }
+        uint8_t *data = NULL;
+        size_t len = 0;
+        if (espsec_read_file(a->pos[i + 1], &data, &len, 4096, &err) != ESPSEC_OK) {
+            return cli_fail(&err);
+        }
+        espsec_err_t rc = espsec_efuse_stage_block_data(c.e, blk, data, len, (size_t)offset, &err);
+        if (rc == ESPSEC_OK) {
+            printf("[%02d] %-20s size=%02zu bytes, offset=%02llu - > [", blk, espsec_efuse_block_name(c.e, blk),
+                   espsec_efuse_block_len(c.e, blk), offset);
+            size_t n = espsec_efuse_block_len(c.e, blk);
+            for (size_t k = 0; k < n; k++) {
+                uint8_t v = k >= offset && k - offset < len ? data[k - offset] : 0;
+                printf("%s%02x", k ? " " : "", v);
+            }
+            printf("].\n");
+        }
+        espsec_free_secret(data, len);
+        if (rc != ESPSEC_OK) {
+            return cli_fail(&err);
+        }
+    }
+    return finish_burn(a, &c, "Burn block data.");
+}
+
+static int cmd_burn_bit(cli_args_t *a)
+{
+    efctx_t c = {0};
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    espsec_error_t err;
+    if (a->npos < 2) {
+        return cli_error("burn-bit takes BLOCK BIT_NUMBER...");
+    }
+    int blk = espsec_efuse_block_by_name(c.e, a->pos[0]);
+    if (blk < 0) {
+        return cli_error("Unknown block name - %s.", a->pos[0]);
+    }
+    unsigned bits[CLI_MAX_POS * 4];
+    size_t n = 0;
+    for (size_t i = 1; i < a->npos; i++) {
+        uint64_t v = 0;
+        if (espsec_parse_u64(a->pos[i], &v) != 0 || v > 4096) {
+            return cli_error("bit number '%s' is not a number", a->pos[i]);
+        }
+        bits[n++] = (unsigned)v;
+    }
+    printf("bit_number:   ");
+    for (size_t i = 0; i < n; i++) {
+        printf("%s%u", i ? " " : "", bits[i]);
+    }
+    printf("\n");
+    if (espsec_efuse_stage_block_bits(c.e, blk, bits, n, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    return finish_burn(a, &c, "Burn bits.");
+}
+
+/* ---- custom MAC ---- */
+
+static int cmd_burn_custom_mac(cli_args_t *a)
+{
+    efctx_t c = {0};
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    espsec_error_t err;
+    const char *mac = cli_pos(a, 0);
+    uint8_t m[6];
+    int colons = 0;
+    for (const char *p = mac; *p; p++) {
+        colons += *p == ':';
+    }
+    char hex[16];
+    size_t hn = 0;
+    for (const char *p = mac; *p && hn < sizeof(hex) - 1; p++) {
+        if (*p != ':') {
+            hex[hn++] = *p;
+        }
+    }
+    hex[hn] = '\0';
+    if (colons != 5) {
+        return cli_error("MAC Address needs to be a 6-byte hexadecimal format separated by colons (:)!");
+    }
+    if (strlen(mac) != 17 || espsec_unhex(hex, m, sizeof(m)) != 6) {
+        return cli_error("MAC Address needs to be a 6-byte hexadecimal number (12 hexadecimal characters)!");
+    }
+    if (m[0] & 1) {
+        return cli_error("Custom MAC must be a unicast MAC!");
+    }
+    if (espsec_efuse_stage_custom_mac(c.e, m, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    printf("    - 'CUSTOM_MAC' -> %s\n", mac);
+    ((efctx_t *)a->chain)->show_custom_mac = 1;
+    return finish_burn(a, &c, "Burn the custom MAC address.");
+}
+
+static int cmd_get_custom_mac(cli_args_t *a)
+{
+    efctx_t c = {0};
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    char v[128];
+    int r = espsec_efuse_custom_mac_text(c.e, v, sizeof(v));
+    if (r < 0) {
+        return cli_error("%s has no CUSTOM_MAC eFuse", c.info->name);
+    }
+    if (r > 0) {
+        printf("Custom MAC Address is not set in the device.\n");
+        return 0;
+    }
+    printf("%s\n", v);
+    return 0;
+}
+
+/* ---- adc-info ---- */
+
+static int cmd_adc_info(cli_args_t *a)
+{
+    efctx_t c = {0};
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    size_t n = espsec_efuse_field_count(c.e);
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        espsec_efuse_field_info_t fi;
+        if (espsec_efuse_field_info(c.e, i, &fi) == ESPSEC_OK && strcmp(fi.category, "calibration") == 0) {
+            if (!any) {
+                uint64_t maj = 0, min = 0;
+                espsec_efuse_get_uint(c.e, "BLK_VERSION_MAJOR", &maj, NULL);
+                espsec_efuse_get_uint(c.e, "BLK_VERSION_MINOR", &min, NULL);
+                printf("Block version: v%llu.%llu\n", (unsigned long long)maj, (unsigned long long)min);
+                any = 1;
+            }
+            printf("%s: %s\n", fi.name, fi.value);
+        }
+    }
+    if (!any) {
+        printf("No calibration data in eFuses (BLOCK2 calibration is burned by the factory; this block version has "
+               "none).\n");
+    }
+    return 0;
+}
+
+/* ---- set-flash-voltage ---- */
+
+static int cmd_set_flash_voltage(cli_args_t *a)
+{
+    efctx_t c = {0};
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    espsec_error_t err;
+    const char *v = cli_pos(a, 0);
+    if (espsec_efuse_stage_flash_voltage(c.e, v, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    printf("Set the flash voltage to %s.\n", v);
+    return finish_burn(a, &c, "Set the flash voltage.");
 }
 
 /* ---- burn-efuse ---- */
 
 static int is_field_name(const espsec_efuse_t *e, const char *s)
 {
-    return espsec_efuse_find(e, s) >= 0 || (isalpha((unsigned char)s[0]) && strchr(s, '_') != NULL &&
-                                            !isdigit((unsigned char)s[0]));
+    /* a value may look like a name (KEY_PURPOSE_0 HMAC_UP): only the chip's field names count */
+    return espsec_efuse_find(e, s) >= 0;
 }
 
 static int cmd_burn_efuse(cli_args_t *a)
 {
-    efctx_t c;
+    efctx_t c = {0};
     int st = open_efuse(a, &c);
     if (st != 0) {
         return st;
@@ -376,9 +721,37 @@ static int cmd_burn_efuse(cli_args_t *a)
         espsec_err_t rc;
         int noop = 0;
         uint64_t v = 0;
+        int fidx = espsec_efuse_find(c.e, name);
+        espsec_efuse_field_info_t fi;
+        int is_bytes = fidx >= 0 && espsec_efuse_field_info(c.e, (size_t)fidx, &fi) == ESPSEC_OK &&
+                       fi.type == ESPSEC_EF_BYTES;
         if (val == NULL) {
             rc = espsec_efuse_stage_next_bit(c.e, name, &v, &err);
-        } else if (espsec_parse_u64(val, &v) == 0) {
+        } else if (is_bytes && strchr(val, ':') != NULL && strstr(fi.name, "MAC") != NULL) {
+            /* a MAC address, AA:CD:EF:01:02:03 */
+            uint8_t m[8];
+            char hex[24];
+            size_t hn = 0, colons = 0;
+            for (const char *p = val; *p && hn + 1 < sizeof(hex); p++) {
+                if (*p == ':') {
+                    colons++;
+                } else {
+                    hex[hn++] = *p;
+                }
+            }
+            hex[hn] = '\0';
+            if (colons != 5) {
+                rc = espsec_fail(&err, ESPSEC_ERR_PARSE,
+                                 "MAC Address needs to be a 6-byte hexadecimal format separated by colons (:)!");
+            } else if (hn != 12 || espsec_unhex(hex, m, sizeof(m)) != 6) {
+                rc = espsec_fail(&err, ESPSEC_ERR_PARSE,
+                                 "MAC Address needs to be a 6-byte hexadecimal number (12 hexadecimal characters)!");
+            } else if (strcmp(fi.name, "CUSTOM_MAC") == 0) {
+                rc = espsec_efuse_stage_custom_mac(c.e, m, &err);
+            } else {
+                rc = espsec_fail(&err, ESPSEC_ERR_NOT_ALLOWED, "Burning %s is not supported.", fi.name);
+            }
+        } else if (!is_bytes && espsec_parse_u64(val, &v) == 0) {
             rc = espsec_efuse_stage_uint(c.e, name, v, &noop, &err);
         } else {
             uint8_t bytes[64];
@@ -407,7 +780,12 @@ static int cmd_burn_efuse(cli_args_t *a)
         if (noop) {
             printf("\tThe same value for %s is already burned. Do not change the eFuse.\n", name);
         } else {
-            printf("  - %s%s%s\n", name, val ? " = " : "", val ? val : "");
+            char shown[160];
+            snprintf(shown, sizeof(shown), "%s", val ? val : "(next bit)");
+            for (char *p = shown; *p; p++) {
+                *p = (char)tolower((unsigned char)*p); /* espefuse shows hex in lower case */
+            }
+            printf("    - '%s' -> %s\n", name, shown);
         }
     }
     st = finish_burn(a, &c, "Burning eFuses.");
@@ -416,25 +794,30 @@ static int cmd_burn_efuse(cli_args_t *a)
 
 static int protect_cmd(cli_args_t *a, int rd)
 {
-    efctx_t c;
+    efctx_t c = {0};
     int st = open_efuse(a, &c);
     if (st != 0) {
         return st;
     }
     espsec_error_t err;
-    printf("Permanently %s-disabling eFuses", rd ? "read" : "write");
     for (size_t i = 0; i < a->npos; i++) {
-        printf("%s%s", i ? ", " : " ", a->pos[i]);
+        int already = espsec_efuse_is_protected(c.e, a->pos[i], rd);
+        if (already < 0) {
+            return cli_error("no eFuse or block named '%s' on %s", a->pos[i], c.info->name);
+        }
+        if (already) {
+            /* as espefuse: a notice, not an error */
+            printf("Efuse %s is already %s protected%s\n", a->pos[i], rd ? "read" : "write", rd ? "" : ".");
+            continue;
+        }
+        printf("Permanently %s-disabling eFuse %s\n", rd ? "read" : "write", a->pos[i]);
         espsec_err_t rc = rd ? espsec_efuse_stage_read_protect(c.e, a->pos[i], &err)
                              : espsec_efuse_stage_write_protect(c.e, a->pos[i], &err);
         if (rc != ESPSEC_OK) {
-            printf("\n");
             return cli_fail(&err);
         }
     }
-    printf("\n");
-    st = finish_burn(a, &c, rd ? "Read-protecting eFuses." : "Write-protecting eFuses.");
-    return st;
+    return finish_burn(a, &c, rd ? "Read-protecting eFuses." : "Write-protecting eFuses.");
 }
 
 static int cmd_read_protect(cli_args_t *a)
@@ -521,7 +904,7 @@ static int burn_keys_by_purpose(cli_args_t *a, efctx_t *c)
 
 static int cmd_burn_key(cli_args_t *a)
 {
-    efctx_t c;
+    efctx_t c = {0};
     int st = open_efuse(a, &c);
     if (st != 0) {
         return st;
@@ -531,10 +914,10 @@ static int cmd_burn_key(cli_args_t *a)
     int esp32 = c.info->key_purposes == NULL;
     size_t per = esp32 ? 2 : 3;
     if (a->npos == 0 || a->npos % per != 0) {
-        return cli_error(esp32 ? "burn-key takes BLOCK KEYFILE pairs (BLOCK: flash_encryption, secure_boot_v1, "
-                                 "secure_boot_v2, BLOCK1-3)"
-                               : "burn-key takes BLOCK KEYFILE KEYPURPOSE triples (e.g. BLOCK_KEY0 key.bin "
-                                 "XTS_AES_128_KEY)");
+        return cli_error(esp32 ? "Expected multiple of 2 values, got %zu (burn-key takes BLOCK KEYFILE: "
+                                 "flash_encryption, secure_boot_v1, secure_boot_v2, BLOCK1-3)"
+                               : "Expected multiple of 3 values, got %zu (burn-key takes BLOCK KEYFILE KEYPURPOSE)",
+                         a->npos);
     }
     printf("Burn keys to blocks:\n");
     if (!esp32) {
@@ -627,7 +1010,7 @@ static int key_digest(const char *kf, uint8_t digest[32])
 
 static int cmd_burn_key_digest(cli_args_t *a)
 {
-    efctx_t c;
+    efctx_t c = {0};
     int st = open_efuse(a, &c);
     if (st != 0) {
         return st;
@@ -680,8 +1063,8 @@ static int cmd_burn_key_digest(cli_args_t *a)
         return finish_burn(a, &c, "Burn the Secure Boot key digest.");
     }
     if (a->npos == 0 || a->npos % 3 != 0) {
-        return cli_error("burn-key-digest takes BLOCK KEYFILE KEYPURPOSE triples (e.g. BLOCK_KEY1 key.pem "
-                         "SECURE_BOOT_DIGEST0)");
+        return cli_error("Expected multiple of 3 values, got %zu (burn-key-digest takes BLOCK KEYFILE KEYPURPOSE)",
+                         a->npos);
     }
     uint32_t named = 0;
     for (size_t i = 0; i < a->npos; i += 3) {
@@ -718,7 +1101,9 @@ static const cli_opt_t GROUP_OPTS[] = {
     {"do-not-confirm", 0, CLI_FLAG, NULL, "Do not ask for confirmation before burning."},
     {"port", 'p', CLI_VALUE, "PORT", "Refused: espsec drives no hardware."},
     {"baud", 'b', CLI_VALUE, "BAUD", "Ignored (no hardware)."},
-    {"debug", 'd', CLI_FLAG, NULL, "Accepted for compatibility."},
+    {"debug", 'd', CLI_FLAG, NULL, "Show the block registers before a summary."},
+    {"postpone", 0, CLI_FLAG, NULL, "Burn protection and lock-down fuses of BLOCK0 last (the default)."},
+    {"no-postpone", 0, CLI_FLAG, NULL, "Burn BLOCK0 in one step."},
     {0}};
 
 static const cli_opt_t OPT_SUMMARY[] = {
@@ -740,15 +1125,45 @@ static const cli_opt_t OPT_KEY[] = {
     {"show-sensitive-info", 0, CLI_FLAG, NULL, "Accepted; espsec never prints key bytes."},
     {"force-write-always", 0, CLI_FLAG, NULL, "Accepted for compatibility."},
     {0}};
-static const cli_pos_t POS_KEY[] = {{"ARGS", "ESP32: BLOCK KEYFILE ...; ESP32-C3: BLOCK KEYFILE KEYPURPOSE ...", 0, 1},
+static const cli_pos_t POS_KEY[] = {{"ARGS",
+                                     "ESP32: BLOCK KEYFILE ... (BLOCK1-3, flash_encryption, secure_boot_v1/v2); other "
+                                     "chips: BLOCK KEYFILE KEYPURPOSE ... (BLOCK_KEY0 ... BLOCK_KEY5 where the chip has "
+                                     "six key blocks; ESP32-C2: BLOCK_KEY0)",
+                                     0, 1},
                                     {0}};
 static const cli_pos_t POS_NAMES[] = {{"NAMES", "eFuse or block names.", 0, 1}, {0}};
+static const cli_opt_t OPT_DUMP[] = {
+    {"format", 0, CLI_VALUE, "FMT", "default (registers as text), split (a file per block) or joint (one file)."},
+    {"file-name", 0, CLI_VALUE, "FILE", "Write binary dumps here (split: FILE with the block number added)."},
+    {0}};
+static const cli_opt_t OPT_CHECK[] = {
+    {"recovery", 0, CLI_FLAG, NULL, "Re-burn blocks with coding errors (a virtual chip has nothing to recover)."},
+    {0}};
+static const cli_opt_t OPT_BLOCK_DATA[] = {
+    {"offset", 0, CLI_VALUE, "BYTES", "Byte offset of the data in the block (one block only)."},
+    {"force-write-always", 0, CLI_FLAG, NULL, "Accepted for compatibility."},
+    {0}};
+static const cli_pos_t POS_BLOCK_DATA[] = {{"BLOCK_DATAFILE", "Pairs BLOCK DATAFILE.", 0, 1}, {0}};
+static const cli_pos_t POS_BIT[] = {{"BLOCK", "Block name.", 0, 0}, {"BIT_NUMBER", "Bit numbers.", 0, 1}, {0}};
+static const cli_pos_t POS_MAC[] = {{"MAC", "Custom MAC address, AA:CD:EF:01:02:03.", 0, 0}, {0}};
+static const cli_pos_t POS_VOLTAGE[] = {{"VOLTAGE", "1.8V, 3.3V or OFF.", 0, 0}, {0}};
 static const cli_opt_t OPT_NONE[] = {{0}};
 
 static const cli_cmd_t EFUSE_CMDS[] = {
     {"summary", NULL, "Show every eFuse: value, protection, raw bits (espefuse's layout; --format json).", NULL,
      OPT_SUMMARY, POS_SUMMARY, cmd_summary},
-    {"dump", NULL, "Dump the raw read registers of every block.", NULL, OPT_NONE, NULL, cmd_dump},
+    {"dump", NULL, "Dump the raw read registers of every block (--format default|split|joint).", NULL, OPT_DUMP,
+     NULL, cmd_dump},
+    {"check-error", NULL, "Check the blocks for read errors (as a chip's error registers report them).", NULL,
+     OPT_CHECK, NULL, cmd_check_error},
+    {"burn-block-data", NULL, "Burn raw data into blocks: BLOCK DATAFILE [BLOCK DATAFILE]... [--offset N].", NULL,
+     OPT_BLOCK_DATA, POS_BLOCK_DATA, cmd_burn_block_data},
+    {"burn-bit", NULL, "Burn single bits of a block: BLOCK BIT_NUMBER...", NULL, OPT_BURN, POS_BIT, cmd_burn_bit},
+    {"burn-custom-mac", NULL, "Burn a custom MAC address (unicast).", NULL, OPT_BURN, POS_MAC, cmd_burn_custom_mac},
+    {"get-custom-mac", NULL, "Show the custom MAC address.", NULL, OPT_NONE, NULL, cmd_get_custom_mac},
+    {"adc-info", NULL, "Show the ADC and sensor calibration values.", NULL, OPT_NONE, NULL, cmd_adc_info},
+    {"set-flash-voltage", NULL, "Fix the flash voltage (VDD_SDIO / VDD_SPI) by eFuse: 1.8V, 3.3V or OFF.", NULL,
+     OPT_NONE, POS_VOLTAGE, cmd_set_flash_voltage},
     {"burn-efuse", NULL, "Burn eFuse fields: NAME [VALUE] [NAME [VALUE]]...", NULL, OPT_BURN, POS_BURN, cmd_burn_efuse},
     {"burn-key", NULL, "Burn a key into a key block (read/write protected unless told otherwise).", NULL, OPT_KEY,
      POS_KEY, cmd_burn_key},

@@ -802,17 +802,34 @@ espsec_err_t espsec_efuse_stage_uint(espsec_efuse_t *e, const char *name, uint64
         return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "%s holds %u bytes; give it as hex bytes", f->name,
                            f->bit_len / 8);
     }
+    if (f->cls == EC_SPIPIN) {
+        /* ESP32: the field holds 0-31, 30 and 31 standing for GPIO32 and GPIO33 */
+        if (value == 30 || value == 31) {
+            return espsec_fail(err, ESPSEC_ERR_INVALID_ARG,
+                               "IO pins 30 & 31 cannot be set for SPI flash. 0-29, 32 & 33 only.");
+        }
+        if (value > 33) {
+            return espsec_fail(err, ESPSEC_ERR_INVALID_ARG,
+                               "IO pin %llu cannot be set for SPI flash. 0-29, 32 & 33 only.",
+                               (unsigned long long)value);
+        }
+        if (value >= 32) {
+            value -= 2;
+        }
+    }
     if (f->type == ESPSEC_EF_BOOL && value != 1) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_ARG,
-                           "new value is not accepted for eFuse '%s' (will always burn 0->1), given value=%llu",
+                           "New value is not accepted for eFuse '%s' (will always burn 0->1), given value=%llu",
                            f->name, (unsigned long long)value);
     }
     if (value == 0) {
-        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "new value should not be 0 for '%s'", f->name);
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "New value should not be 0 for '%s' (given value= 0)", f->name);
     }
     if (f->bit_len < 64 && (value >> f->bit_len) != 0) {
-        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "value %llu does not fit the %u bits of %s",
-                           (unsigned long long)value, f->bit_len, f->name);
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG,
+                           "%llu is too large an unsigned integer for a bitstring of length %u. The allowed range is "
+                           "[0, %llu].",
+                           (unsigned long long)value, f->bit_len, (unsigned long long)((1ull << f->bit_len) - 1));
     }
     if (f->cls == EC_KEYPURPOSE) {
         const char *pn = kp_name(e, value);
@@ -861,14 +878,14 @@ espsec_err_t espsec_efuse_stage_next_bit(espsec_efuse_t *e, const char *name, ui
         return rc;
     }
     if (f->type == ESPSEC_EF_BYTES) {
-        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "new value required for eFuse '%s'", f->name);
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "New value required for eFuse '%s' (given None)", f->name);
     }
     if (f->type == ESPSEC_EF_BOOL) {
         *new_value = 1;
         return espsec_efuse_stage_uint(e, f->name, 1, NULL, err);
     }
     if (f->cls != EC_BITCOUNT && strstr(f->name, "CRYPT_CNT") == NULL) {
-        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "new value required for eFuse '%s' (given None)", f->name);
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "New value required for eFuse '%s' (given None)", f->name);
     }
     uint64_t old = raw_uint(e, f->name, 0) | bits_get(e->wr[f->block], field_bitpos(f), f->bit_len);
     for (unsigned b = 0; b < f->bit_len; b++) {
@@ -877,7 +894,12 @@ espsec_err_t espsec_efuse_stage_next_bit(espsec_efuse_t *e, const char *name, ui
             return espsec_efuse_stage_uint(e, f->name, *new_value, NULL, err);
         }
     }
-    return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "every bit of %s is already burned", f->name);
+    /* as espefuse: the next bit is past the field */
+    return espsec_fail(err, ESPSEC_ERR_INVALID_ARG,
+                       "%llu is too large an unsigned integer for a bitstring of length %u. The allowed range is "
+                       "[0, %llu].",
+                       (unsigned long long)(old | (1ull << f->bit_len)), f->bit_len,
+                       (unsigned long long)((1ull << f->bit_len) - 1));
 }
 
 espsec_err_t espsec_efuse_stage_bytes(espsec_efuse_t *e, const char *name, const uint8_t *data, size_t len,
@@ -902,8 +924,8 @@ espsec_err_t espsec_efuse_stage_bytes(espsec_efuse_t *e, const char *name, const
     }
     if (len != nbytes) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
-                           "the length of eFuse '%s' is %u bits, the new value is %zu bits", f->name, nbytes * 8,
-                           len * 8);
+                           "The length of eFuse '%s' (%u bits) (given len of the new value= %zu bits)", f->name,
+                           nbytes * 8, len * 8);
     }
     const uint8_t *burned = sw_block(e, f->block) + field_bitpos(f) / 8;
     uint8_t *staged = e->wr[f->block] + field_bitpos(f) / 8;
@@ -962,13 +984,14 @@ static espsec_err_t stage_protect(espsec_efuse_t *e, const char *name, int rd, e
         return espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no eFuse or block named '%s'", name);
     }
     if (bit < 0) {
-        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "%s cannot be %s-disabled", canon, rd ? "read" : "write");
+        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "This eFuse cannot be %s-disabled (%s)", rd ? "read" : "write",
+                           canon);
     }
     const efuse_field_def_t *mask = def_by_name(e, rd ? "RD_DIS" : "WR_DIS");
     if (!field_writeable(e, mask)) {
         return espsec_fail(err, ESPSEC_ERR_PROTECTED,
-                           "%s cannot be %s-disabled: the %s field is already write-disabled", canon,
-                           rd ? "read" : "write", mask->name);
+                           "This eFuse cannot be %s-disabled due to the %s field being already write-disabled (%s)",
+                           rd ? "read" : "write", mask->name, canon);
     }
     uint64_t bits = 1ull << bit;
     const efuse_field_def_t *f = def_by_name(e, name);
@@ -984,9 +1007,57 @@ espsec_err_t espsec_efuse_stage_write_protect(espsec_efuse_t *e, const char *nam
     return stage_protect(e, name, 0, err);
 }
 
+int espsec_efuse_is_protected(const espsec_efuse_t *e, const char *name, int rd)
+{
+    const efuse_field_def_t *f = def_by_name(e, name);
+    if (f != NULL) {
+        return rd ? !field_readable(e, f) : !field_writeable(e, f);
+    }
+    int b = espsec_efuse_block_by_name(e, name);
+    if (b < 0) {
+        return -1;
+    }
+    return rd ? !espsec_efuse_block_readable(e, b) : !espsec_efuse_block_writeable(e, b);
+}
+
+/* espefuse's refusals: what a chip needs readable to boot. */
+static espsec_err_t must_stay_readable(const espsec_efuse_t *e, const char *name, espsec_error_t *err)
+{
+    const espsec_chip_info_t *c = e->def->chip;
+    int b = espsec_efuse_block_by_name(e, name);
+    if (c->sb.enable_v1 != NULL) {
+        /* ESP32 v3: BLOCK2 holds the Secure Boot V2 digest the ROM reads */
+        int blk2 = c->sb.digest_block ? espsec_efuse_block_by_name(e, c->sb.digest_block) : -1;
+        if (b >= 0 && b == blk2 && strcasecmp(name, e->def->blocks[b].name) == 0 && !value_of(e, c->sb.enable_v1) &&
+            chip_version(e) >= 300 && value_of(e, c->sb.enable)) {
+            return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
+                               "Secure Boot V2 is on (%s = True), %s must be readable, stop this operation!",
+                               c->sb.enable, e->def->blocks[b].name);
+        }
+        return ESPSEC_OK;
+    }
+    if (c->fe.shared_key0) {
+        int whole = strcasecmp(name, "BLOCK_KEY0") == 0, hi = strcasecmp(name, "BLOCK_KEY0_HI_128") == 0;
+        int bad = (c->fe.xts_key_size_fuse != NULL && !value_of(e, c->fe.xts_key_size_fuse) && whole) ||
+                  (value_of(e, c->sb.enable) && (whole || hi));
+        if (bad) {
+            return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "%s must be readable, stop this operation!", name);
+        }
+        return ESPSEC_OK;
+    }
+    if (b >= 0 && strcasecmp(name, e->def->blocks[b].name) == 0 && e->def->blocks[b].key_purpose != NULL) {
+        const espsec_key_purpose_t *kp = espsec_chip_key_purpose_by_value(c, (int)value_of(e, e->def->blocks[b].key_purpose));
+        if (kp == NULL || !(kp->flags & ESPSEC_KP_READ_PROT)) {
+            return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "%s must be readable, stop this operation!", name);
+        }
+    }
+    return ESPSEC_OK;
+}
+
 espsec_err_t espsec_efuse_stage_read_protect(espsec_efuse_t *e, const char *name, espsec_error_t *err)
 {
-    return stage_protect(e, name, 1, err);
+    espsec_err_t rc = must_stay_readable(e, name, err);
+    return rc != ESPSEC_OK ? rc : stage_protect(e, name, 1, err);
 }
 
 espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *key, size_t len, const char *purpose,
@@ -1037,7 +1108,7 @@ espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *k
         }
     }
     if (read_protect) {
-        rc = espsec_efuse_stage_read_protect(e, bd->name, err);
+        rc = stage_protect(e, bd->name, 1, err); /* the purpose staged with it needs it */
     }
     if (rc == ESPSEC_OK && write_protect) {
         rc = espsec_efuse_stage_write_protect(e, bd->name, err);
@@ -1144,7 +1215,7 @@ static espsec_err_t stage_one_key(espsec_efuse_t *e, int blk, const uint8_t *key
         rc = espsec_efuse_stage_uint(e, e->def->chip->fe.xts_key_size_fuse, 1, &noop, err);
     }
     if (rc == ESPSEC_OK && rp) {
-        rc = espsec_efuse_stage_read_protect(e, f->name, err);
+        rc = stage_protect(e, f->name, 1, err);
     }
     if (rc == ESPSEC_OK && !no_wp) {
         rc = espsec_efuse_stage_write_protect(e, f->name, err);
@@ -1199,6 +1270,238 @@ espsec_err_t espsec_efuse_stage_key_purpose(espsec_efuse_t *e, const char *block
     return rc;
 }
 
+size_t espsec_efuse_block_len(const espsec_efuse_t *e, int blk)
+{
+    if (blk < 0 || blk >= e->def->nblocks) {
+        return 0;
+    }
+    if (blk > 0 && espsec_efuse_coding_34(e)) {
+        return 24;
+    }
+    return (size_t)e->def->blocks[blk].words * 4;
+}
+
+static void writable_mask(const espsec_efuse_t *e, int b, uint8_t mask[32]);
+
+/* Stage bits into a block with the checks a burn of that block gets. */
+static espsec_err_t stage_block_bits(espsec_efuse_t *e, int blk, const uint8_t *bits, espsec_error_t *err)
+{
+    const efuse_block_def_t *bd = &e->def->blocks[blk];
+    size_t n = espsec_efuse_block_len(e, blk);
+    if (!espsec_efuse_block_writeable(e, blk)) {
+        return espsec_fail(err, ESPSEC_ERR_PROTECTED, "%s is write-protected. Burn is not possible.", bd->name);
+    }
+    if (!espsec_efuse_block_readable(e, blk)) {
+        return espsec_fail(err, ESPSEC_ERR_PROTECTED,
+                           "%s is read-protected: the written value cannot be read back and a burn could damage it",
+                           bd->name);
+    }
+    if (is_all(bits, n, 0)) {
+        return ESPSEC_OK;
+    }
+    const uint8_t *cur = sw_block_c(e, blk);
+    if (blk > 0 && espsec_efuse_coding_34(e) && !is_all(cur, 24, 0)) {
+        int same = 1;
+        for (size_t i = 0; i < n; i++) {
+            same &= (bits[i] & ~cur[i]) == 0;
+        }
+        if (!same) {
+            return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
+                               "%s already holds data and the 3/4 coding scheme allows one write per block", bd->name);
+        }
+        return ESPSEC_OK;
+    }
+    uint8_t mask[32];
+    writable_mask(e, blk, mask);
+    for (size_t i = 0; i < n; i++) {
+        if (bits[i] & ~cur[i] & ~mask[i]) {
+            return espsec_fail(err, ESPSEC_ERR_PROTECTED,
+                               "%s: byte %zu holds write-protected fields that the new data would change", bd->name, i);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        e->wr[blk][i] |= bits[i];
+    }
+    return ESPSEC_OK;
+}
+
+espsec_err_t espsec_efuse_stage_block_data(espsec_efuse_t *e, int blk, const uint8_t *data, size_t len, size_t offset,
+                                           espsec_error_t *err)
+{
+    if (blk < 0 || blk >= e->def->nblocks) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no eFuse block %d", blk);
+    }
+    size_t n = espsec_efuse_block_len(e, blk);
+    if (offset != 0 && offset >= n) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "Invalid offset: the block%d only holds %zu bytes.", blk, n);
+    }
+    if (len > n - offset || (offset == 0 && len != n)) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
+                           "Data does not fit: the block%d size is %zu bytes, data file is %zu bytes, offset %zu.", blk,
+                           n, offset == 0 ? len : len + offset, offset);
+    }
+    uint8_t bits[32] = {0};
+    memcpy(bits + offset, data, len);
+    espsec_err_t rc = stage_block_bits(e, blk, bits, err);
+    espsec_wipe(bits, sizeof(bits));
+    return rc;
+}
+
+espsec_err_t espsec_efuse_stage_block_bits(espsec_efuse_t *e, int blk, const unsigned *bitnums, size_t nbits,
+                                           espsec_error_t *err)
+{
+    if (blk < 0 || blk >= e->def->nblocks) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no eFuse block %d", blk);
+    }
+    size_t n = espsec_efuse_block_len(e, blk);
+    uint8_t bits[32] = {0};
+    for (size_t i = 0; i < nbits; i++) {
+        if (bitnums[i] >= n * 8) {
+            return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "bit %u is beyond %s (%zu bits)", bitnums[i],
+                               e->def->blocks[blk].name, n * 8);
+        }
+        bits[bitnums[i] / 8] |= (uint8_t)(1u << (bitnums[i] % 8));
+    }
+    return stage_block_bits(e, blk, bits, err);
+}
+
+int espsec_efuse_block_errors(const espsec_efuse_t *e, char *msg, size_t cap)
+{
+    int nerr = 0;
+    size_t used = 0;
+    if (cap > 0) {
+        msg[0] = '\0';
+    }
+    int bad0 = 0;
+    for (size_t i = 0; i < e->def->nrepeat_err; i++) {
+        bad0 |= get_le32(e->mem + e->def->repeat_err[i]) != 0;
+    }
+    for (int b = 0; b < e->def->nblocks; b++) {
+        int bad = b == 0 ? bad0 : 0;
+        for (size_t i = 0; b > 0 && i < e->def->nblock_err; i++) {
+            const efuse_err_def_t *d = &e->def->block_err[i];
+            if (d->block != b) {
+                continue;
+            }
+            uint32_t r = get_le32(e->mem + d->reg);
+            bad |= ((r >> d->shift) & d->mask) != 0 || (d->fail_bit >= 0 && (r >> d->fail_bit) & 1);
+        }
+        if (bad) {
+            nerr++;
+            if (used < cap) {
+                int w = snprintf(msg + used, cap - used, "%s%s", used ? ", " : "", e->def->blocks[b].name);
+                used += w > 0 ? (size_t)w : 0;
+            }
+        }
+    }
+    return nerr;
+}
+
+espsec_err_t espsec_efuse_stage_custom_mac(espsec_efuse_t *e, const uint8_t mac[6], espsec_error_t *err)
+{
+    if (def_by_name(e, "CUSTOM_MAC") == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "%s has no CUSTOM_MAC eFuse", e->def->chip->name);
+    }
+    if (mac[0] & 1) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "Custom MAC must be a unicast MAC!");
+    }
+    espsec_err_t rc = ESPSEC_OK;
+    int noop = 0;
+    if (def_by_name(e, "MAC_VERSION") != NULL) {
+        uint64_t v = raw_uint(e, "MAC_VERSION", 0);
+        if (v > 1) {
+            return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "MAC_VERSION = %llu, should be 0 or 1.",
+                               (unsigned long long)v);
+        }
+        rc = espsec_efuse_stage_uint(e, "MAC_VERSION", 1, &noop, err);
+    }
+    if (rc == ESPSEC_OK) {
+        rc = espsec_efuse_stage_bytes(e, "CUSTOM_MAC", mac, 6, err);
+    }
+    uint8_t crc = mac_crc8(mac);
+    if (rc == ESPSEC_OK && def_by_name(e, "CUSTOM_MAC_CRC") != NULL && crc != 0) {
+        rc = espsec_efuse_stage_uint(e, "CUSTOM_MAC_CRC", crc, &noop, err);
+    }
+    if (rc == ESPSEC_OK && def_by_name(e, "CUSTOM_MAC_USED") != NULL) {
+        rc = espsec_efuse_stage_uint(e, "CUSTOM_MAC_USED", 1, &noop, err);
+    }
+    return rc;
+}
+
+int espsec_efuse_custom_mac_text(const espsec_efuse_t *e, char *line, size_t cap)
+{
+    int i = espsec_efuse_find(e, "CUSTOM_MAC");
+    espsec_efuse_field_info_t fi;
+    if (i < 0 || espsec_efuse_field_info(e, (size_t)i, &fi) != ESPSEC_OK) {
+        return -1;
+    }
+    if (def_by_name(e, "MAC_VERSION") != NULL) {
+        uint64_t v = raw_uint(e, "MAC_VERSION", 0);
+        if (v == 0) {
+            return 1;
+        }
+        snprintf(line, cap, "Custom MAC Address version %llu: %s", (unsigned long long)v, fi.value);
+        return 0;
+    }
+    snprintf(line, cap, "Custom MAC Address: %s", fi.value);
+    return 0;
+}
+
+espsec_err_t espsec_efuse_stage_flash_voltage(espsec_efuse_t *e, const char *voltage, espsec_error_t *err)
+{
+    const espsec_chip_lock_t *l = &e->def->chip->lock;
+    if (l->vdd_force == NULL) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "set_flash_voltage is not supported for this chip");
+    }
+    int off = strcmp(voltage, "OFF") == 0, v18 = strcmp(voltage, "1.8V") == 0, v33 = strcmp(voltage, "3.3V") == 0;
+    if (!off && !v18 && !v33) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "voltage '%s': 1.8V, 3.3V or OFF expected", voltage);
+    }
+    if (off && value_of(e, l->vdd_reg) != 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
+                           "Can't set flash regulator to OFF as %s eFuse is already burned.", l->vdd_reg);
+    }
+    if (v18 && value_of(e, l->vdd_tieh) != 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "Can't set regulator to 1.8V is %s eFuse is already burned.",
+                           l->vdd_tieh);
+    }
+    int noop = 0;
+    espsec_err_t rc = espsec_efuse_stage_uint(e, l->vdd_force, 1, &noop, err);
+    if (rc == ESPSEC_OK && !off) {
+        rc = espsec_efuse_stage_uint(e, l->vdd_reg, 1, &noop, err);
+    }
+    if (rc == ESPSEC_OK && v33) {
+        rc = espsec_efuse_stage_uint(e, l->vdd_tieh, 1, &noop, err);
+    }
+    return rc;
+}
+
+int espsec_efuse_field_staged(const espsec_efuse_t *e, const char *name)
+{
+    const efuse_field_def_t *f = name != NULL ? def_by_name(e, name) : NULL;
+    if (f == NULL || f->word < 0) {
+        return 0;
+    }
+    for (unsigned i = 0; i < f->bit_len; i++) {
+        unsigned b = field_bitpos(f) + i;
+        if (e->wr[f->block][b / 8] & (1u << (b % 8))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+uint32_t espsec_efuse_staged_blocks(const espsec_efuse_t *e)
+{
+    uint32_t m = 0;
+    for (int b = 0; b < e->def->nblocks && b < 32; b++) {
+        if (!is_all(e->wr[b], 32, 0)) {
+            m |= 1u << b;
+        }
+    }
+    return m;
+}
+
 int espsec_efuse_has_staged(const espsec_efuse_t *e)
 {
     for (int b = 0; b < e->def->nblocks; b++) {
@@ -1241,11 +1544,56 @@ static void burn_block(espsec_efuse_t *e, int b, const uint8_t *bits)
     }
 }
 
+/* The coding scheme's rule for a block that already holds data (checked for every block before
+ * anything is burned, as espefuse does): RS-coded blocks take no second write; 3/4-coded ESP32
+ * blocks no second write into a 6-byte group that holds data. */
+static espsec_err_t check_coding(const espsec_efuse_t *e, espsec_error_t *err)
+{
+    for (int b = 1; b < e->def->nblocks; b++) {
+        size_t n = (size_t)e->def->blocks[b].words * 4;
+        const uint8_t *hw = e->hw[b], *wr = e->wr[b];
+        if (is_all(wr, 32, 0) || is_all(hw, n, 0)) {
+            continue;
+        }
+        int adds = 0;
+        for (size_t i = 0; i < n; i++) {
+            adds |= (wr[i] & ~hw[i]) != 0;
+        }
+        if (!adds) {
+            continue;
+        }
+        if (e->def->rs_coding) {
+            return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
+                               "Burn into %s is forbidden (RS coding scheme does not allow this).",
+                               e->def->blocks[b].name);
+        }
+        if (espsec_efuse_coding_34(e)) {
+            for (size_t c = 0; c < 24; c += 6) {
+                int held = !is_all(hw + c, 6, 0), more = 0;
+                for (size_t i = c; i < c + 6; i++) {
+                    more |= (wr[i] & ~hw[i]) != 0;
+                }
+                if (held && more) {
+                    return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
+                                       "BLOCK%d: bytes %zu-%zu already hold data and the 3/4 coding scheme allows one "
+                                       "write per 6-byte group",
+                                       b, c, c + 5);
+                }
+            }
+        }
+    }
+    return ESPSEC_OK;
+}
+
 espsec_err_t espsec_efuse_burn(espsec_efuse_t *e, espsec_error_t *err)
 {
-    (void)err;
     if (!espsec_efuse_has_staged(e)) {
         return ESPSEC_OK;
+    }
+    espsec_err_t crc = check_coding(e, err);
+    if (crc != ESPSEC_OK) {
+        espsec_efuse_discard(e);
+        return crc;
     }
     int last_rs = -1;
     /* BLOCKn down to BLOCK1, then BLOCK0 without, then with, its protection bits */

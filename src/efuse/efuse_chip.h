@@ -73,6 +73,14 @@ typedef struct {
     int8_t rd_dis_hi;        /* >= 0: rd_dis hides the low half only, this bit the high half (C2 BLOCK_KEY0) */
 } efuse_block_def_t;
 
+/* Where the controller reports read errors of a block (count and fail bit). */
+typedef struct {
+    uint8_t block;
+    uint16_t reg;
+    uint8_t mask, shift;
+    int8_t fail_bit; /* -1: none */
+} efuse_err_def_t;
+
 typedef struct efuse_chip_def {
     const espsec_chip_info_t *chip;
     size_t mem_size;
@@ -90,6 +98,10 @@ typedef struct efuse_chip_def {
     int coding_34;          /* ESP32: CODING_SCHEME = 1 shrinks key blocks to 192 bits, one write per block */
     int calib_min_blk_version;   /* EG_BLK2_CALIB shown when BLK_VERSION (major*100+minor) >= this */
     int oldrev_max_chip_version; /* EG_OLDREV shown when the chip version (major*100+minor) <= this */
+    const uint16_t *repeat_err;  /* BLOCK0 repeat-error registers */
+    size_t nrepeat_err;
+    const efuse_err_def_t *block_err;
+    size_t nblock_err;
 } efuse_chip_def_t;
 
 
