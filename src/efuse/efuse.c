@@ -990,8 +990,9 @@ static espsec_err_t stage_protect(espsec_efuse_t *e, const char *name, int rd, e
     const efuse_field_def_t *mask = def_by_name(e, rd ? "RD_DIS" : "WR_DIS");
     if (!field_writeable(e, mask)) {
         return espsec_fail(err, ESPSEC_ERR_PROTECTED,
-                           "This eFuse cannot be %s-disabled due to the %s field being already write-disabled (%s)",
-                           rd ? "read" : "write", mask->name, canon);
+                           "%s cannot be %s-disabled: This eFuse cannot be %s-disabled due to the %s field being "
+                           "already write-disabled",
+                           canon, rd ? "read" : "write", rd ? "read" : "write", mask->name);
     }
     uint64_t bits = 1ull << bit;
     const efuse_field_def_t *f = def_by_name(e, name);
