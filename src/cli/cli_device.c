@@ -66,7 +66,7 @@ int cli_device_load(cli_args_t *a, inputs_t *in)
     const char *chip = cli_str(a, "chip"), *sdk = cli_str(a, "sdkconfig"), *fk = cli_str(a, "flash-key");
     const char *build = cli_str(a, "idf-build"), *rev = cli_str(a, "chip-rev");
     espsec_idf_build_t *b = NULL;
-    in->chip = chip ? espsec_chip_from_name(chip) : ESPSEC_CHIP_ESP32;
+    in->chip = chip ? espsec_chip_from_name(chip) : espsec_chip_default()->id;
     if (build != NULL) {
         b = calloc(1, sizeof(*b));
         if (b == NULL) {
@@ -86,14 +86,16 @@ int cli_device_load(cli_args_t *a, inputs_t *in)
             sdk = b->sdkconfig;
         }
     }
-    if (in->chip == ESPSEC_CHIP_ESP8266) {
+    const espsec_chip_info_t *ci = espsec_chip_by_id(in->chip);
+    if (ci != NULL && !ci->has_security) {
         free(b);
-        return cli_error("the ESP8266 has no secure boot, no flash encryption and no eFuse key storage: there is no "
-                         "secure boot chain to simulate or check");
+        return cli_error("%s", ci->no_security_reason ? ci->no_security_reason : "this chip has no security features");
     }
-    if (in->chip != ESPSEC_CHIP_ESP32 && in->chip != ESPSEC_CHIP_ESP32C3) {
+    if (ci == NULL || ci->efuse == NULL) {
+        char list[256];
         free(b);
-        return cli_error("--chip '%s': esp32 or esp32c3 expected", chip ? chip : espsec_chip_name(in->chip));
+        return cli_error("--chip '%s': %s expected", chip ? chip : espsec_chip_name(in->chip),
+                         espsec_chip_efuse_names(list, sizeof(list)));
     }
     if (rev != NULL) {
         if (parse_rev(rev, &in->chip_rev) != 0) {
@@ -122,12 +124,19 @@ int cli_device_load(cli_args_t *a, inputs_t *in)
             free(b);
             return cli_fail(&err);
         }
-        int ok = in->chip == ESPSEC_CHIP_ESP32 ? (kl == 32 || kl == 24) : (kl == 32 || kl == 64);
+        const unsigned m = ci->fe.modes;
+        int ok = (m & ESPSEC_FE_MODE_ESP32_AES) ? (kl == 32 || kl == 24)
+                                               : (kl == 32 || (kl == 64 && (m & ESPSEC_FE_MODE_XTS256)) ||
+                                                  (kl == 16 && (m & ESPSEC_FE_MODE_XTS128_DERIVED)));
         if (!ok) {
             espsec_free_secret(kb, kl);
             free(b);
-            return cli_error("%s: flash encryption key of %zu bytes; %s expected", fk, kl,
-                             in->chip == ESPSEC_CHIP_ESP32 ? "32 (or 24 with the 3/4 coding scheme)" : "32 or 64");
+            return cli_error("%s: flash encryption key of %zu bytes; %s expected for the %s", fk, kl,
+                             (m & ESPSEC_FE_MODE_ESP32_AES)        ? "32 (or 24 with the 3/4 coding scheme)"
+                             : (m & ESPSEC_FE_MODE_XTS256)         ? "32 or 64"
+                             : (m & ESPSEC_FE_MODE_XTS128_DERIVED) ? "16 or 32"
+                                                                   : "32",
+                             ci->display);
         }
         memcpy(in->key, kb, kl);
         in->key_len = kl;
@@ -240,7 +249,7 @@ static int cmd_boot(cli_args_t *a)
 }
 
 static const cli_opt_t BOOT_OPTS[] = {
-    {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3; esp8266 is refused (no security features)."},
+    {"chip", 'c', CLI_VALUE, "CHIP", "The chip (esp32 by default; every chip with virtual eFuses); esp8266 is refused (no security features)."},
     {"efuse", 0, CLI_VALUE, "FILE", "Virtual eFuse file (espefuse's format); a missing file is a fresh chip."},
     {"flash", 0, CLI_VALUE, "FILE", "Flash image (whole flash from offset 0)."},
     {"sdkconfig", 0, CLI_VALUE, "FILE", "The project's sdkconfig: what the bootloader does on first boot."},
@@ -353,7 +362,7 @@ static int cmd_doctor(cli_args_t *a)
 }
 
 static const cli_opt_t DOCTOR_OPTS[] = {
-    {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3; esp8266 is refused (no security features)."},
+    {"chip", 'c', CLI_VALUE, "CHIP", "The chip (esp32 by default; every chip with virtual eFuses); esp8266 is refused (no security features)."},
     {"efuse", 0, CLI_VALUE, "FILE", "Virtual eFuse file (a missing file is a fresh chip)."},
     {"flash", 0, CLI_VALUE, "FILE", "Flash image."},
     {"sdkconfig", 0, CLI_VALUE, "FILE", "The project's sdkconfig (what will be enabled)."},

@@ -238,11 +238,19 @@ static int sbv2_check(const loaded_t *l, const dev_fuses_t *fu, int only_first, 
     memcpy(ok, fu->sb_digest_ok, sizeof(ok));
     size_t padded = (l->img.image_len + 4095) & ~(size_t)4095;
     espsec_sbv2_block_info_t info[ESPSEC_SBV2_MAX_BLOCKS];
-    if (any_key && padded + 4096 <= l->len && espsec_sbv2_info(l->buf, padded + 4096, 0, info, NULL) == ESPSEC_OK) {
-        for (int b = 0; b < 3 && b < ESPSEC_SBV2_MAX_BLOCKS; b++) {
-            if (info[b].present) {
-                memcpy(digests[b], info[b].key_digest, 32);
-                ok[b] = 1;
+    int have_info = padded + 4096 <= l->len && espsec_sbv2_info(l->buf, padded + 4096, 0, info, NULL) == ESPSEC_OK;
+    for (int b = 0; have_info && b < 3 && b < ESPSEC_SBV2_MAX_BLOCKS; b++) {
+        if (!info[b].present) {
+            continue;
+        }
+        if (any_key) {
+            memcpy(digests[b], info[b].key_digest, 32);
+            ok[b] = 1;
+        }
+        /* where the chip keeps half a digest (C2) the ROM compares that half */
+        for (int k = 0; fu->sb_digest_bytes < 32 && k < 3; k++) {
+            if (ok[k] && espsec_ct_compare(digests[k], info[b].key_digest, fu->sb_digest_bytes) == 0) {
+                memcpy(digests[k], info[b].key_digest, 32);
             }
         }
     }
@@ -264,17 +272,17 @@ static int sbv2_check(const loaded_t *l, const dev_fuses_t *fu, int only_first, 
 
 static void rom_banner(device_t *d, const loaded_t *bl)
 {
-    if (d->chip.chip == ESPSEC_CHIP_ESP32) {
+    if (d->chip.fe_mode == ESPSEC_FE_ESP32) {
         raw(d, "ets Jun  8 2016 00:22:57\n\nrst:%s,boot:0x13 (SPI_FAST_FLASH_BOOT)\n",
             d->sw_reset ? "0xc (SW_CPU_RESET)" : "0x1 (POWERON_RESET)");
         raw(d, "configsip: 0, SPIWP:0xee\nclk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,hd_drv:0x00,wp_drv:0x00\n");
     } else {
-        raw(d, "ESP-ROM:esp32c3-api1-20210207\nBuild:Feb  7 2021\nrst:%s,boot:0xc (SPI_FAST_FLASH_BOOT)\nSPIWP:0xee\n",
+        raw(d, "ESP-ROM:%s\nrst:%s,boot:0xc (SPI_FAST_FLASH_BOOT)\nSPIWP:0xee\n", d->chip.ci->name,
             d->sw_reset ? "0x3 (RTC_SW_SYS_RST)" : "0x1 (POWERON)");
     }
     if (bl != NULL) {
         raw(d, "mode:%s, clock div:%d\n", espsec_image_flash_mode_name(bl->img.spi_mode),
-            d->chip.chip == ESPSEC_CHIP_ESP32 ? 2 : 1);
+            d->chip.fe_mode == ESPSEC_FE_ESP32 ? 2 : 1);
         for (int s = 0; s < bl->img.segment_count; s++) {
             raw(d, "load:0x%08x,len:%u\n", bl->img.segments[s].load_addr, bl->img.segments[s].length);
         }
@@ -349,13 +357,11 @@ static void bootloader_banner(device_t *d, const loaded_t *bl)
     if (bl->img.has_bootloader_desc) {
         dlog(d, 'I', "boot", "compile time %s", bl->img.bootloader_desc.date_time);
     }
-    if (d->chip.chip == ESPSEC_CHIP_ESP32) {
-        dlog(d, 'I', "boot", "Multicore bootloader");
-    }
     char rev[12];
     dev_rev_str(d->fu.chip_rev, rev);
     dlog(d, 'I', "boot", "chip revision: %s", rev);
-    const char *tag = d->chip.chip == ESPSEC_CHIP_ESP32 ? "boot.esp32" : "boot.esp32c3";
+    char tag[32];
+    snprintf(tag, sizeof(tag), "boot.%s", d->chip.ci->name);
     char speed[16];
     snprintf(speed, sizeof(speed), "%s", espsec_image_flash_freq_name(bl->img.spi_size_freq));
     size_t sl = strlen(speed);
@@ -467,21 +473,43 @@ static espsec_err_t stage_bit(device_t *d, const char *name, const char *msg, es
     return espsec_efuse_stage_uint(d->ef, name, 1, &noop, err);
 }
 
-/* The first key block with no purpose and no data, not in used_mask (KEY5 refused for XTS keys); -1 if none. */
-static int free_key_block(device_t *d, int for_xts, unsigned used_mask)
+/* The first key block with no purpose and no data, not in used_mask (bit k: BLOCK_KEYk) and able to hold the
+ * purpose (BLOCK_KEY5 refuses some, per chip); the block number, or -1 if none. */
+static int free_key_block(device_t *d, const char *purpose, unsigned used_mask, int *key_index)
 {
+    const espsec_chip_info_t *ci = d->chip.ci;
     for (int k = 0; k < 6; k++) {
-        char name[32];
+        char name[32], bname[32];
         uint64_t p = 0;
         uint8_t b[32];
         snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
-        espsec_efuse_get_uint_hw(d->ef, name, &p, NULL);
-        espsec_efuse_get_block(d->ef, 4 + k, b);
-        if (p == 0 && b[0] == 0 && memcmp(b, b + 1, 31) == 0 && !(for_xts && k == 5) && !(used_mask & (1u << k))) {
-            return 4 + k;
+        snprintf(bname, sizeof(bname), "BLOCK_KEY%d", k);
+        int bn = espsec_efuse_block_by_name(d->ef, bname);
+        if (bn < 0 || espsec_efuse_get_uint_hw(d->ef, name, &p, NULL) != ESPSEC_OK) {
+            continue;
+        }
+        espsec_efuse_get_block(d->ef, bn, b);
+        int forbidden = 0;
+        for (size_t i = 0; k == 5 && i < 5 && ci->fe.key5_forbidden[i] != NULL; i++) {
+            forbidden |= strcmp(ci->fe.key5_forbidden[i], purpose) == 0;
+        }
+        if (p == 0 && all_zero32(b) && espsec_efuse_block_readable(d->ef, bn) && !forbidden &&
+            !(used_mask & (1u << k))) {
+            *key_index = k;
+            return bn;
         }
     }
     return -1;
+}
+
+/* C2: a key or a digest into its half of BLOCK_KEY0, as espefuse burns it. */
+static espsec_err_t stage_key0_half(device_t *d, const uint8_t *data, size_t len, const char *purpose,
+                                    espsec_error_t *err)
+{
+    espsec_efuse_key_step_t steps[2];
+    int n = 0;
+    return espsec_efuse_stage_key_purpose(d->ef, d->chip.ci->fe.key_block, data, len, purpose, 0, 0, 0, steps, &n,
+                                          err);
 }
 
 /* A step of first-boot provisioning the chip refuses: log it, drop the batch, the app does not start. */
@@ -698,17 +726,20 @@ static int provision_sbv2(device_t *d, const loaded_t *bl, const loaded_t *app, 
         unsigned used = 0;
         for (int b = 0; b < nboot; b++) {
             espsec_err_t rc;
-            if (slots == 1) {
-                rc = espsec_efuse_stage_key(d->ef, 2, boot[b], 32, NULL, 1, 0, err);
+            if (d->chip.ci->fe.shared_key0) {
+                rc = stage_key0_half(d, boot[b], 32, "SECURE_BOOT_DIGEST", err);
+            } else if (slots == 1) {
+                rc = espsec_efuse_stage_key(d->ef, espsec_efuse_block_by_name(d->ef, d->chip.ci->sb.digest_block),
+                                            boot[b], 32, NULL, 1, 0, err);
             } else {
-                int blk = free_key_block(d, 0, used);
+                char purpose[32];
+                snprintf(purpose, sizeof(purpose), "SECURE_BOOT_DIGEST%d", b);
+                int ki = 0, blk = free_key_block(d, purpose, used, &ki);
                 if (blk < 0) {
                     dlog(d, 'E', T, "Bootloader signatures(%d) more than available key slots.", nboot);
                     return prov_fail(d, T, "Secure Boot v2 failed: not enough free eFuse key blocks", NULL);
                 }
-                used |= 1u << (blk - 4);
-                char purpose[32];
-                snprintf(purpose, sizeof(purpose), "SECURE_BOOT_DIGEST%d", b);
+                used |= 1u << ki;
                 rc = espsec_efuse_stage_key(d->ef, blk, boot[b], 32, purpose, 1, 0, err);
             }
             if (rc != ESPSEC_OK) {
@@ -761,7 +792,7 @@ static int provision_sbv2(device_t *d, const loaded_t *bl, const loaded_t *app, 
     int match = 0;
     for (int i = 0; i < nboot; i++) {
         for (int j = 0; j < napp; j++) {
-            if (espsec_ct_compare(boot[i], appd[j], 32) == 0) {
+            if (espsec_ct_compare(boot[i], appd[j], have ? d->fu.sb_digest_bytes : 32) == 0) {
                 dlog(d, 'I', T, "Application key(%d) matches with bootloader key(%d).", j, i);
                 match = 1;
             }
@@ -802,8 +833,9 @@ static int fe_key_setup(device_t *d, uint8_t key[64], size_t *klen, espsec_error
 {
     const char *T = "flash_encrypt";
     const int one_block = d->chip.fe_mode == ESPSEC_FE_ESP32;
-    const int two = !one_block && d->cfg.fe_aes256 && !d->cfg.fe_aes128_derived;
-    const int derived = !one_block && d->cfg.fe_aes128_derived;
+    const unsigned modes = d->chip.ci->fe.modes;
+    const int two = !one_block && d->cfg.fe_aes256 && !d->cfg.fe_aes128_derived && (modes & ESPSEC_FE_MODE_XTS256);
+    const int derived = !one_block && d->cfg.fe_aes128_derived && (modes & ESPSEC_FE_MODE_XTS128_DERIVED);
     size_t part = one_block && espsec_efuse_coding_34(d->ef) ? 24 : derived ? 16 : 32;
     *klen = two ? 64 : part;
     if (!d->fu.fe_key_blank) {
@@ -830,18 +862,24 @@ static int fe_key_setup(device_t *d, uint8_t key[64], size_t *klen, espsec_error
             rev[i] = key[off + part - 1 - i];
         }
         if (one_block) {
-            rc = espsec_efuse_stage_key(d->ef, 1, rev, part, NULL, 1, 1, err);
+            rc = espsec_efuse_stage_key(d->ef, espsec_efuse_block_by_name(d->ef, d->chip.ci->fe.key_block), rev,
+                                        part, NULL, 1, 1, err);
             continue;
         }
-        int blk = free_key_block(d, 1, used);
+        const char *purpose = two ? (off == 0 ? "XTS_AES_256_KEY_1" : "XTS_AES_256_KEY_2")
+                                  : derived ? "XTS_AES_128_KEY_DERIVED_FROM_128_EFUSE_BITS" : "XTS_AES_128_KEY";
+        if (d->chip.ci->fe.shared_key0) {
+            /* the purpose decides the reversal: give the key as generated */
+            rc = stage_key0_half(d, key + off, part, purpose, err);
+            continue;
+        }
+        int ki = 0, blk = free_key_block(d, purpose, used, &ki);
         if (blk < 0) {
             dlog(d, 'E', T, "Not enough free efuse key blocks (need %d) to continue", two ? 2 : 1);
             espsec_wipe(rev, sizeof(rev));
             return prov_fail(d, T, "Initialization of Flash Encryption key failed", "no free eFuse key block");
         }
-        used |= 1u << (blk - 4);
-        const char *purpose = two ? (off == 0 ? "XTS_AES_256_KEY_1" : "XTS_AES_256_KEY_2")
-                                  : derived ? "XTS_AES_128_KEY_DERIVED_FROM_128_EFUSE_BITS" : "XTS_AES_128_KEY";
+        used |= 1u << ki;
         rc = espsec_efuse_stage_key(d->ef, blk, rev, part, purpose, 1, 1, err);
     }
     espsec_wipe(rev, sizeof(rev));
@@ -923,11 +961,13 @@ static int fe_secure_features(device_t *d, espsec_error_t *err)
         return prov_fail(d, T, "Write-protecting RD_DIS failed", err->msg);
     }
     /* the cache-disable fuse shares a write-protect bit: protect it so no later burn disables the cache */
-    if (!d->cfg.fe_skip_wp_cache && d->chip.cache_wp != NULL && chip_has(d, d->chip.cache_wp)) {
+    /* DIS_ICACHE, or the ESP32's DIS_CACHE */
+    const char *cache = chip_has(d, "DIS_ICACHE") ? "DIS_ICACHE" : chip_has(d, "DIS_CACHE") ? "DIS_CACHE" : NULL;
+    if (!d->cfg.fe_skip_wp_cache && cache != NULL) {
         espsec_efuse_field_info_t fi;
-        int i = espsec_efuse_find(d->ef, d->chip.cache_wp);
+        int i = espsec_efuse_find(d->ef, cache);
         if (espsec_efuse_field_info(d->ef, (size_t)i, &fi) == ESPSEC_OK && fi.writeable &&
-            espsec_efuse_stage_write_protect(d->ef, d->chip.cache_wp, err) != ESPSEC_OK) {
+            espsec_efuse_stage_write_protect(d->ef, cache, err) != ESPSEC_OK) {
             return prov_fail(d, T, "Write-protecting the cache eFuse failed", err->msg);
         }
     }
@@ -1072,8 +1112,8 @@ static int provision_fe(device_t *d, const loaded_t *bl, espsec_error_t *err)
 static int provision_sbv1(device_t *d, const loaded_t *bl, espsec_error_t *err)
 {
     const char *T = "secure_boot_v1";
-    if (d->chip.chip != ESPSEC_CHIP_ESP32) {
-        stop(d, "bootloader", 0, "Secure Boot V1 exists on the ESP32 only");
+    if (!(d->chip.ci->sb.versions & ESPSEC_SBCAP_V1)) {
+        stop(d, "bootloader", 0, "Secure Boot V1 does not exist on the %s", d->chip.ci->display);
         return -1;
     }
     dlog(d, 'I', T, "Generating new secure boot key...");
@@ -1371,6 +1411,10 @@ static int boot_pass(device_t *d, espsec_error_t *err)
         if (lr == 0 && check_rev(d, &app.img, 1, p->offset) != 0) {
             lr = -1;
         }
+        if (lr == 0 && !app.img.has_app_desc && app.len >= 32 + ESPSEC_APP_DESC_LEN) {
+            /* where the bootloader reads it: right after the image and first segment headers */
+            app.img.has_app_desc = espsec_app_desc_decode(app.buf + 32, ESPSEC_APP_DESC_LEN, &app.img.app_desc) == 0;
+        }
         if (lr == 0) {
             log_segments(d, p->offset, &app);
             char why[256] = "";
@@ -1544,17 +1588,19 @@ espsec_err_t espsec_device_boot(espsec_efuse_t *efuse, espsec_flash_t *flash, co
     } else {
         espsec_device_config_default(&d.cfg);
     }
-    espsec_chip_t chip = ESPSEC_CHIP_ESP32;
-    uint8_t probe[4];
-    (void)probe;
     /* the chip is the eFuse file's */
-    chip = espsec_efuse_find(efuse, "ABS_DONE_1") >= 0 ? ESPSEC_CHIP_ESP32 : ESPSEC_CHIP_ESP32C3;
+    espsec_chip_t chip = espsec_efuse_chip_info(efuse)->id;
     if (d.have_cfg && d.cfg.have_target && d.cfg.chip != chip) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "the sdkconfig targets %s but the eFuses are an %s's",
                            espsec_chip_display_name(d.cfg.chip), espsec_chip_display_name(chip));
     }
     if (dev_chip(chip, &d.chip) != 0) {
-        return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "chip not modelled");
+        return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "the virtual device does not model the %s",
+                           espsec_chip_display_name(chip));
+    }
+    if (d.have_cfg && d.cfg.secure_boot) {
+        int need = dev_sbv2_min_rev(d.chip.ci, d.cfg.sb_scheme);
+        d.chip.sbv2_min_rev = need > d.chip.sbv2_min_rev ? need : d.chip.sbv2_min_rev;
     }
     if (espsec_flash_size(flash) < 0x10000) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "a flash of 0x%zx bytes is too small to hold a bootloader, "

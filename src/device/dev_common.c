@@ -9,17 +9,42 @@
 
 int dev_chip(espsec_chip_t chip, dev_chip_t *out)
 {
-    if (chip == ESPSEC_CHIP_ESP32) {
-        *out = (dev_chip_t){ESPSEC_CHIP_ESP32, 0x1000, "FLASH_CRYPT_CNT", 7, ESPSEC_FE_ESP32, "ABS_DONE_1", 1, 300,
-                            "DIS_CACHE", "RD_DIS"};
-        return 0;
+    const espsec_chip_info_t *ci = espsec_chip_by_id(chip);
+    if (ci == NULL || !ci->has_security || ci->efuse == NULL || !(ci->sb.versions & ESPSEC_SBCAP_V2)) {
+        return -1;
     }
-    if (chip == ESPSEC_CHIP_ESP32C3) {
-        *out = (dev_chip_t){ESPSEC_CHIP_ESP32C3, 0x0, "SPI_BOOT_CRYPT_CNT", 3, ESPSEC_FE_XTS, "SECURE_BOOT_EN", 3, 3,
-                            "DIS_ICACHE", "RD_DIS"};
-        return 0;
+    memset(out, 0, sizeof(*out));
+    out->ci = ci;
+    out->chip = ci->id;
+    out->boot_offset = ci->bootloader_offset;
+    out->crypt_cnt = ci->fe.crypt_cnt;
+    out->crypt_cnt_bits = ci->fe.crypt_cnt_bits;
+    out->fe_mode = (ci->fe.modes & ESPSEC_FE_MODE_ESP32_AES) ? ESPSEC_FE_ESP32 : ESPSEC_FE_XTS;
+    out->sb_enable = ci->sb.enable;
+    out->digest_slots = ci->sb.digest_slots;
+    out->sbv2_min_rev = dev_sbv2_min_rev(ci, ESPSEC_SB_RSA3072);
+    out->cache_wp = NULL; /* resolved against the eFuse table (dev_cache_fuse) */
+    out->rd_dis_wp = "RD_DIS";
+    return 0;
+}
+
+int dev_sbv2_min_rev(const espsec_chip_info_t *ci, espsec_sb_scheme_t scheme)
+{
+    const char *tag = scheme == ESPSEC_SB_RSA3072    ? "(RSA)"
+                      : scheme == ESPSEC_SB_ECDSA384 ? "(ECDSA-P384)"
+                      : scheme == ESPSEC_SB_ECDSA192 ? "(ECDSA-P192)"
+                                                     : "(ECDSA-P256)";
+    int rev = 0;
+    for (const espsec_chip_rev_req_t *r = ci->rev_reqs; r != NULL && r->feature != NULL; r++) {
+        if (strncmp(r->feature, "Secure Boot V2", 14) != 0) {
+            continue;
+        }
+        const char *paren = strchr(r->feature, '(');
+        if ((paren == NULL || strstr(r->feature, tag) != NULL) && r->min_rev > rev) {
+            rev = r->min_rev;
+        }
     }
-    return -1;
+    return rev;
 }
 
 static unsigned popcount(uint64_t v)
@@ -152,82 +177,138 @@ espsec_err_t dev_read_fuses(const espsec_efuse_t *e, const dev_chip_t *c, const 
     }
     uint8_t blk[32];
     int known = 0;
-    if (c->chip == ESPSEC_CHIP_ESP32) {
+    const espsec_chip_info_t *ci = c->ci;
+    f->sb_digest_bytes = ci->sb.digest_bytes ? ci->sb.digest_bytes : 32;
+    if (!ci->fe.key_purpose_field && !ci->fe.shared_key0) {
+        /* one key block and one digest block (ESP32) */
         uint64_t conf = 0;
         espsec_efuse_get_uint_hw(e, "FLASH_CRYPT_CONFIG", &conf, NULL);
         f->crypt_config = (uint8_t)conf;
         size_t klen = espsec_efuse_coding_34(e) ? 24 : 32;
-        if (espsec_efuse_get_block_hw(e, 1, blk, &known, err) != ESPSEC_OK) {
-            return err ? err->code : ESPSEC_ERR_INVALID_STATE;
+        int kb = espsec_efuse_block_by_name(e, ci->fe.key_block), db = espsec_efuse_block_by_name(e, ci->sb.digest_block);
+        if (kb < 0 || db < 0 || espsec_efuse_get_block_hw(e, kb, blk, &known, err) != ESPSEC_OK) {
+            return espsec_fail(err, ESPSEC_ERR_INVALID_STATE, "the eFuse file has no key block %s", ci->fe.key_block);
         }
         if (known) {
-            /* espefuse stores the key file byte-reversed in BLOCK1 */
+            /* espefuse stores the key file byte-reversed */
             reverse(f->fe_key, blk, klen);
             f->fe_key_len = klen;
             f->fe_key_blank = all_zero(blk, 32);
         } else {
             f->fe_key_hidden = 1;
         }
-        f->sb = fuse(e, "ABS_DONE_1") ? 2 : fuse(e, "ABS_DONE_0") ? 1 : 0;
-        espsec_efuse_get_block(e, 2, blk);
+        f->sb = fuse(e, ci->sb.enable) ? 2 : (ci->sb.enable_v1 && fuse(e, ci->sb.enable_v1)) ? 1 : 0;
+        espsec_efuse_get_block(e, db, blk);
         if (f->sb == 2) {
-            f->sb_digest_blk[0] = 2;
-            f->sb_digest_hidden[0] = !espsec_efuse_block_readable(e, 2);
+            f->sb_digest_blk[0] = db;
+            f->sb_digest_hidden[0] = !espsec_efuse_block_readable(e, db);
             memcpy(f->sb_digests[0], blk, 32);
             f->sb_digest_ok[0] = !all_zero(blk, 32) && !f->sb_digest_hidden[0];
             f->n_sb_digests = 1;
         } else if (f->sb == 1) {
             int k2 = 0;
             uint8_t hw[32];
-            if (espsec_efuse_get_block_hw(e, 2, hw, &k2, NULL) == ESPSEC_OK && k2) {
+            if (espsec_efuse_get_block_hw(e, db, hw, &k2, NULL) == ESPSEC_OK && k2) {
                 reverse(f->sbv1_key, hw, 32);
                 f->sbv1_key_known = 1;
             }
         }
-        f->jtag_disabled = fuse(e, "JTAG_DISABLE");
-        f->dl_encrypt_disabled = fuse(e, "DISABLE_DL_ENCRYPT");
-        f->dl_decrypt_disabled = fuse(e, "DISABLE_DL_DECRYPT");
-        f->dl_cache_disabled = fuse(e, "DISABLE_DL_CACHE");
-        f->rom_basic_disabled = fuse(e, "CONSOLE_DEBUG_DISABLE");
-        f->dl_mode_disabled = fuse(e, "UART_DOWNLOAD_DIS");
+    } else if (ci->fe.shared_key0) {
+        /* C2: BLOCK_KEY0's low half the 128-bit key (or all of it the 256-bit one), its high half the digest */
+        int kb = espsec_efuse_block_by_name(e, ci->fe.key_block);
+        if (kb < 0 || espsec_efuse_get_block_hw(e, kb, blk, &known, err) != ESPSEC_OK) {
+            return espsec_fail(err, ESPSEC_ERR_INVALID_STATE, "the eFuse file has no key block %s", ci->fe.key_block);
+        }
+        uint64_t full = 0;
+        if (ci->fe.xts_key_size_fuse != NULL) {
+            espsec_efuse_get_uint_hw(e, ci->fe.xts_key_size_fuse, &full, NULL);
+        }
+        uint8_t sw[32];
+        espsec_efuse_get_block(e, kb, sw);
+        int lo_hidden = !known, lo_used = !all_zero(blk, 16) || lo_hidden;
+        f->fe_key_blank = !lo_used;
+        if (lo_used && !lo_hidden) {
+            size_t klen = full ? 32 : 16;
+            reverse(f->fe_key, blk, klen);
+            f->fe_key_len = klen;
+        } else if (lo_used) {
+            f->fe_key_hidden = 1;
+        }
+        f->sb = fuse(e, ci->sb.enable) ? 2 : 0;
+        int hi = espsec_efuse_find(e, "BLOCK_KEY0_HI_128");
+        espsec_efuse_field_info_t fi;
+        f->sb_digest_blk[0] = kb;
+        f->sb_digest_hidden[0] = hi >= 0 && espsec_efuse_field_info(e, (size_t)hi, &fi) == ESPSEC_OK && !fi.readable;
+        if (!full) {
+            memcpy(f->sb_digests[0], sw + 16, 16);
+            f->sb_digest_ok[0] = !all_zero(sw + 16, 16) && !f->sb_digest_hidden[0];
+        }
+        f->n_sb_digests = 1;
     } else {
         f->fe_key_blank = 1;
+        uint8_t halves[2][32];
+        int have_half[2] = {0, 0};
         for (int k = 0; k < 6; k++) {
-            char name[32];
+            char name[32], bname[32];
             snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
+            snprintf(bname, sizeof(bname), "BLOCK_KEY%d", k);
+            int bn = espsec_efuse_block_by_name(e, bname);
             uint64_t p = 0;
-            espsec_efuse_get_uint_hw(e, name, &p, NULL);
-            if (p == 4 && f->fe_key_len == 0 && !f->fe_key_hidden) { /* XTS_AES_128_KEY */
+            if (bn < 0 || espsec_efuse_get_uint_hw(e, name, &p, NULL) != ESPSEC_OK) {
+                continue;
+            }
+            const espsec_key_purpose_t *kp = espsec_chip_key_purpose_by_value(ci, (int)p);
+            if (kp == NULL || p == 0) {
+                continue;
+            }
+            if (espsec_efuse_get_block_hw(e, bn, blk, &known, err) != ESPSEC_OK) {
+                return err ? err->code : ESPSEC_ERR_INVALID_STATE;
+            }
+            int half = strcmp(kp->name, "XTS_AES_256_KEY_1") == 0 ? 0 : strcmp(kp->name, "XTS_AES_256_KEY_2") == 0 ? 1 : -1;
+            if (strcmp(kp->name, "XTS_AES_128_KEY") == 0 && f->fe_key_len == 0 && !f->fe_key_hidden) {
                 f->fe_key_blank = 0;
-                if (espsec_efuse_get_block_hw(e, 4 + k, blk, &known, err) != ESPSEC_OK) {
-                    return err ? err->code : ESPSEC_ERR_INVALID_STATE;
-                }
                 if (known) {
                     reverse(f->fe_key, blk, 32);
                     f->fe_key_len = 32;
                 } else {
                     f->fe_key_hidden = 1;
                 }
-            } else if (p >= 9 && p <= 11) { /* SECURE_BOOT_DIGESTn */
-                int slot = (int)p - 9;
-                char rev[40];
-                snprintf(rev, sizeof(rev), "SECURE_BOOT_KEY_REVOKE%d", slot);
-                espsec_efuse_get_block(e, 4 + k, f->sb_digests[slot]);
-                f->sb_digest_blk[slot] = 4 + k;
-                f->sb_digest_hidden[slot] = !espsec_efuse_block_readable(e, 4 + k);
-                f->sb_digest_ok[slot] = !fuse(e, rev) && !all_zero(f->sb_digests[slot], 32) &&
+            } else if (half >= 0) {
+                f->fe_key_blank = 0;
+                if (known) {
+                    reverse(halves[half], blk, 32);
+                    have_half[half] = 1;
+                } else {
+                    f->fe_key_hidden = 1;
+                }
+            } else if (strncmp(kp->name, "SECURE_BOOT_DIGEST", 18) == 0 && kp->name[18] >= '0' && kp->name[18] <= '2') {
+                int slot = kp->name[18] - '0';
+                const char *rev = slot < 3 ? ci->sb.revoke[slot] : NULL;
+                espsec_efuse_get_block(e, bn, f->sb_digests[slot]);
+                f->sb_digest_blk[slot] = bn;
+                f->sb_digest_hidden[slot] = !espsec_efuse_block_readable(e, bn);
+                f->sb_digest_ok[slot] = !(rev && fuse(e, rev)) && !all_zero(f->sb_digests[slot], 32) &&
                                         !f->sb_digest_hidden[slot];
             }
         }
-        f->n_sb_digests = 3;
-        f->sb = fuse(e, "SECURE_BOOT_EN") ? 2 : 0;
-        f->jtag_disabled = fuse(e, "DIS_PAD_JTAG") && (fuse(e, "DIS_USB_JTAG") || fuse(e, "DIS_USB_SERIAL_JTAG"));
-        f->dl_encrypt_disabled = fuse(e, "DIS_DOWNLOAD_MANUAL_ENCRYPT");
-        f->dl_decrypt_disabled = f->dl_encrypt_disabled;
-        f->dl_cache_disabled = fuse(e, "DIS_DOWNLOAD_ICACHE");
-        f->rom_basic_disabled = 1;
-        f->dl_mode_disabled = fuse(e, "DIS_DOWNLOAD_MODE");
+        if (have_half[0] && have_half[1] && f->fe_key_len == 0) {
+            memcpy(f->fe_key, halves[0], 32);
+            memcpy(f->fe_key + 32, halves[1], 32);
+            f->fe_key_len = 64;
+        }
+        espsec_wipe(halves, sizeof(halves));
+        f->n_sb_digests = ci->sb.digest_slots;
+        f->sb = fuse(e, ci->sb.enable) ? 2 : 0;
     }
+    espsec_wipe(blk, sizeof(blk));
+    const espsec_chip_lock_t *lk = &ci->lock;
+    f->jtag_disabled = (lk->dis_pad_jtag == NULL || fuse(e, lk->dis_pad_jtag)) &&
+                       (lk->dis_usb_jtag == NULL || fuse(e, lk->dis_usb_jtag));
+    f->dl_encrypt_disabled = lk->dis_dl_encrypt != NULL && fuse(e, lk->dis_dl_encrypt);
+    f->dl_decrypt_disabled = lk->dis_dl_decrypt != NULL ? fuse(e, lk->dis_dl_decrypt) : f->dl_encrypt_disabled;
+    f->dl_cache_disabled = lk->dis_dl_cache != NULL && fuse(e, lk->dis_dl_cache);
+    f->rom_basic_disabled = lk->console_debug_disable == NULL || fuse(e, lk->console_debug_disable);
+    f->dl_mode_disabled = lk->dis_download != NULL && fuse(e, lk->dis_download);
     read_common(e, c, f);
     if (flash_key != NULL && flash_key_len > 0) {
         if (flash_key_len > sizeof(f->fe_key)) {

@@ -8,6 +8,7 @@
 
 /* Per chip: where things are and which fuses say what. */
 typedef struct {
+    const espsec_chip_info_t *ci; /* the chip model */
     espsec_chip_t chip;
     uint32_t boot_offset;   /* second-stage bootloader in flash */
     const char *crypt_cnt;  /* the flash encryption counter field */
@@ -20,7 +21,10 @@ typedef struct {
     const char *rd_dis_wp;   /* the field whose write protection stops further read protection */
 } dev_chip_t;
 
+/* From the chip model; -1 when the virtual device does not model the chip (no security or no eFuses). */
 int dev_chip(espsec_chip_t chip, dev_chip_t *out);
+/* The first revision whose ROM checks Secure Boot V2 with this scheme (0: every revision). */
+int dev_sbv2_min_rev(const espsec_chip_info_t *ci, espsec_sb_scheme_t scheme);
 
 /* The eFuse view of security (what the ROM reads). */
 typedef struct {
@@ -33,7 +37,8 @@ typedef struct {
     int fe_key_blank;          /* no flash encryption key burned */
     uint8_t crypt_config;      /* ESP32 FLASH_CRYPT_CONFIG */
     int sb;                    /* 0, 1 or 2 */
-    uint8_t sb_digests[3][32]; /* V2: allowed key digests */
+    uint8_t sb_digests[3][32]; /* V2: allowed key digests (C2: the first 16 bytes) */
+    unsigned sb_digest_bytes;  /* 32, or 16 where the chip keeps half a digest */
     int sb_digest_ok[3];       /* burned and not revoked */
     int n_sb_digests;
     uint8_t sbv1_key[32];      /* V1: the bootloader digest key (BLK2) */

@@ -107,10 +107,10 @@ static void read_image(const espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t a
     free(buf);
 }
 
-static int digest_in(const uint8_t d[32], const uint8_t set[][32], int n)
+static int digest_in_n(const uint8_t d[32], const uint8_t set[][32], int n, size_t len)
 {
     for (int i = 0; i < n; i++) {
-        if (espsec_ct_compare(d, set[i], 32) == 0) {
+        if (espsec_ct_compare(d, set[i], len) == 0) {
             return 1;
         }
     }
@@ -206,6 +206,11 @@ static void efuse_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *c
     (void)ef;
 }
 
+static int digest_in(const uint8_t d[32], const uint8_t set[][32], int n)
+{
+    return digest_in_n(d, set, n, 32);
+}
+
 espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, const espsec_doctor_opts_t *o,
                            espsec_doctor_finding_t **findings, size_t *n, espsec_error_t *err)
 {
@@ -220,15 +225,19 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, c
         espsec_device_config_default(&cfg);
     }
     dev_chip_t chip;
-    espsec_chip_t cid = espsec_efuse_find(ef, "ABS_DONE_1") >= 0 ? ESPSEC_CHIP_ESP32 : ESPSEC_CHIP_ESP32C3;
-    dev_chip(cid, &chip);
+    espsec_chip_t cid = espsec_efuse_chip_info(ef)->id;
+    if (dev_chip(cid, &chip) != 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED, "the virtual device does not model the %s",
+                           espsec_chip_display_name(cid));
+    }
     dev_fuses_t fu;
     if (dev_read_fuses(ef, &chip, o->flash_key, o->flash_key_len, &fu, err) != ESPSEC_OK) {
         return err ? err->code : ESPSEC_ERR_INVALID_STATE;
     }
     dev_set_rev(&fu, &chip, o->have_chip_rev ? (int)o->chip_rev_full : -1);
     efuse_rules(&L, ef, &chip, &fu, have_cfg ? &cfg : NULL, o);
-    const int esp32 = cid == ESPSEC_CHIP_ESP32;
+    const int one_slot = chip.digest_slots == 1;
+    const espsec_chip_info_t *ci = chip.ci;
     const int sb_planned = fu.sb == 2 || (have_cfg && cfg.secure_boot && cfg.secure_boot_version == 2);
     const int fe_planned = fu.fe_on || (have_cfg && cfg.flash_encryption);
     const int release = (have_cfg && cfg.flash_encryption && cfg.flash_enc_release) ||
@@ -305,8 +314,8 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, c
                 "bootloader.bin.",
                 "the bootloader at 0x%x has no valid Secure Boot V2 signature block", chip.boot_offset);
         } else {
-            if (nburned > 0 && !digest_in(bl.key_digests[0], burned, nburned) &&
-                !(bl.nblocks > 1 && !esp32 && digest_in(bl.key_digests[1], burned, nburned))) {
+            if (nburned > 0 && !digest_in_n(bl.key_digests[0], burned, nburned, fu.sb_digest_bytes) &&
+                !(bl.nblocks > 1 && !one_slot && digest_in_n(bl.key_digests[1], burned, nburned, fu.sb_digest_bytes))) {
                 add(&L, ESPSEC_DOCTOR_ERROR, "sb-key-mismatch",
                     "The ROM accepts a bootloader only when the key in its signature block has a digest burned in "
                     "eFuse: this bootloader is signed with another key, and the device will not boot.",
@@ -423,7 +432,7 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, c
                     int match = 0;
                     for (int b = 0; b < ap.nblocks; b++) {
                         match |= digest_in(ap.key_digests[b], bl.key_digests, bl.nblocks) ||
-                                 (nburned > 0 && digest_in(ap.key_digests[b], burned, nburned));
+                                 (nburned > 0 && digest_in_n(ap.key_digests[b], burned, nburned, fu.sb_digest_bytes));
                     }
                     if (!match) {
                         add(&L, ESPSEC_DOCTOR_ERROR, "sb-app-other-key",
@@ -477,11 +486,13 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, c
         }
     }
     /* ---- the eFuses themselves ---- */
-    if (fu.fe_on && esp32 && espsec_efuse_block_readable(ef, 1)) {
+    int key_blk = ci->fe.key_block != NULL && !ci->fe.shared_key0 ? espsec_efuse_block_by_name(ef, ci->fe.key_block)
+                                                                     : -1;
+    if (fu.fe_on && key_blk >= 0 && espsec_efuse_block_readable(ef, key_blk)) {
         add(&L, ESPSEC_DOCTOR_ERROR, "fe-key-readable",
-            "The flash encryption key in BLOCK1 is readable by software (and over JTAG): anyone can decrypt the flash.",
-            "Read-protect BLOCK1: espsec efuse read-protect-efuse BLOCK1 (it stays usable by the hardware).",
-            "flash encryption is on but BLOCK1 is not read-protected");
+            "The flash encryption key block is readable by software (and over JTAG): anyone can decrypt the flash.",
+            "Read-protect the key block: espsec efuse read-protect-efuse BLOCKn (it stays usable by the hardware).",
+            "flash encryption is on but %s is not read-protected", ci->fe.key_block);
     }
     if (fu.fe_on && !release && fu.crypt_bits + 2 == (unsigned)chip.crypt_cnt_bits) {
         add(&L, ESPSEC_DOCTOR_WARNING, "fe-last-plaintext-flash",
@@ -504,20 +515,30 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, c
             "Enable flash encryption too.", "Secure Boot without flash encryption");
     }
     if ((fu.fe_on || fu.sb) && !fu.jtag_disabled && (release || fu.sb)) {
-        add(&L, ESPSEC_DOCTOR_WARNING, "jtag-open", "JTAG gives full access to the running chip, bypassing both "
-                                                    "protections.",
-            esp32 ? "espsec efuse burn-efuse JTAG_DISABLE" : "espsec efuse burn-efuse DIS_PAD_JTAG DIS_USB_JTAG",
+        char jfix[160];
+        snprintf(jfix, sizeof(jfix), "espsec efuse burn-efuse %s%s%s", ci->lock.dis_pad_jtag ? ci->lock.dis_pad_jtag : "",
+                 ci->lock.dis_usb_jtag ? " " : "", ci->lock.dis_usb_jtag ? ci->lock.dis_usb_jtag : "");
+        add(&L, ESPSEC_DOCTOR_WARNING, "jtag-open",
+            "JTAG gives full access to the running chip, bypassing both protections.", jfix,
             "JTAG is still enabled on a secured chip");
     }
-    if (fu.fe_on && esp32 && (!fu.dl_decrypt_disabled || !fu.dl_cache_disabled) && release) {
+    if (fu.fe_on && ci->lock.dis_dl_decrypt != NULL && (!fu.dl_decrypt_disabled || !fu.dl_cache_disabled) && release) {
         add(&L, ESPSEC_DOCTOR_WARNING, "dl-decrypt-open",
             "In release mode the serial bootloader must not be able to read decrypted flash.",
             "espsec efuse burn-efuse DISABLE_DL_DECRYPT 1 DISABLE_DL_CACHE 1",
             "release mode but UART download mode can still decrypt flash");
     }
-    if (have_cfg && cfg.secure_boot && cfg.secure_boot_version == 2 && esp32 && cfg.sb_scheme != ESPSEC_SB_RSA3072) {
-        add(&L, ESPSEC_DOCTOR_ERROR, "sb-scheme-unsupported", "The ESP32's ROM verifies RSA-3072 signatures only.",
-            "Use CONFIG_SECURE_BOOT_V2_RSA_ENABLED.", "Secure Boot V2 with ECDSA on an ESP32");
+    unsigned bit = cfg.sb_scheme == ESPSEC_SB_RSA3072    ? ESPSEC_SBCAP_RSA3072
+                   : cfg.sb_scheme == ESPSEC_SB_ECDSA192 ? ESPSEC_SBCAP_ECDSA_P192
+                   : cfg.sb_scheme == ESPSEC_SB_ECDSA384 ? ESPSEC_SBCAP_ECDSA_P384
+                                                         : ESPSEC_SBCAP_ECDSA_P256;
+    if (have_cfg && cfg.secure_boot && cfg.secure_boot_version == 2 && !(ci->sb.schemes & bit)) {
+        add(&L, ESPSEC_DOCTOR_ERROR, "sb-scheme-unsupported",
+            "The ROM verifies only the signature schemes the chip implements: a bootloader signed otherwise never "
+            "boots once Secure Boot is burned.",
+            "Pick a scheme the chip has (CONFIG_SECURE_BOOT_V2_RSA_ENABLED or _ECC_ENABLED with a supported curve).",
+            "Secure Boot V2 with %s on the %s, which does not verify it", espsec_sb_scheme_name(cfg.sb_scheme),
+            ci->display);
     }
     espsec_fe_free(fe);
     if (L.oom) {

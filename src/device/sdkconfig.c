@@ -11,7 +11,7 @@
 void espsec_device_config_default(espsec_device_config_t *c)
 {
     memset(c, 0, sizeof(*c));
-    c->chip = ESPSEC_CHIP_ESP32;
+    c->chip = espsec_chip_default()->id;
     c->secure_boot_version = 2;
     c->sb_scheme = ESPSEC_SB_RSA3072;
     c->pt_offset = 0x8000;
@@ -123,20 +123,19 @@ static espsec_err_t set_value(espsec_device_config_t *c, const char *key, const 
     } else if (strcmp(key, "NVS_SEC_HMAC_EFUSE_KEY_ID") == 0 && val != NULL) {
         c->nvs_hmac_key_id = atoi(val);
     } else if (strcmp(key, "IDF_TARGET") == 0 && val != NULL) {
-        if (strcmp(val, "esp32") == 0) {
-            c->chip = ESPSEC_CHIP_ESP32;
-        } else if (strcmp(val, "esp32c3") == 0) {
-            c->chip = ESPSEC_CHIP_ESP32C3;
-        } else if (strcmp(val, "esp8266") == 0) {
-            return espsec_fail(err, ESPSEC_ERR_CHIP,
-                               "%s: line %d: the ESP8266 has no secure boot, no flash encryption and no eFuse key "
-                               "storage: there is nothing to provision or check",
-                               name, line);
-        } else {
-            return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED,
-                               "%s: line %d: target '%s' is not modelled by the virtual device (esp32, esp32c3)", name,
-                               line, val);
+        const espsec_chip_info_t *ci = espsec_chip_by_name(val);
+        if (ci != NULL && !ci->has_security) {
+            return espsec_fail(err, ESPSEC_ERR_CHIP, "%s: line %d: the %s has %s: there is nothing to provision or check",
+                               name, line, ci->display,
+                               ci->no_security_reason ? ci->no_security_reason : "no security features");
         }
+        if (ci == NULL || ci->efuse == NULL) {
+            char list[256];
+            return espsec_fail(err, ESPSEC_ERR_NOT_SUPPORTED,
+                               "%s: line %d: target '%s' is not modelled by the virtual device (%s)", name, line, val,
+                               espsec_chip_efuse_names(list, sizeof(list)));
+        }
+        c->chip = ci->id;
         c->have_target = 1;
     }
     return ESPSEC_OK;
@@ -209,8 +208,9 @@ espsec_err_t espsec_sdkconfig_parse(const char *text, size_t len, const char *na
             return rc;
         }
     }
-    if (cfg->secure_boot && cfg->chip == ESPSEC_CHIP_ESP32C3 && cfg->secure_boot_version == 1) {
-        return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: Secure Boot V1 exists on the ESP32 only", name);
+    const espsec_chip_info_t *ci = espsec_chip_by_id(cfg->chip);
+    if (cfg->secure_boot && ci != NULL && cfg->secure_boot_version == 1 && !(ci->sb.versions & ESPSEC_SBCAP_V1)) {
+        return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: Secure Boot V1 does not exist on the %s", name, ci->display);
     }
     return ESPSEC_OK;
 }

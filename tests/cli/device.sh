@@ -61,8 +61,8 @@ bad "give the key with --flash-key" $E boot --efuse ef.bin --flash fl.bin
 no_boot "no valid image at 0x1000" $E boot --efuse "$V/input/efuse_fresh.bin" --flash fl.bin
 
 # ---- bad input ----
-bad "ESP8266 has no secure boot" $E boot --chip esp8266 --efuse ef.bin --flash fl.bin
-bad "esp32 or esp32c3" $E boot --chip esp32s9 --efuse ef.bin --flash fl.bin
+bad "ESP8266 has no Secure Boot" $E boot --chip esp8266 --efuse ef.bin --flash fl.bin
+bad "esp32s9.: esp32, " $E boot --chip esp32s9 --efuse ef.bin --flash fl.bin
 head -c 5000 fl.bin >short.bin
 bad "short.bin: 5000 bytes is not a flash image" $E boot --efuse ef.bin --flash short.bin
 bad "nothere.bin: cannot open" $E boot --efuse ef.bin --flash nothere.bin
@@ -71,7 +71,7 @@ bad "broken.sdkconfig: line 2: " $E boot --efuse ef.bin --flash fl.bin --sdkconf
 printf 'CONFIG_IDF_TARGET="esp32c3"\n' >c3.sdkconfig
 bad "targets esp32c3 but the chip is esp32" $E boot --efuse ef.bin --flash fl.bin --sdkconfig c3.sdkconfig
 printf 'CONFIG_IDF_TARGET="esp8266"\n' >8266.sdkconfig
-bad "ESP8266 has no secure boot" $E boot --efuse ef.bin --flash fl.bin --sdkconfig 8266.sdkconfig
+bad "ESP8266 has no Secure Boot" $E boot --efuse ef.bin --flash fl.bin --sdkconfig 8266.sdkconfig
 
 # ---- first boot on ESP32: development mode, Secure Boot V2, NVS encryption ----
 cat >dev.sdkconfig <<'EOF'

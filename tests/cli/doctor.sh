@@ -165,7 +165,7 @@ $E doctor --efuse fresh.efuse --flash blank.flash >"$T/out" 2>&1
 contains "$T/out" "do not burn anything yet"
 same sec.efuse "$V/input/efuse_secured.bin"
 absent fresh.efuse
-bad "ESP8266 has no secure boot" $E doctor --chip esp8266 --efuse fresh.efuse --flash blank.flash
+bad "ESP8266 has no Secure Boot" $E doctor --chip esp8266 --efuse fresh.efuse --flash blank.flash
 bad "keyfile.pem: cannot open" $E doctor --efuse fresh.efuse --flash blank.flash --keyfile keyfile.pem
 ok $E doctor --help
 finish

@@ -33,7 +33,7 @@ static void test_sdkconfig(void)
     CHECK_MSG(err, "4 KiB-aligned");
     const char *e8266 = "CONFIG_IDF_TARGET=\"esp8266\"\n";
     CHECK(espsec_sdkconfig_parse(e8266, strlen(e8266), "p.cfg", &c, &err) == ESPSEC_ERR_CHIP);
-    CHECK_MSG(err, "ESP8266 has no secure boot");
+    CHECK_MSG(err, "ESP8266 has no Secure Boot");
     const char *v1c3 = "CONFIG_IDF_TARGET=\"esp32c3\"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V1_ENABLED=y\n";
     CHECK(espsec_sdkconfig_parse(v1c3, strlen(v1c3), "p.cfg", &c, &err) != ESPSEC_OK);
 }

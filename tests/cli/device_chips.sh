@@ -1,0 +1,61 @@
+# The secured device vectors for ESP32-S3 (XTS-AES-256 over two blocks, SBv2 RSA), ESP32-C6 (XTS-AES-128,
+# SBv2 ECDSA P-256) and ESP32-C2 (derived key and ECDSA digest sharing BLOCK_KEY0), made with espsecure and
+# espefuse around real ESP-IDF bootloaders (tests/vectors/device_chips/MANIFEST.md). Every chip folder in
+# input/ is a case: it boots and names its app with its flash key; one flipped bit in the app (0x12000) or
+# the bootloader (0x400) and the plaintext flash under those eFuses do not boot (exit 1); the plaintext
+# flash on fresh eFuses boots.
+. "$(dirname "$0")/lib.inc"
+V=$VECTORS/device_chips
+E=$ESPSEC
+cd "$T"
+
+no_boot() { # no_boot ARGS...: exit 1 and a "DOES NOT BOOT" verdict
+    CHECKS=$((CHECKS + 1))
+    "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    [ $rc -eq 1 ] || fail "expected exit 1 (does not boot) from: $* (got $rc: $(head -c 300 "$T/err"))"
+    grep -q "^DOES NOT BOOT" "$T/out" || fail "'$*' gave no verdict: $(tail -1 "$T/out")"
+}
+flip() { # flip IN OUT OFFSET
+    python3 -c "
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read()); o = int(sys.argv[3], 0); d[o] ^= 1
+open(sys.argv[2], 'wb').write(d)" "$1" "$2" "$3"
+}
+
+n=0
+for dir in "$V"/input/*/; do
+    chip=$(basename "$dir")
+    in=$V/input/$chip
+    ex=$V/expected/$chip
+    # the app's name, as the manifest gives it ("app 'NAME'")
+    app=$(grep -o "^- $chip: .*app '[^']*'" "$V/MANIFEST.md" | sed "s/.*app '\([^']*\)'/\1/")
+    [ -n "$app" ] || fail "$chip: no app name in MANIFEST.md"
+    cp "$in/efuse_secured.bin" ef.bin
+    cp "$ex/flash_secured.bin" fl.bin
+    ok $E boot --chip "$chip" --efuse ef.bin --flash fl.bin --flash-key "$in/flash_key.bin"
+    contains "$T/out" "^BOOTED: app '$app' .*secure boot, flash encryption"
+    contains "$T/out" "Signature verified successfully!"
+    same ef.bin "$in/efuse_secured.bin"
+    same fl.bin "$ex/flash_secured.bin"
+    flip "$ex/flash_secured.bin" app.bin 0x12000
+    no_boot $E boot --chip "$chip" --efuse ef.bin --flash app.bin --flash-key "$in/flash_key.bin"
+    flip "$ex/flash_secured.bin" bl.bin 0x400
+    no_boot $E boot --chip "$chip" --efuse ef.bin --flash bl.bin --flash-key "$in/flash_key.bin"
+    contains "$T/out" "DOES NOT BOOT (rom"
+    cp "$ex/flash_plain.bin" plain.bin
+    no_boot $E boot --chip "$chip" --efuse ef.bin --flash plain.bin --flash-key "$in/flash_key.bin"
+    cp "$in/efuse_fresh.bin" fresh.bin
+    ok $E boot --chip "$chip" --efuse fresh.bin --flash plain.bin
+    contains "$T/out" "^BOOTED: app '$app'"
+    # doctor agrees: no errors on the secured device, errors for the plaintext flash under its eFuses
+    ok $E doctor --chip "$chip" --efuse ef.bin --flash fl.bin --flash-key "$in/flash_key.bin"
+    CHECKS=$((CHECKS + 1))
+    $E doctor --chip "$chip" --efuse ef.bin --flash plain.bin --flash-key "$in/flash_key.bin" >"$T/out" 2>&1 &&
+        fail "$chip: doctor found nothing wrong with plaintext flash under flash encryption"
+    n=$((n + 1))
+done
+CHECKS=$((CHECKS + 1))
+[ "$n" -ge 3 ] || fail "only $n chip cases in $V/input"
+
+finish
