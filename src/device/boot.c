@@ -28,6 +28,7 @@ typedef struct {
     espsec_partition_table_t pt;
     int reset;    /* the pass ended with a software reset */
     int sw_reset; /* this pass follows one */
+    int hold_burn; /* CONFIG_SECURE_BOOT_FLASH_ENC_KEYS_BURN_TOGETHER: one batch for both keys */
 } device_t;
 
 /* snprintf for messages that may be cut (a longer cause is cut, not overflowed) */
@@ -450,7 +451,7 @@ static int all_zero32(const uint8_t *p)
 
 static espsec_err_t burn(device_t *d, espsec_error_t *err)
 {
-    if (!espsec_efuse_has_staged(d->ef)) {
+    if (d->hold_burn || !espsec_efuse_has_staged(d->ef)) {
         return ESPSEC_OK;
     }
     espsec_err_t rc = espsec_efuse_burn(d->ef, err);
@@ -824,7 +825,9 @@ static int provision_sbv2(device_t *d, const loaded_t *bl, const loaded_t *app, 
     if (burn(d, err) != ESPSEC_OK) {
         return prov_fail(d, T, "Error programming security eFuses.", err->msg);
     }
-    dlog(d, 'I', T, "Secure boot permanently enabled");
+    if (!d->hold_burn) {
+        dlog(d, 'I', T, "Secure boot permanently enabled");
+    }
     return 0;
 }
 
@@ -1011,6 +1014,10 @@ static int provision_fe(device_t *d, const loaded_t *bl, espsec_error_t *err)
         if (fe_secure_features(d, err) != 0) {
             espsec_wipe(key, sizeof(key));
             return -1;
+        }
+        if (d->hold_burn) {
+            d->hold_burn = 0; /* the batch with the Secure Boot digest is committed here */
+            dlog(d, 'I', "boot", "Secure boot permanently enabled");
         }
         if (burn(d, err) != ESPSEC_OK) {
             espsec_wipe(key, sizeof(key));
@@ -1490,6 +1497,18 @@ static int boot_pass(device_t *d, espsec_error_t *err)
         rc = -1;
     }
     /* first-boot provisioning, as the bootloader built from the project does it */
+    /* C2: the Secure Boot digest and the flash key share BLOCK_KEY0 and go in one batch (ESP-IDF forces
+       CONFIG_SECURE_BOOT_FLASH_ENC_KEYS_BURN_TOGETHER there) */
+    const int together = d->have_cfg && d->cfg.secure_boot && d->cfg.flash_encryption &&
+                         (d->cfg.keys_burn_together || d->chip.ci->fe.shared_key0);
+    if (rc == 0 && together && ((d->fu.sb != 0) != (d->fu.crypt_cnt != 0))) {
+        dlog(d, 'E', "boot", "Secure Boot and Flash Encryption cannot be enabled separately, only together (their "
+                             "keys go into one eFuse key block)");
+        stop(d, "bootloader", 0, "Secure Boot and flash encryption must be enabled together on this chip, but one of "
+                                 "them is already on");
+        rc = -1;
+    }
+    d->hold_burn = rc == 0 && together && d->fu.sb == 0 && d->fu.crypt_cnt == 0 && d->o->provision;
     if (rc == 0 && d->have_cfg) {
         if (d->cfg.secure_boot && d->cfg.secure_boot_version == 2 && d->fu.sb == 0 && !d->fu.sb_rev_ignored) {
             if (d->cfg.sb_require_enabled) {
@@ -1527,6 +1546,14 @@ static int boot_pass(device_t *d, espsec_error_t *err)
             rc = -1;
         } else {
             rc = provision_fe(d, &bl, err);
+        }
+    }
+    if (d->hold_burn) {
+        d->hold_burn = 0;
+        if (rc != 0) {
+            espsec_efuse_discard(d->ef);
+        } else if (burn(d, err) != ESPSEC_OK) {
+            rc = -2;
         }
     }
     if (rc == 0 && !d->reset && anti_rb && chosen == active_ota && ota_state == 2 /* ESP_OTA_IMG_VALID */ &&

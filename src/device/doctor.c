@@ -132,6 +132,15 @@ static void efuse_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *c
                 "the Secure Boot digest in BLOCK%d (slot %d) is read-protected", fu->sb_digest_blk[i], i);
         }
     }
+    if (fu->sb == 2 && !fu->sb_digest_ok[0] && !fu->sb_digest_ok[1] && !fu->sb_digest_ok[2] &&
+        !fu->sb_digest_hidden[0] && !fu->sb_digest_hidden[1] && !fu->sb_digest_hidden[2]) {
+        add(L, ESPSEC_DOCTOR_ERROR, "sb-no-digest",
+            "Secure Boot V2 is burned but no key digest is (all zeros, or every slot revoked): the ROM can match no "
+            "signature and the chip never boots again.",
+            "Nothing can be done for this chip. Burn the digest before (or with) the Secure Boot fuse, and check "
+            "it (espsec efuse summary) before the enable fuse goes.",
+            "%s is burned but no Secure Boot key digest is usable", chip->sb_enable);
+    }
     if (fu->sb_rev_ignored) {
         char rev[12], need[12];
         dev_rev_str(fu->chip_rev, rev);

@@ -58,4 +58,33 @@ done
 CHECKS=$((CHECKS + 1))
 [ "$n" -ge 3 ] || fail "only $n chip cases in $V/input"
 
+# ---- first-boot provisioning per chip, from the plaintext flash and a fresh chip ----
+prov() { # prov CHIP EXTRA_SDKCONFIG_LINES: provision, boot again, print the summary to $T/sum
+    local chip=$1
+    printf 'CONFIG_IDF_TARGET="%s"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\nCONFIG_SECURE_FLASH_ENC_ENABLED=y\n%b' \
+        "$chip" "$2" >"$chip.cfg"
+    cp "$V/expected/$chip/flash_plain.bin" "p_$chip.bin"
+    rm -f "pe_$chip.bin" "pe_$chip.bin.hidden"
+    ok $E boot --chip "$chip" --efuse "pe_$chip.bin" --flash "p_$chip.bin" --sdkconfig "$chip.cfg" --provision
+    contains "$T/out" "Secure boot permanently enabled"
+    contains "$T/out" "flash_encrypt: Flash encryption completed"
+    ok $E boot --chip "$chip" --efuse "pe_$chip.bin" --flash "p_$chip.bin"
+    contains "$T/out" "^BOOTED: .*secure boot, flash encryption"
+    $E efuse --chip "$chip" --path-efuse-file "pe_$chip.bin" summary >"$T/sum" 2>&1
+}
+# S3: XTS-AES-256 over two key blocks, RSA digest, unused slots revoked
+prov esp32s3 'CONFIG_SECURE_FLASH_ENCRYPTION_AES256=y\n'
+contains "$T/sum" "XTS_AES_256_KEY_1"
+contains "$T/sum" "XTS_AES_256_KEY_2"
+contains "$T/sum" "SECURE_BOOT_DIGEST0"
+contains "$T/sum" "SECURE_BOOT_KEY_REVOKE2 .*= True"
+# C6: ECDSA P-256, XTS-AES-128, secure download mode
+prov esp32c6 'CONFIG_SECURE_BOOT_V2_ECC_ENABLED=y\nCONFIG_SECURE_ENABLE_SECURE_ROM_DL_MODE=y\n'
+contains "$T/sum" "XTS_AES_128_KEY"
+contains "$T/sum" "ENABLE_SECURITY_DOWNLOAD .*= True"
+# C2: the 128-bit derived key and the digest in one batch into BLOCK_KEY0's halves
+prov esp32c2 'CONFIG_SECURE_BOOT_V2_ECC_ENABLED=y\nCONFIG_SECURE_FLASH_ENCRYPTION_AES128_DERIVED=y\n'
+contains "$T/sum" "XTS_KEY_LENGTH_256 .*= 128 bits key"
+contains "$T/sum" "BLOCK_KEY0_LOW_128 .*-/-\|BLOCK_KEY0_LOW_128"
+
 finish
