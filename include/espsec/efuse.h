@@ -213,6 +213,23 @@ espsec_err_t espsec_efuse_burn(espsec_efuse_t *e, espsec_error_t *err);
 /** Forget what is staged. */
 void espsec_efuse_discard(espsec_efuse_t *e);
 
+/* ---- power-cut injection (as espsec_flash_cut_after) ---- */
+
+/**
+ * Cut the power during the block program after the next n (n = 0: the very
+ * next one). A burn programs each block with staged bits, highest first,
+ * BLOCK0 last and whole; the cut program does not land, the burn returns
+ * ESPSEC_ERR_POWER_CUT, the blocks programmed before it stay and every burn
+ * after it fails until espsec_efuse_power_on.
+ */
+void espsec_efuse_cut_after(espsec_efuse_t *e, uint64_t n);
+/** 1 once the cut happened. */
+int espsec_efuse_is_cut(const espsec_efuse_t *e);
+/** Restore power (and cancel any pending cut). */
+void espsec_efuse_power_on(espsec_efuse_t *e);
+/** Block programs so far (burns count one per block they change). */
+uint64_t espsec_efuse_program_count(const espsec_efuse_t *e);
+
 /* Key purposes (names, values, flags) are the chip model's: espsec_chip_key_purpose(). */
 
 #pragma GCC visibility pop

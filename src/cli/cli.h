@@ -151,6 +151,9 @@ typedef struct {
 int cli_device_load(cli_args_t *a, cli_device_inputs_t *in);
 void cli_device_free(cli_device_inputs_t *in);
 
+/* espsec boot --powercut-sweep (cli_powercut.c). */
+int cli_powercut_sweep(cli_args_t *a, cli_device_inputs_t *in);
+
 /* espsec ota write/confirm/rollback (cli_ota_device.c), rows of the ota group. */
 int cli_ota_write(cli_args_t *a);
 int cli_ota_confirm(cli_args_t *a);

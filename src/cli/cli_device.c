@@ -171,6 +171,11 @@ static int cmd_boot(cli_args_t *a)
         cli_device_free(&in);
         return st;
     }
+    if (cli_flag(a, "powercut-sweep")) {
+        st = cli_powercut_sweep(a, &in);
+        cli_device_free(&in);
+        return st;
+    }
     int json = cli_flag(a, "json"), provision = cli_flag(a, "provision");
     espsec_sb_key_t *v1 = NULL;
     const char *v1p = cli_str(a, "sbv1-key");
@@ -264,6 +269,10 @@ static const cli_opt_t BOOT_OPTS[] = {
                                        "name where the result is written)."},
     {"chip-rev", 0, CLI_VALUE, "vX.Y", "The chip revision, when the eFuse file records none (espefuse's virtual chips "
                                        "are v0.0)."},
+    {"powercut-sweep", 0, CLI_FLAG, NULL, "Cut the power at every eFuse program and flash operation of the first "
+                                          "boot (--sdkconfig), reboot, and tell per cut: recovers, stays plaintext, "
+                                          "recovers after re-flash, bricked. The files are not changed."},
+    {"tear", 0, CLI_FLAG, NULL, "With --powercut-sweep: a cut flash operation lands partly."},
     {"json", 0, CLI_FLAG, NULL, "The result as JSON instead of the console log."},
     {0}};
 

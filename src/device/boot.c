@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dev_internal.h"
+#include "espsec/chip.h"
 #include "espsec/nvs.h"
 #include "espsec/util.h"
 #include "util/bytes.h"
@@ -832,6 +833,46 @@ static int provision_sbv2(device_t *d, const loaded_t *bl, const loaded_t *app, 
 }
 
 /* check_and_generate_encryption_keys: the key the chip will use (generated and staged, or pre-burned). */
+/*
+ * check_and_generate_encryption_keys: a pre-loaded flash key must be read-
+ * and write-protected, and its key purpose write-protected; else
+ * ESP_ERR_INVALID_STATE. The first block that is not, or NULL.
+ */
+static const char *preloaded_key_unprotected(const device_t *d)
+{
+    const espsec_chip_info_t *c = espsec_chip_by_id(d->chip.chip);
+    if (c == NULL) {
+        return NULL;
+    }
+    if (c->fe.key_block != NULL) {
+        int b = espsec_efuse_block_by_name(d->ef, c->fe.key_block);
+        return b >= 0 && (espsec_efuse_block_readable(d->ef, b) || espsec_efuse_block_writeable(d->ef, b))
+                   ? c->fe.key_block
+                   : NULL;
+    }
+    int key0 = espsec_efuse_block_by_name(d->ef, "BLOCK_KEY0");
+    for (int k = 0; key0 >= 0 && k < 6; k++) {
+        char name[24];
+        uint64_t v = 0;
+        snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
+        int fi = espsec_efuse_find(d->ef, name);
+        if (fi < 0 || espsec_efuse_get_uint_hw(d->ef, name, &v, NULL) != ESPSEC_OK || v == 0) {
+            continue;
+        }
+        const espsec_key_purpose_t *kp = espsec_chip_key_purpose_by_value(c, (int)v);
+        if (kp == NULL || strncmp(kp->name, "XTS_AES", 7) != 0) {
+            continue;
+        }
+        espsec_efuse_field_info_t info;
+        int purpose_wp = espsec_efuse_field_info(d->ef, (size_t)fi, &info) == ESPSEC_OK && !info.writeable;
+        if (espsec_efuse_block_readable(d->ef, key0 + k) || espsec_efuse_block_writeable(d->ef, key0 + k) ||
+            !purpose_wp) {
+            return espsec_efuse_block_name(d->ef, key0 + k);
+        }
+    }
+    return NULL;
+}
+
 static int fe_key_setup(device_t *d, uint8_t key[64], size_t *klen, espsec_error_t *err)
 {
     const char *T = "flash_encrypt";
@@ -842,6 +883,14 @@ static int fe_key_setup(device_t *d, uint8_t key[64], size_t *klen, espsec_error
     size_t part = one_block && espsec_efuse_coding_34(d->ef) ? 24 : derived ? 16 : 32;
     *klen = two ? 64 : part;
     if (!d->fu.fe_key_blank) {
+        const char *unprotected = preloaded_key_unprotected(d);
+        if (unprotected != NULL) {
+            dlog(d, 'E', T, "Invalid key state, check read&write protection for key and keypurpose(if exists)");
+            stop(d, "bootloader", 0, "flash encryption key in %s is burned but not read- and write-protected "
+                                     "(ESP_ERR_INVALID_STATE): the bootloader refuses to use it",
+                 unprotected);
+            return -1;
+        }
         if (d->fu.fe_key_hidden) {
             espsec_fail(err, ESPSEC_ERR_KEY,
                         "a flash encryption key is pre-burned but read-protected and unknown: give it with "

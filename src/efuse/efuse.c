@@ -20,6 +20,9 @@ struct espsec_efuse {
     uint8_t hw[MAX_BLOCKS][32];    /* what each block holds in silicon */
     uint8_t hw_known[MAX_BLOCKS];  /* 0: read-protected and not known to espsec */
     uint8_t wr[MAX_BLOCKS][32];    /* staged bits */
+    /* power-cut injection (espsec_efuse_cut_after): block programs done, the one to cut, cut happened */
+    uint64_t programs, cut_at;
+    int cut_armed, cut;
 };
 
 static const efuse_chip_def_t *chip_def(espsec_chip_t chip)
@@ -1586,6 +1589,55 @@ static espsec_err_t check_coding(const espsec_efuse_t *e, espsec_error_t *err)
     return ESPSEC_OK;
 }
 
+/*
+ * One block program of a burn: 0, or -1 when the power is cut before it
+ * lands (what was programmed before stays, the staged rest is lost with the
+ * controller's registers).
+ */
+static int program_step(espsec_efuse_t *e, int b, espsec_error_t *err)
+{
+    if (e->cut || (e->cut_armed && e->programs == e->cut_at)) {
+        int now = !e->cut;
+        e->cut = 1;
+        if (now) {
+            e->programs++;
+        }
+        refresh_sw(e);
+        for (int k = 0; k < e->def->nblocks; k++) {
+            memset(e->mem + e->def->blocks[k].wr_off, 0, e->def->rs_coding ? 32 : (size_t)e->def->blocks[k].words * 4);
+        }
+        espsec_efuse_discard(e);
+        espsec_fail(err, ESPSEC_ERR_POWER_CUT,
+                    now ? "power cut while programming eFuse %s (emulated)" : "power is off (emulated cut, %s not burned)",
+                    e->def->blocks[b].name);
+        return -1;
+    }
+    e->programs++;
+    return 0;
+}
+
+void espsec_efuse_cut_after(espsec_efuse_t *e, uint64_t n)
+{
+    e->cut_armed = 1;
+    e->cut_at = e->programs + n;
+}
+
+int espsec_efuse_is_cut(const espsec_efuse_t *e)
+{
+    return e->cut;
+}
+
+void espsec_efuse_power_on(espsec_efuse_t *e)
+{
+    e->cut = 0;
+    e->cut_armed = 0;
+}
+
+uint64_t espsec_efuse_program_count(const espsec_efuse_t *e)
+{
+    return e->programs;
+}
+
 espsec_err_t espsec_efuse_burn(espsec_efuse_t *e, espsec_error_t *err)
 {
     if (!espsec_efuse_has_staged(e)) {
@@ -1597,12 +1649,19 @@ espsec_err_t espsec_efuse_burn(espsec_efuse_t *e, espsec_error_t *err)
         return crc;
     }
     int last_rs = -1;
-    /* BLOCKn down to BLOCK1, then BLOCK0 without, then with, its protection bits */
+    /* BLOCKn down to BLOCK1, then BLOCK0 without, then with, its protection bits (one program: as ESP-IDF's
+       esp_efuse_utility_burn_chip, a cut lands all of BLOCK0 or none of it) */
     for (int b = e->def->nblocks - 1; b >= 1; b--) {
         if (!is_all(e->wr[b], 32, 0)) {
+            if (program_step(e, b, err) != 0) {
+                return ESPSEC_ERR_POWER_CUT;
+            }
             burn_block(e, b, e->wr[b]);
             last_rs = b;
         }
+    }
+    if (!is_all(e->wr[0], 32, 0) && program_step(e, 0, err) != 0) {
+        return ESPSEC_ERR_POWER_CUT;
     }
     uint8_t prot[32] = {0}, rest[32];
     memcpy(rest, e->wr[0], 32);
