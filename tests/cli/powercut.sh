@@ -71,9 +71,9 @@ ok $E boot --efuse t.efuse --flash esp32.flash --sdkconfig esp32-dev-sb.cfg --po
 contains "$T/out" "^0 *eFuse BLOCK2 program *recovers"
 contains "$T/out" "flash program 0x1000 (the bootloader) *recovers after re-flash *does not boot (no valid image at 0x1000"
 contains "$T/out" "ESP_ERR_INVALID_STATE): the bootloader refuses to use it); boots after espefuse read/write-protect BLOCK1"
-contains "$T/out" "^78 cut points (6 eFuse block programs, 72 flash operations)"
+contains "$T/out" "^77 cut points (5 eFuse block programs, 72 flash operations)"
 # torn flash operations: the same cut points
 ok $E boot --efuse t.efuse --flash esp32.flash --sdkconfig esp32-dev-sb.cfg --powercut-sweep --tear
-contains "$T/out" "^78 cut points"
+contains "$T/out" "^77 cut points"
 bad "--powercut-sweep needs --sdkconfig" $E boot --efuse t.efuse --flash esp32.flash --powercut-sweep
 finish
