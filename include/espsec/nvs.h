@@ -102,6 +102,13 @@ typedef enum { ESPSEC_NVS_READONLY = 0, ESPSEC_NVS_READWRITE = 1 } espsec_nvs_op
  */
 espsec_err_t espsec_nvs_mount(espsec_flash_t *flash, uint32_t offset, uint32_t size, const espsec_nvs_keys_t *keys,
                               espsec_nvs_t **out, espsec_error_t *err);
+/**
+ * Mount for reading only, as ESP-IDF mounts a partition flagged "readonly" (which may be 1 or 2
+ * pages, what nvs_partition_gen makes for sizes under 0x3000): nothing is repaired or written; every
+ * set, erase or repair that would write fails with ESP_ERR_NVS_READ_ONLY.
+ */
+espsec_err_t espsec_nvs_mount_read_only(espsec_flash_t *flash, uint32_t offset, uint32_t size,
+                                        const espsec_nvs_keys_t *keys, espsec_nvs_t **out, espsec_error_t *err);
 /** Unmount (nvs_flash_deinit); open handles become invalid. */
 void espsec_nvs_unmount(espsec_nvs_t *nvs);
 /** Erase every page of a partition (nvs_flash_erase_partition). */

@@ -362,7 +362,10 @@ static int image_open(cli_args_t *a, image_t *im)
     im->off = (uint32_t)off;
     im->size = (uint32_t)size;
     if (espsec_flash_from(im->file, im->len, &im->flash, &err) != ESPSEC_OK ||
-        espsec_nvs_mount(im->flash, im->off, im->size, kf ? &im->keys : NULL, &im->nvs, &err) != ESPSEC_OK) {
+        (im->size < 0x3000 ? espsec_nvs_mount_read_only(im->flash, im->off, im->size, kf ? &im->keys : NULL, &im->nvs,
+                                                        &err)
+                           : espsec_nvs_mount(im->flash, im->off, im->size, kf ? &im->keys : NULL, &im->nvs, &err)) !=
+            ESPSEC_OK) {
         espsec_error_prefix(&err, "%s: ", path);
         return cli_fail(&err);
     }

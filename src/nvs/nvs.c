@@ -29,6 +29,8 @@ typedef struct {
 } item_t;
 
 struct espsec_nvs {
+    int read_only; /* mounted with espsec_nvs_mount_read_only: every write is refused */
+    int own_flash; /* flash is a private copy, freed at unmount */
     espsec_flash_t *flash;
     uint32_t base;
     int npages;
@@ -283,6 +285,9 @@ static espsec_err_t flash_fail(espsec_nvs_t *n, espsec_err_t rc)
 
 static espsec_err_t raw_write(espsec_nvs_t *n, uint32_t addr, const void *buf, size_t len)
 {
+    if (n->read_only) {
+        return ESP_ERR_NVS_READ_ONLY;
+    }
     espsec_err_t rc = espsec_flash_write(n->flash, addr, buf, len, NULL);
     return rc == ESPSEC_OK ? rc : flash_fail(n, rc);
 }
@@ -362,6 +367,9 @@ static espsec_err_t set_page_state(espsec_nvs_t *n, int p, uint32_t state)
 
 static espsec_err_t erase_page(espsec_nvs_t *n, int p)
 {
+    if (n->read_only) {
+        return ESP_ERR_NVS_READ_ONLY;
+    }
     espsec_err_t rc = espsec_flash_erase(n->flash, page_addr(n, p), NULL);
     if (rc != ESPSEC_OK) {
         return flash_fail(n, rc);
@@ -800,14 +808,49 @@ static espsec_err_t finish_freeing(espsec_nvs_t *n, int fp)
     return erase_page(n, fp);
 }
 
+static espsec_err_t mount(espsec_flash_t *flash, uint32_t offset, uint32_t size, const espsec_nvs_keys_t *keys,
+                          int read_only, espsec_nvs_t **out, espsec_error_t *err);
+
 espsec_err_t espsec_nvs_mount(espsec_flash_t *flash, uint32_t offset, uint32_t size, const espsec_nvs_keys_t *keys,
                               espsec_nvs_t **out, espsec_error_t *err)
+{
+    return mount(flash, offset, size, keys, 0, out, err);
+}
+
+espsec_err_t espsec_nvs_mount_read_only(espsec_flash_t *flash, uint32_t offset, uint32_t size,
+                                        const espsec_nvs_keys_t *keys, espsec_nvs_t **out, espsec_error_t *err)
+{
+    /* the mount's repairs (an unfinished reclaim, a torn write) go to a private copy of the partition, so
+     * reads see what the device would read and the caller's flash is never written */
+    if ((uint64_t)offset + size > espsec_flash_size(flash)) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "NVS partition 0x%x+0x%x runs past the flash (0x%zx)", offset,
+                           size, espsec_flash_size(flash));
+    }
+    espsec_flash_t *copy = NULL;
+    espsec_err_t rc = espsec_flash_from(espsec_flash_data(flash) + offset, size, &copy, err);
+    if (rc == ESPSEC_OK) {
+        rc = mount(copy, 0, size, keys, 1, out, err);
+    }
+    if (rc != ESPSEC_OK) {
+        espsec_flash_free(copy);
+        return rc;
+    }
+    (*out)->own_flash = 1;
+    (*out)->read_only = 1;
+    return ESPSEC_OK;
+}
+
+static espsec_err_t mount(espsec_flash_t *flash, uint32_t offset, uint32_t size, const espsec_nvs_keys_t *keys,
+                          int read_only, espsec_nvs_t **out, espsec_error_t *err)
 {
     if (size % NVS_PAGE != 0 || offset % NVS_PAGE != 0) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "NVS partition at 0x%x of 0x%x bytes is not page aligned",
                            offset, size);
     }
-    if (size < ESPSEC_NVS_MIN_PAGES * NVS_PAGE) {
+    if (read_only && size < NVS_PAGE) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "NVS partition of 0x%x bytes: not even one page", size);
+    }
+    if (!read_only && size < ESPSEC_NVS_MIN_PAGES * NVS_PAGE) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
                            "NVS partition of 0x%x bytes: read/write NVS needs at least 0x3000 (3 pages)", size);
     }
@@ -924,6 +967,9 @@ espsec_err_t espsec_nvs_mount(espsec_flash_t *flash, uint32_t offset, uint32_t s
 void espsec_nvs_unmount(espsec_nvs_t *n)
 {
     if (n != NULL) {
+        if (n->own_flash) {
+            espsec_flash_free(n->flash);
+        }
         free(n->pages);
         free(n->items);
         nvs_xts_free(n->xts);

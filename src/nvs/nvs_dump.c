@@ -1,4 +1,5 @@
 /* The NVS partition dump (espsec/nvs_part.h): what nvs_tool shows, plus decryption. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,11 @@ espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_ke
     FILE *pout = d.json ? open_memstream(&pbuf, &plen) : out;
     dump_t pd = d;
     pd.out = pout;
+    if (len < (size_t)ESPSEC_NVS_MIN_PAGES * NVS_PAGE) {
+        /* nvs_tool reports this too: such a partition mounts only read-only */
+        problem(&pd, 0, "partition of 0x%zx bytes is under 0x3000: ESP-IDF mounts it only read-only (the partition "
+                        "table must flag it \"readonly\")", len);
+    }
     for (size_t p = 0; p < len; p += NVS_PAGE) {
         const uint8_t *pg = img + p;
         uint32_t state = get_le32(pg + NVS_H_STATE);
@@ -298,7 +304,12 @@ espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_ke
                 fputc('}', out);
                 first_entry = 0;
             } else {
-                fprintf(out, "  %3d %-7s %-12s %-15s %-10s", i, entry_state_name(es), nsn, crc_e ? key : "?",
+                /* a damaged entry still shows its key bytes (as nvs_tool does), unprintable ones as '?' */
+                char kshow[17];
+                for (int k = 0; k < 17; k++) {
+                    kshow[k] = key[k] == '\0' || isprint((unsigned char)key[k]) ? key[k] : '?';
+                }
+                fprintf(out, "  %3d %-7s %-12s %-15s %-10s", i, entry_state_name(es), nsn, kshow[0] ? kshow : "?",
                         crc_e ? espsec_nvs_type_name(t) : "?");
                 if (crc_e) {
                     fprintf(out, " span %d chunk 0x%02x: ", span, e[NVS_E_CHUNK]);

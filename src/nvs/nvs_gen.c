@@ -394,8 +394,9 @@ static int wifi_pmk(const char *pass, const char *ssid, uint8_t out[32])
                : -1;
 }
 
-static espsec_err_t add_value(espsec_nvs_gen_t *g, const char *key, espsec_nvs_encoding_t enc, const char *value,
-                              size_t len, espsec_error_t *err);
+static espsec_err_t add_value_ex(espsec_nvs_gen_t *g, const char *key, espsec_nvs_encoding_t enc, const char *value,
+                                 size_t len, int raw, espsec_error_t *err);
+#define add_value(g, key, enc, value, len, err) add_value_ex((g), (key), (enc), (value), (len), 0, (err))
 
 /* The extra entries nvs_partition_gen writes for Wi-Fi keys, so images match its output. */
 static espsec_err_t wifi_extras(espsec_nvs_gen_t *g, const char *key, const char *value, size_t len, int *handled,
@@ -431,8 +432,13 @@ static espsec_err_t wifi_extras(espsec_nvs_gen_t *g, const char *key, const char
     return ESPSEC_OK;
 }
 
-static espsec_err_t add_value(espsec_nvs_gen_t *g, const char *key, espsec_nvs_encoding_t enc, const char *value,
-                              size_t len, espsec_error_t *err)
+/*
+ * raw: the encoding was named in another letter case ("String", "Hex2Bin"). nvs_partition_gen converts
+ * the value only for the exact lower-case names and lower-cases the name afterwards, so such a value is
+ * stored as it is: a string without its NUL, hex2bin/base64 text as the blob's bytes.
+ */
+static espsec_err_t add_value_ex(espsec_nvs_gen_t *g, const char *key, espsec_nvs_encoding_t enc, const char *value,
+                                 size_t len, int raw, espsec_error_t *err)
 {
     uint8_t ns = (uint8_t)g->ns_current;
     if (enc <= ESPSEC_NVS_ENC_I64) {
@@ -455,7 +461,10 @@ static espsec_err_t add_value(espsec_nvs_gen_t *g, const char *key, espsec_nvs_e
         }
         memcpy(data, value, len);
         data[len] = '\0';
-        n = (long)len + 1;
+        n = (long)len + (raw ? 0 : 1);
+    } else if (raw) {
+        memcpy(data, value, len);
+        n = (long)len;
     } else if (enc == ESPSEC_NVS_ENC_HEX2BIN) {
         size_t a = 0, b = len;
         while (a < b && isspace((unsigned char)value[a])) {
@@ -497,8 +506,17 @@ static espsec_err_t add_value(espsec_nvs_gen_t *g, const char *key, espsec_nvs_e
     return rc;
 }
 
+static espsec_err_t gen_value(espsec_nvs_gen_t *g, const char *key, espsec_nvs_encoding_t enc, const char *value,
+                              size_t len, int raw, espsec_error_t *err);
+
 espsec_err_t espsec_nvs_gen_value(espsec_nvs_gen_t *g, const char *key, espsec_nvs_encoding_t enc, const char *value,
                                   size_t len, espsec_error_t *err)
+{
+    return gen_value(g, key, enc, value, len, 0, err);
+}
+
+static espsec_err_t gen_value(espsec_nvs_gen_t *g, const char *key, espsec_nvs_encoding_t enc, const char *value,
+                              size_t len, int raw, espsec_error_t *err)
 {
     size_t kl = strlen(key);
     if (kl == 0 || kl > ESPSEC_NVS_KEY_MAX) {
@@ -513,7 +531,7 @@ espsec_err_t espsec_nvs_gen_value(espsec_nvs_gen_t *g, const char *key, espsec_n
     if (rc != ESPSEC_OK) {
         return rc;
     }
-    rc = add_value(g, key, enc, value, len, err);
+    rc = add_value_ex(g, key, enc, value, len, raw, err);
     if (rc == ESPSEC_OK && handled) {
         /* station keys come with the helper entries nvs_partition_gen adds */
         char apinfo[281];
@@ -645,7 +663,10 @@ static espsec_err_t row_value(espsec_nvs_gen_t *g, const char *key, const char *
     } else if (enc == ESPSEC_NVS_ENC_BINARY && filedata == NULL) {
         rc = espsec_fail(err, ESPSEC_ERR_PARSE, "%s: the binary encoding is for 'file' rows", key);
     } else {
-        rc = espsec_nvs_gen_value(g, key, enc, v, vlen, err);
+        /* the value is converted only for the exact (lower-case) encoding name, as nvs_partition_gen does */
+        int raw = strcmp(encoding, enc_name(enc)) != 0 &&
+                  (enc == ESPSEC_NVS_ENC_STRING || enc == ESPSEC_NVS_ENC_HEX2BIN || enc == ESPSEC_NVS_ENC_BASE64);
+        rc = gen_value(g, key, enc, v, vlen, raw, err);
     }
     free(filedata);
     return rc;
@@ -703,10 +724,8 @@ espsec_err_t espsec_nvs_gen_add_csv(espsec_nvs_gen_t *g, const char *csv, size_t
         rc = err ? err->code : ESPSEC_ERR_PARSE;
         espsec_error_prefix(err, "%s: ", csv_name);
     }
-    if (rc == ESPSEC_OK && header) {
-        rc = espsec_fail(err, ESPSEC_ERR_PARSE, "%s: the CSV is empty (a key,type,encoding,value header expected)",
-                         csv_name);
-    }
+    /* an empty CSV (not even a header) adds nothing: nvs_partition_gen then writes a partition without
+     * entries, page 0 initialised ACTIVE */
     csv_free(&r);
     return rc;
 }

@@ -31,8 +31,24 @@ import zlib
 
 # Rows where espsec differs from the reference on purpose (README, "Vector replay"): case -> reason.
 DELIBERATE = {
+    "quirk_verify_foreign_key_in_block": "espsecure verifies with the supplied key and never compares it with the "
+        "key stored in the block; espsec refuses, since the bootloader checks the block's key against the eFuse "
+        "digest and would not boot such an image",
+    "esp32_empty": "espsecure exits 0 and writes no file for an empty input; espsec refuses (exit 0 means the "
+        "output exists)",
     "quirk_size_text": "nvs_partition_gen prints a message and exits 0 for a size that is not a number; espsec "
-                       "refuses (a script must not take 'no file' for success)",
+        "refuses (a script must not take 'no file' for success)",
+    "bad_nonamespace": "nvs_partition_gen writes a value that precedes every namespace row with namespace index 0, "
+        "where ESP-IDF keeps namespace definitions (it then reads as a namespace); espsec refuses naming the line",
+    "quirk_ns_reuse": "nvs_partition_gen writes the rows after a re-opened namespace under the most recently "
+        "created one; espsec writes them under the namespace the CSV names",
+    "quirk_type_unknown": "nvs_partition_gen treats any type other than namespace/file as data; espsec refuses an "
+        "unknown type (a typo such as 'fil' would store the path as the value)",
+    "bad_output_ext": "nvs_partition_gen refuses an output name not ending in .bin; espsec writes any name",
+    "quirk_enc_key_badcrc": "nvs_partition_gen ignores the nvs_keys CRC; espsec checks it as ESP-IDF does "
+        "(ESP_ERR_NVS_CORRUPT_KEY_PART): the device would refuse that key partition",
+    "check_bad_nonamespace": "nvs_tool -i reports a namespace without entries; espsec does not count an empty "
+        "namespace as a problem (ESP-IDF creates one on every nvs_open in read-write mode)",
 }
 
 TOOLS = {
@@ -77,15 +93,17 @@ def parse_tables(text):
         yield header, c, no
 
 
-def other_spelling(argv):
+def other_spelling(argv, has_command=True):
     """The command with '_' and '-' swapped in the command name and long option names."""
     out = []
     for i, a in enumerate(argv):
+        if i == 0 and not has_command:
+            i = -1
         if a.startswith("--") and ("_" in a or "-" in a[2:]):
             name, eq, val = a[2:].partition("=")
             swapped = name.replace("_", "\x00").replace("-", "_").replace("\x00", "-")
             out.append("--" + swapped + eq + val)
-        elif i == 0 and re.fullmatch(r"[a-z0-9_-]+", a) and ("_" in a or "-" in a):
+        elif i == 0 and not a.startswith("-") and re.fullmatch(r"[a-z0-9_-]+", a) and ("_" in a or "-" in a):
             out.append(a.replace("_", "\x00").replace("-", "_").replace("\x00", "-"))
         else:
             out.append(a)
@@ -218,6 +236,8 @@ def output_paths(row):
             return []   # named after the time: found by judge_random
         outdir = opt(argv, "--outdir") or "."
         outs = [os.path.normpath(os.path.join(outdir, "keys", keyfile))]
+        if "--kp_hmac_keygen" in argv or "--kp-hmac-keygen" in argv:
+            outs.append(os.path.normpath(os.path.join(outdir, "keys", "hmac-" + keyfile)))
         return outs
     o = opt(argv, "--output", "-o")
     if o:
@@ -351,7 +371,7 @@ def judge_random(rp, row, outs):
         got = read(rp.path(out))
         if len(got) != 4096 or not keys_crc_ok(got):
             return "not an nvs_keys image (%d bytes)" % len(got)
-        if "--kp_hmac_keygen" in argv:
+        if "--kp_hmac_keygen" in argv or "--kp-hmac-keygen" in argv:
             hk = os.path.join(os.path.dirname(rp.path(out)), "hmac-" + os.path.basename(out))
             if not os.path.isfile(hk) or os.path.getsize(hk) != 32:
                 return "no 32-byte HMAC key next to it"
@@ -402,8 +422,101 @@ def is_random(row):
     return ("random" in n and "not random" not in n) and not ("deterministic" in n)
 
 
+
+# ---- nvs_tool rows: espsec nvs dump takes nvs_tool's options but prints its own text, so a row is
+# judged by what both outputs say: the same items, keys, values, blob sizes, namespaces and verdict ----
+
+def _ref_heads(text):
+    """(page, entry, state, key) of every Written/Erased item head in nvs_tool's -d all/written text."""
+    heads, page = set(), -1
+    for line in text.splitlines():
+        # pages in their physical order ("Page no." is the header's sequence number, not the position)
+        if re.match(r"Page no\. \d+, Status", line) or line.startswith("Page Empty"):
+            page += 1
+            continue
+        m = re.match(r" (\d{3})\. (Written|Erased)\s*,.*\| ([^:]*):", line)
+        if m and page >= 0:
+            heads.add((page, int(m.group(1)), m.group(2), m.group(3)))
+    return heads
+
+
+def _espsec_heads(text):
+    heads, page = set(), None
+    for line in text.splitlines():
+        m = re.match(r"Page (\d+) at 0x", line)
+        if m:
+            page = int(m.group(1))
+            continue
+        m = re.match(r"\s+(\d+) (Written|Erased)\s+(\S+)\s+(\S+)", line)
+        if m and page is not None:
+            heads.add((page, int(m.group(1)), m.group(2), m.group(4)))
+    return heads
+
+
+def judge_nvs_tool(rp, row, argv):
+    ref = open(os.path.join(rp.src, row.extra["stdout_to"]), encoding="utf-8", errors="replace").read()
+    p = subprocess.run([rp.espsec] + TOOLS["nvs_tool"] + argv[1:], cwd=rp.work, capture_output=True, timeout=300)
+    out = p.stdout.decode(errors="replace")
+    err = p.stderr.decode(errors="replace").strip()
+    if "-i" in argv:
+        # nvs_tool prints its findings and exits 0; espsec exits non-zero when it finds any
+        ok_lines = re.compile(r"^(Page no\. \d+ \tCRC32: OK|Page Empty|)$")
+        ref_bad = [l for l in ref.splitlines() if not ok_lines.match(l)]
+        if bool(ref_bad) != (p.returncode != 0):
+            return False, "verdict: nvs_tool %s, espsec exit %d (%s)" % (
+                ("finds: " + ref_bad[0].strip()) if ref_bad else "finds nothing", p.returncode, err[-120:])
+        return True, "same verdict (%s)" % ("problems" if ref_bad else "clean")
+    if p.returncode != 0:
+        return False, "exit %d, reference 0: %s" % (p.returncode, err)
+    mode = opt(argv, "-d", "--dump") or "all"
+    if opt(argv, "-f", "--format") == "json":
+        import json
+        r, o = json.loads(ref), json.loads(out)
+        rh = {(pg["start_address"] // 4096, e["index"], e["state"], e.get("key"))
+              for pg in r["pages"] for e in pg.get("entries", []) if e.get("state") in ("Written", "Erased")}
+        oh = {(pg["index"], e["index"], e["state"], e.get("key"))
+              for pg in o["pages"] for e in pg.get("entries", []) if e.get("state") in ("Written", "Erased")}
+        return (rh == oh), "%d item heads %s" % (len(rh), "agree" if rh == oh else "differ: %s" % sorted(rh ^ oh)[:3])
+    if mode in ("all", "written"):
+        rh, oh = _ref_heads(ref), _espsec_heads(out)
+        return (rh == oh and rh), "%d item heads %s" % (len(rh), "agree" if rh == oh else "differ: %s" % sorted(rh ^ oh)[:3])
+    if mode == "minimal":
+        rk = {}
+        for line in ref.splitlines():
+            m = re.match(r" ([^:]+):(.+?)(\[\d+\])? = (.*)$", line)
+            if m:
+                rk[(m.group(1), m.group(2))] = m.group(4).strip()
+        ok = {}
+        for line in out.splitlines():
+            m = re.match(r"([^:]+):(.+?) = (.*)$", line)
+            if m:
+                ok[(m.group(1), m.group(2))] = m.group(3).strip()
+        if set(rk) != set(ok):
+            return False, "keys differ: %s" % sorted(set(rk) ^ set(ok))[:4]
+        for k, v in rk.items():
+            if re.fullmatch(r"-?\d+", v) and re.fullmatch(r"-?\d+", ok[k]) and v != ok[k]:
+                return False, "%s:%s = %s, nvs_tool %s" % (k[0], k[1], ok[k], v)
+        return True, "%d keys and their integer values agree" % len(rk)
+    if mode == "namespaces":
+        rn = {m.group(1) for m in re.finditer(r"^ \d{3}: (.*)$", ref, re.M)}
+        on = {m.group(1) for m in re.finditer(r"Written \(namespaces\) (\S+)", out)}
+        return (rn == on), "namespaces %s" % (sorted(rn) if rn == on else "differ: %s vs %s" % (sorted(rn), sorted(on)))
+    if mode == "blobs":
+        rb = {(m.group(1), int(m.group(2))) for m in re.finditer(r"^(\S+) - Type: Blob \(Version \d\), Size: (\d+)$", ref, re.M)}
+        ob = {(m.group(1), len(m.group(2)) // 2) for m in re.finditer(r"^(\S+) = ([0-9a-f]*)$", out, re.M)}
+        return (rb == ob), "%d blobs (name, size) %s" % (len(rb), "agree" if rb == ob else "differ: %s" % sorted(rb ^ ob)[:3])
+    if mode == "storage_info":
+        m = re.search(r"Total pages:\s+(\d+)", ref)
+        t = re.search(r"total entries:\s+(\d+)", out)
+        if not m or not t:
+            return False, "no page count in %s" % ("nvs_tool's output" if not m else "espsec's output")
+        return int(t.group(1)) == 126 * int(m.group(1)), "%s pages" % m.group(1)
+    return False, "dump mode %s not judged" % mode
+
 def replay_row(rp, row, argv):
     """Run one row; return (ok, message)."""
+    if row.argv[0] == "nvs_tool":
+        return judge_nvs_tool(rp, row, argv)
     outs = output_paths(row)
     want_ok = row.exit == "0"
     before = {}
@@ -504,7 +617,8 @@ def main():
                 continue
             variants = [("", row.argv)]
             if a.spellings == "both":
-                alt = [row.argv[0]] + other_spelling(row.argv[1:])
+                alt = [row.argv[0]] + other_spelling(row.argv[1:], has_command=row.argv[0] in
+                                                     ("espsecure", "nvs_partition_gen", "mfg_gen"))
                 if alt != row.argv:
                     variants.append((" [other spelling]", alt))
             for tag, argv in variants:
