@@ -141,6 +141,41 @@ static void efuse_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *c
             "it (espsec efuse summary) before the enable fuse goes.",
             "%s is burned but no Secure Boot key digest is usable", chip->sb_enable);
     }
+    /* key purposes: duplicates, and the halves of a 512-bit XTS key burned one without the other */
+    const espsec_chip_info_t *ci = chip->ci;
+    if (ci->fe.key_purpose_field) {
+        int count[64] = {0};
+        for (int k = 0; k < 6; k++) {
+            char name[32];
+            uint64_t p = 0;
+            snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
+            if (espsec_efuse_get_uint_hw(ef, name, &p, NULL) == ESPSEC_OK && p > 0 && p < 64) {
+                count[p]++;
+            }
+        }
+        for (int v = 1; v < 64; v++) {
+            const espsec_key_purpose_t *kp = espsec_chip_key_purpose_by_value(ci, v);
+            if (kp != NULL && count[v] > 1 && strncmp(kp->name, "HMAC", 4) != 0) {
+                add(L, ESPSEC_DOCTOR_ERROR, "duplicate-key-purpose",
+                    "ESP-IDF and the ROM use the first block with a purpose: a second block with the same purpose is "
+                    "a key that is never used (and, for digests and flash keys, a sign the plan was run twice).",
+                    "Burn each flash-encryption and Secure Boot digest purpose once; use the next digest slot for a "
+                    "second key.",
+                    "%d key blocks have the purpose %s", count[v], kp->name);
+            }
+        }
+        const espsec_key_purpose_t *k1 = espsec_chip_key_purpose(ci, "XTS_AES_256_KEY_1");
+        const espsec_key_purpose_t *k2 = espsec_chip_key_purpose(ci, "XTS_AES_256_KEY_2");
+        if (k1 != NULL && k2 != NULL && k1->value > 0 && k2->value > 0 && k1->value < 64 && k2->value < 64 &&
+            (count[k1->value] > 0) != (count[k2->value] > 0)) {
+            add(L, ESPSEC_DOCTOR_ERROR, "xts256-half-key",
+                "An XTS-AES-256 key is 512 bits in two key blocks (XTS_AES_256_KEY_1 and _2): with one half burned "
+                "the bootloader stops ('Both AES-256 key blocks must be set') and the ROM cannot decrypt.",
+                "Burn the 64-byte key in one command with the virtual purpose XTS_AES_256_KEY (espsec efuse burn-key "
+                "BLOCK_KEYn key512.bin XTS_AES_256_KEY), which splits it correctly.",
+                "only %s is burned", count[k1->value] ? "XTS_AES_256_KEY_1" : "XTS_AES_256_KEY_2");
+        }
+    }
     if (fu->sb_rev_ignored) {
         char rev[12], need[12];
         dev_rev_str(fu->chip_rev, rev);

@@ -199,6 +199,17 @@ bad_doctor() { CHECKS=$((CHECKS + 1)); "$@" >"$T/out" 2>"$T/err"; [ $? -eq 1 ] |
 bad_doctor $E doctor $C3 --efuse rd.efuse --flash rd.flash
 contains "$T/out" "\[sb-digest-read-protected\]"
 
+# ---- doctor: a 512-bit XTS key burned by halves, two blocks with one purpose ----
+head -c 32 /dev/urandom >k32a.bin
+head -c 32 /dev/urandom >k32b.bin
+$E efuse --chip esp32s3 --virt --path-efuse-file half.efuse --do-not-confirm burn-key BLOCK_KEY1 k32a.bin XTS_AES_256_KEY_1 >/dev/null
+bad_doctor $E doctor --chip esp32s3 --efuse half.efuse --flash c3.flash
+contains "$T/out" "\[xts256-half-key\] only XTS_AES_256_KEY_1 is burned"
+$E efuse $C3 --virt --path-efuse-file dup.efuse --do-not-confirm burn-key BLOCK_KEY0 k32a.bin XTS_AES_128_KEY >/dev/null
+$E efuse $C3 --virt --path-efuse-file dup.efuse --do-not-confirm burn-key BLOCK_KEY1 k32b.bin XTS_AES_128_KEY >/dev/null
+bad_doctor $E doctor $C3 --efuse dup.efuse --flash c3.flash
+contains "$T/out" "\[duplicate-key-purpose\] 2 key blocks have the purpose XTS_AES_128_KEY"
+
 # ---- --idf-build: an idf.py build folder ----
 mkdir -p build/bootloader build/partition_table proj
 cp bl.s build/bootloader/bootloader.bin
