@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MB (1024u * 1024u)
+#define MB (1024ull * 1024ull)
 
 /* 1MB .. 128MB in the high nibble: every chip but the ESP8266 */
 static const espsec_chip_code_t SIZES_STD[] = {

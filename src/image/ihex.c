@@ -141,7 +141,9 @@ void espsec_ihex_free(espsec_ihex_run_t *runs, size_t nruns)
 /* Sorted records → contiguous runs; an address defined twice is an error. */
 static espsec_err_t make_runs(reader_t *r, espsec_ihex_run_t **runs, size_t *nruns, espsec_error_t *err)
 {
-    qsort(r->recs, r->nrecs, sizeof(rec_t), cmp_rec);
+    if (r->nrecs > 1) {
+        qsort(r->recs, r->nrecs, sizeof(rec_t), cmp_rec);
+    }
     espsec_ihex_run_t *out = NULL;
     size_t n = 0;
     for (size_t i = 0; i < r->nrecs;) {

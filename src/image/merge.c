@@ -325,7 +325,7 @@ static espsec_err_t build_hex(const espsec_merge_t *m, const espsec_merge_opts_t
         logf_(o, 1, "Only one input file specified, output may include additional padding if input file was "
                     "previously merged.");
     }
-    espsec_ihex_span_t *spans = calloc(m->n, sizeof(*spans));
+    espsec_ihex_span_t *spans = calloc(m->n ? m->n : 1, sizeof(*spans));
     if (spans == NULL) {
         return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     }
