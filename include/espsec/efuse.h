@@ -89,6 +89,14 @@ const espsec_chip_info_t *espsec_efuse_chip_info(const espsec_efuse_t *e);
 /** Load path (and path.hidden if present); a missing file gives a fresh chip and *created = 1. */
 espsec_err_t espsec_efuse_load_file(espsec_chip_t chip, const char *path, espsec_efuse_t **out, int *created,
                                     espsec_error_t *err);
+/**
+ * A chip's state from espefuse's `dump --format joint` output (every block's
+ * read registers, BLOCK0 first, in register order), as read from hardware.
+ * Read-protected blocks come in as zeros and are unknown to espsec. A file of
+ * another size is refused (ESPSEC_ERR_INVALID_SIZE).
+ */
+espsec_err_t espsec_efuse_import_joint(espsec_chip_t chip, const uint8_t *data, size_t len, espsec_efuse_t **out,
+                                       espsec_error_t *err);
 /** Write path atomically (and path.hidden, mode 0600, when needed). */
 espsec_err_t espsec_efuse_save_file(const espsec_efuse_t *e, const char *path, espsec_error_t *err);
 

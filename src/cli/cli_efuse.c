@@ -473,6 +473,39 @@ static int cmd_dump(cli_args_t *a)
     return 0;
 }
 
+/* ---- import ---- */
+
+static int cmd_import(cli_args_t *a)
+{
+    const char *chip = cli_str(a, "chip"), *out = cli_str(a, "output"), *in = cli_pos(a, 0);
+    const espsec_chip_info_t *info = chip ? espsec_chip_by_name(chip) : espsec_chip_default();
+    if (info == NULL || info->efuse == NULL) {
+        return cli_error("--chip '%s': a chip with virtual eFuses expected", chip ? chip : "");
+    }
+    if (out == NULL) {
+        return cli_error("import needs -o VIRT.bin (the virtual eFuse file to write)");
+    }
+    espsec_error_t err;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    espsec_efuse_t *e = NULL;
+    if (espsec_read_file(in, &data, &len, 1u << 16, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    espsec_err_t rc = espsec_efuse_import_joint(info->id, data, len, &e, &err);
+    free(data);
+    if (rc == ESPSEC_OK) {
+        rc = espsec_efuse_save_file(e, out, &err);
+    }
+    espsec_efuse_free(e);
+    if (rc != ESPSEC_OK) {
+        espsec_error_prefix(&err, "%s: ", in);
+        return cli_fail(&err);
+    }
+    printf("Imported %s (%s joint dump) -> %s\n", in, info->name, out);
+    return 0;
+}
+
 /* ---- check-error ---- */
 
 static int cmd_check_error(cli_args_t *a)
@@ -1136,6 +1169,11 @@ static const cli_opt_t OPT_DUMP[] = {
     {"format", 0, CLI_VALUE, "FMT", "default (registers as text), split (a file per block) or joint (one file)."},
     {"file-name", 0, CLI_VALUE, "FILE", "Write binary dumps here (split: FILE with the block number added)."},
     {0}};
+static const cli_opt_t OPT_IMPORT[] = {
+    {"output", 'o', CLI_VALUE, "VIRT", "The virtual eFuse file to write (espefuse's --virt format)."},
+    {0}};
+static const cli_pos_t POS_IMPORT[] = {{"FILE", "espefuse's 'dump --format joint --file-name FILE' of a chip.", 0, 0},
+                                       {0}};
 static const cli_opt_t OPT_CHECK[] = {
     {"recovery", 0, CLI_FLAG, NULL, "Re-burn blocks with coding errors (a virtual chip has nothing to recover)."},
     {0}};
@@ -1154,6 +1192,8 @@ static const cli_cmd_t EFUSE_CMDS[] = {
      OPT_SUMMARY, POS_SUMMARY, cmd_summary},
     {"dump", NULL, "Dump the raw read registers of every block (--format default|split|joint).", NULL, OPT_DUMP,
      NULL, cmd_dump},
+    {"import", NULL, "A real chip's eFuses from espefuse's 'dump --format joint' into a virtual eFuse file.", NULL,
+     OPT_IMPORT, POS_IMPORT, cmd_import},
     {"check-error", NULL, "Check the blocks for read errors (as a chip's error registers report them).", NULL,
      OPT_CHECK, NULL, cmd_check_error},
     {"burn-block-data", NULL, "Burn raw data into blocks: BLOCK DATAFILE [BLOCK DATAFILE]... [--offset N].", NULL,

@@ -355,6 +355,40 @@ espsec_err_t espsec_efuse_load(espsec_chip_t chip, const uint8_t *file, size_t l
     return ESPSEC_OK;
 }
 
+espsec_err_t espsec_efuse_import_joint(espsec_chip_t chip, const uint8_t *data, size_t len, espsec_efuse_t **out,
+                                       espsec_error_t *err)
+{
+    espsec_efuse_t *e = NULL;
+    espsec_err_t rc = espsec_efuse_new(chip, &e, err);
+    if (rc != ESPSEC_OK) {
+        return rc;
+    }
+    size_t need = 0;
+    for (int b = 0; b < e->def->nblocks; b++) {
+        need += (size_t)e->def->blocks[b].words * 4;
+    }
+    if (len != need) {
+        const char *name = e->def->chip->name;
+        espsec_efuse_free(e);
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
+                           "a joint dump of %s is %zu bytes (every block's registers), this one is %zu", name, need,
+                           len);
+    }
+    size_t off = 0;
+    for (int b = 0; b < e->def->nblocks; b++) {
+        size_t n = (size_t)e->def->blocks[b].words * 4;
+        memcpy(sw_block(e, b), data + off, n);
+        memcpy(e->hw[b], data + off, n);
+        off += n;
+    }
+    uint64_t rd = raw_uint(e, "RD_DIS", 0);
+    for (int b = 0; b < e->def->nblocks; b++) {
+        e->hw_known[b] = !bit_set(rd, e->def->blocks[b].rd_dis) && !bit_set(rd, e->def->blocks[b].rd_dis_hi);
+    }
+    *out = e;
+    return ESPSEC_OK;
+}
+
 espsec_err_t espsec_efuse_serialize(const espsec_efuse_t *e, uint8_t **file, size_t *len, uint8_t **hidden,
                                     size_t *hidden_len, espsec_error_t *err)
 {

@@ -120,4 +120,18 @@ same p.efuse p2.efuse
 ok $EF --chip esp32h2 --path-efuse-file h2.efuse adc-info
 ok $ESPSEC efuse --chip esp32c6 --virt --path-efuse-file p.efuse -h
 contains "$T/out" "COMMAND1 \[ARGS\]... \[COMMAND2"
+# import: a chip's state from espefuse's joint dump (espsec's joint dump is byte-identical with
+# espefuse's for the same file) into a virtual eFuse file that summarises the same
+cp "$VECTORS/efuse_chips/expected/esp32s3_enable.efuse.bin" s3v.efuse
+chmod u+w s3v.efuse
+ok $EF --chip esp32s3 --path-efuse-file s3v.efuse dump --format joint --file-name s3v.joint
+ok $ESPSEC efuse --chip esp32s3 import s3v.joint -o s3imp.efuse
+ok $EF --chip esp32s3 --path-efuse-file s3imp.efuse summary --format json
+cp "$T/out" imp.json
+ok $EF --chip esp32s3 --path-efuse-file s3v.efuse summary --format json
+CHECKS=$((CHECKS + 1))
+python3 "$TESTS_DIR/cli/efuse_json_compare.py" imp.json "$T/out" || fail "imported joint dump summarises differently"
+head -c 100 s3v.joint > short.joint
+bad "a joint dump of esp32s3 is" $ESPSEC efuse --chip esp32s3 import short.joint -o x.efuse
+absent x.efuse
 finish
