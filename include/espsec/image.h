@@ -101,6 +101,13 @@ typedef struct {
     espsec_app_desc_t app_desc;
     int has_bootloader_desc;
     espsec_bootloader_desc_t bootloader_desc;
+    /* ESP8266 images (espsec_image_parse_esp8266): 1 the ROM's image, 2 the 0xEA
+     * application image, whose segment 0 is the IROM (address 0, not in the
+     * checksum); 0 for ESP32-family images. */
+    int esp8266_version;
+    /* version 2: the first header's fields (esptool warns where they differ from the second's) */
+    uint8_t v2_segment_count, v2_spi_mode, v2_spi_size_freq;
+    uint32_t v2_entry_addr;
 } espsec_image_t;
 
 /**
@@ -112,6 +119,14 @@ typedef struct {
  */
 espsec_err_t espsec_image_parse(const uint8_t *buf, size_t len, espsec_image_t *img,
                                 espsec_error_t *err);
+
+/**
+ * Parse an ESP8266 image: magic 0xE9 (the ROM's image: 8-byte header,
+ * segments, checksum) or 0xEA (the SDK's application image: a first header,
+ * the IROM segment, then a 0xE9 image). No extended header, no digest.
+ * Errors as espsec_image_parse.
+ */
+espsec_err_t espsec_image_parse_esp8266(const uint8_t *buf, size_t len, espsec_image_t *img, espsec_error_t *err);
 
 /**
  * Judge a parsed image: checksum byte and (when appended) SHA-256 must match.

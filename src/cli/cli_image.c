@@ -7,7 +7,9 @@
 #include "cli.h"
 #include "cli_image.h"
 #include "espsec/sample.h"
+#include "espsec/ihex.h"
 #include "espsec/image.h"
+#include "espsec/image_target.h"
 #include "espsec/io.h"
 #include "espsec/secure_boot.h"
 #include "espsec/util.h"
@@ -36,81 +38,201 @@ static int find_sbv1_block(const uint8_t *buf, const espsec_image_t *img)
     return img->trailing_len == ESPSEC_SBV1_SIG_BLOCK_LEN && get_le32(buf + img->image_len) == 0;
 }
 
-static void print_text(const uint8_t *buf, size_t len, const espsec_image_t *img)
+/* esptool's sanitize_string: the field without its NUL bytes. Bytes that are
+ * not printable (esptool would print them raw or stop on bad UTF-8) are
+ * shown as \xNN. */
+static void print_field(const uint8_t *p, size_t n)
 {
-    char t[96];
-    const char *chip = espsec_chip_display_name((espsec_chip_t)img->chip_id);
-    printf("Image size: %zu bytes\n\n", len);
-    snprintf(t, sizeof(t), "%s Image Header", chip);
-    title(t);
-    printf("Image version: 1\n");
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == 0) {
+            continue;
+        }
+        if (p[i] < 0x20 || p[i] == 0x7F) {
+            printf("\\x%02x", p[i]);
+        } else {
+            putchar(p[i]);
+        }
+    }
+}
+
+static void print_segments(const espsec_image_target_t *t, const espsec_image_t *img, const uint8_t *buf,
+                           const uint8_t **app_desc, size_t *app_desc_len, const uint8_t **boot_desc)
+{
+    title("Segments Information");
+    printf("%7s  %7s  %10s  %10s  %-10s\n", "Segment", "Length", "Load addr", "File offs", "Memory types");
+    printf("-------  -------  ----------  ----------  ------------\n");
+    *app_desc = NULL;
+    *app_desc_len = 0;
+    *boot_desc = NULL;
+    int app_seen = 0;
+    for (unsigned i = 0; i < img->segment_count; i++) {
+        const espsec_image_segment_t *s = &img->segments[i];
+        const char *names[16];
+        size_t n = espsec_image_target_memory_types(t, s->load_addr, names, 16);
+        int drom = 0, dram = 0;
+        printf("%7u  0x%05x  0x%08x  0x%08zx  ", i, s->length, s->load_addr, s->header_offset);
+        for (size_t k = 0; k < n; k++) {
+            printf("%s%s", k ? ", " : "", names[k]);
+            drom |= strcmp(names[k], "DROM") == 0;
+            dram |= strcmp(names[k], "DRAM") == 0;
+        }
+        printf("\n");
+        /* esptool: the first DROM segment holds esp_app_desc_t, the last DRAM one of 80 bytes or more
+         * esp_bootloader_desc_t */
+        if (drom && !app_seen) {
+            app_seen = 1;
+            *app_desc = buf + s->data_offset;
+            *app_desc_len = s->length;
+        } else if (dram && s->length >= ESPSEC_BOOTLOADER_DESC_LEN) {
+            *boot_desc = buf + s->data_offset;
+        }
+    }
+    printf("\n");
+}
+
+static void print_app_desc(const uint8_t *d)
+{
+    char hex[65];
+    uint16_t min = get_le16(d + 176), max = get_le16(d + 178);
+    printf("\n");
+    title("Application Information");
+    printf("Project name: ");
+    print_field(d + 48, 32);
+    printf("\nApp version: ");
+    print_field(d + 16, 32);
+    printf("\nCompile time: ");
+    print_field(d + 96, 16);
+    printf(" ");
+    print_field(d + 80, 16);
+    espsec_hex(d + 144, 32, hex, 0);
+    printf("\nELF file SHA256: %s\nESP-IDF: ", hex);
+    print_field(d + 112, 32);
+    printf("\nMinimal eFuse block revision: %u.%u\nMaximal eFuse block revision: %u.%u\n", min / 100, min % 100,
+           max / 100, max % 100);
+    if (d[180] != 0) {
+        printf("MMU page size: %llu KB\n", d[180] < 64 ? (unsigned long long)((1ull << d[180]) / 1024) : 0ull);
+    }
+    printf("Secure version: %u\n", get_le32(d + 4));
+}
+
+static void print_boot_desc(const uint8_t *d)
+{
+    printf("\n");
+    title("Bootloader Information");
+    printf("Bootloader version: %u\nESP-IDF: ", get_le32(d + 4));
+    print_field(d + 8, 32);
+    printf("\nCompile time: ");
+    print_field(d + 40, 24);
+    printf("\n");
+}
+
+static void print_header(const espsec_image_target_t *t, const espsec_image_t *img)
+{
+    char ttl[96];
+    snprintf(ttl, sizeof(ttl), "%s Image Header", t->display);
+    title(ttl);
+    printf("Image version: %d\n", img->esp8266_version == 2 ? 2 : 1);
     if (img->entry_addr) {
         printf("Entry point: %#8x\n", img->entry_addr);
     } else {
         printf("Entry point not set\n");
     }
     printf("Segments: %u\n", img->segment_count);
-    const char *fs = espsec_image_flash_size_name(img->spi_size_freq), *ff = espsec_image_flash_freq_name(img->spi_size_freq),
-               *fm = espsec_image_flash_mode_name(img->spi_mode);
-    fs ? printf("Flash size: %s\n", fs) : printf("Warning: Invalid flash size (%#x)\n", img->spi_size_freq & 0xF0);
-    ff ? printf("Flash freq: %s\n", ff) : printf("Warning: Invalid flash frequency (%#x)\n", img->spi_size_freq & 0x0F);
+    const char *fs = espsec_image_target_flash_size_name(t, img->spi_size_freq & 0xF0);
+    const char *ff = espsec_image_target_flash_freq_name(t, img->spi_size_freq & 0x0F);
+    const char *fm = espsec_image_flash_mode_name(img->spi_mode);
+    fs ? printf("Flash size: %s\n", fs) : printf("Warning: Invalid flash size (0x%x)\n", img->spi_size_freq & 0xF0);
+    ff ? printf("Flash freq: %s\n", ff) : printf("Warning: Invalid flash frequency (0x%x)\n", img->spi_size_freq & 0x0F);
     fm ? printf("Flash mode: %s\n", fm) : printf("Warning: Invalid flash mode (%u)\n", img->spi_mode);
-    printf("\n");
-    snprintf(t, sizeof(t), "%s Extended Image Header", chip);
-    title(t);
-    printf("WP pin: 0x%x%s\n", img->wp_pin, img->wp_pin == ESPSEC_IMAGE_WP_PIN_DISABLED ? " (disabled)" : "");
-    printf("Flash pins drive settings: clk_drv: 0x%x, q_drv: 0x%x, d_drv: 0x%x, cs0_drv: 0x%x, hd_drv: 0x%x, wp_drv: 0x%x\n",
-           img->drv[0] & 15, img->drv[0] >> 4, img->drv[1] & 15, img->drv[1] >> 4, img->drv[2] & 15, img->drv[2] >> 4);
-    printf("Chip ID: %u (%s)\n", img->chip_id, chip);
-    printf("Minimal chip revision: v%u.%u, (legacy min_rev = %u)\n", img->min_rev_full / 100, img->min_rev_full % 100,
-           img->min_rev);
-    printf("Maximal chip revision: v%u.%u\n\n", img->max_rev_full / 100, img->max_rev_full % 100);
-    title("Segments Information");
-    printf("%7s  %7s  %10s  %10s  %-10s\n", "Segment", "Length", "Load addr", "File offs", "Memory types");
-    printf("-------  -------  ----------  ----------  ------------\n");
-    for (unsigned i = 0; i < img->segment_count; i++) {
-        const espsec_image_segment_t *s = &img->segments[i];
-        const char *names[8];
-        size_t n = espsec_image_memory_types(img->chip_id, s->load_addr, names, 8);
-        printf("%7u  0x%05x  0x%08x  0x%08zx  ", i, s->length, s->load_addr, s->header_offset);
-        for (size_t k = 0; k < n; k++) {
-            printf("%s%s", k ? ", " : "", names[k]);
-        }
+    if (img->esp8266_version == 0) {
+        const espsec_image_target_t *id = espsec_image_target_by_id(img->chip_id);
         printf("\n");
+        snprintf(ttl, sizeof(ttl), "%s Extended Image Header", t->display);
+        title(ttl);
+        printf("WP pin: 0x%x%s\n", img->wp_pin, img->wp_pin == ESPSEC_IMAGE_WP_PIN_DISABLED ? " (disabled)" : "");
+        printf("Flash pins drive settings: clk_drv: 0x%x, q_drv: 0x%x, d_drv: 0x%x, cs0_drv: 0x%x, hd_drv: 0x%x, "
+               "wp_drv: 0x%x\n",
+               img->drv[0] & 15, img->drv[0] >> 4, img->drv[1] & 15, img->drv[1] >> 4, img->drv[2] & 15,
+               img->drv[2] >> 4);
+        printf("Chip ID: %u (%s)\n", img->chip_id, id ? id->display : "Unknown ID");
+        printf("Minimal chip revision: v%u.%u, (legacy min_rev = %u)\n", img->min_rev_full / 100,
+               img->min_rev_full % 100, img->min_rev);
+        printf("Maximal chip revision: v%u.%u\n", img->max_rev_full / 100, img->max_rev_full % 100);
     }
     printf("\n");
-    snprintf(t, sizeof(t), "%s Image Footer", chip);
-    title(t);
+}
+
+/* What esptool warns about while loading (printed before the header, as esptool). */
+static void print_load_warnings(const espsec_image_target_t *t, const espsec_image_t *img)
+{
+    if (img->esp8266_version == 0) {
+        if (img->chip_id != t->image_chip_id) {
+            printf("Warning: Unexpected chip ID in image. Expected %u but value was %u. Is this image for a different "
+                   "chip model?\n",
+                   t->image_chip_id, img->chip_id);
+        }
+        return;
+    }
+    if (img->esp8266_version == 2) {
+        if (img->v2_segment_count != 4) {
+            printf("Warning: V2 header has unexpected \"segment\" count %u (usually 4)\n", img->v2_segment_count);
+        }
+    }
+    for (unsigned i = img->esp8266_version == 2 ? 1 : 0; i < img->segment_count; i++) {
+        const espsec_image_segment_t *s = &img->segments[i];
+        if (s->load_addr > 0x40200000u || s->load_addr < 0x3FFE0000u || s->length > 65536) {
+            printf("Warning: Suspicious segment 0x%x, length %u\n", s->load_addr, s->length);
+        }
+    }
+    if (img->esp8266_version == 2) {
+        if (img->v2_spi_mode != img->spi_mode) {
+            printf("Warning: Flash mode value in first header (0x%02x) disagrees with second (0x%02x). Using second "
+                   "value.\n",
+                   img->v2_spi_mode, img->spi_mode);
+        }
+        if (img->v2_spi_size_freq != img->spi_size_freq) {
+            printf("Warning: Flash size/freq value in first header (0x%02x) disagrees with second (0x%02x). Using "
+                   "second value.\n",
+                   img->v2_spi_size_freq, img->spi_size_freq);
+        }
+        if (img->v2_entry_addr != img->entry_addr) {
+            printf("Warning: Entrypoint address in first header (0x%08x) disagrees with second header (0x%08x). "
+                   "Using second value.\n",
+                   img->v2_entry_addr, img->entry_addr);
+        }
+    }
+}
+
+static void print_text(const espsec_image_target_t *t, const uint8_t *buf, size_t len, const espsec_image_t *img)
+{
+    char ttl[96];
+    printf("\n");
+    print_header(t, img);
+    const uint8_t *app = NULL, *boot = NULL;
+    size_t app_len = 0;
+    print_segments(t, img, buf, &app, &app_len, &boot);
+    snprintf(ttl, sizeof(ttl), "%s Image Footer", t->display);
+    title(ttl);
     if (img->checksum_stored == img->checksum_calc) {
         printf("Checksum: 0x%02x (valid)\n", img->checksum_stored);
     } else {
         printf("Checksum: 0x%02x (invalid - calculated 0x%02x)\n", img->checksum_stored, img->checksum_calc);
     }
-    if (img->hash_appended) {
+    if (img->esp8266_version == 0 && img->hash_appended) {
         char hex[65];
         espsec_hex(img->hash_calc, 32, hex, 0);
-        printf("Validation hash: %s (%s)\n", hex, memcmp(img->hash_calc, img->hash_stored, 32) == 0 ? "valid" : "invalid");
+        printf("Validation hash: %s (%s)\n", hex,
+               espsec_ct_compare(img->hash_calc, img->hash_stored, 32) == 0 ? "valid" : "invalid");
     }
-    if (img->has_app_desc) {
-        const espsec_app_desc_t *d = &img->app_desc;
-        char hex[65];
-        espsec_hex(d->app_elf_sha256, 32, hex, 0);
-        printf("\n");
-        title("Application Information");
-        printf("Project name: %s\nApp version: %s\nCompile time: %s %s\nELF file SHA256: %s\nESP-IDF: %s\n",
-               d->project_name, d->version, d->date, d->time, hex, d->idf_ver);
-        printf("Minimal eFuse block revision: %u.%u\nMaximal eFuse block revision: %u.%u\n",
-               d->min_efuse_blk_rev_full / 100, d->min_efuse_blk_rev_full % 100, d->max_efuse_blk_rev_full / 100,
-               d->max_efuse_blk_rev_full % 100);
-        if (d->mmu_page_size) {
-            printf("MMU page size: %u KB\n", d->mmu_page_size < 32 ? (1u << d->mmu_page_size) / 1024 : 0);
+    if (app_len > 0) {
+        if (app_len >= ESPSEC_APP_DESC_LEN && get_le32(app) == ESPSEC_APP_DESC_MAGIC) {
+            print_app_desc(app);
         }
-        printf("Secure version: %u\n", d->secure_version);
-    } else if (img->has_bootloader_desc) {
-        printf("\n");
-        title("Bootloader Information");
-        printf("Bootloader version: %u\nESP-IDF: %s\nCompile time: %s\n", img->bootloader_desc.version,
-               img->bootloader_desc.idf_ver, img->bootloader_desc.date_time);
+    } else if (boot != NULL && boot[0] == ESPSEC_BOOTLOADER_DESC_MAGIC) {
+        print_boot_desc(boot);
+    }
+    if (img->esp8266_version != 0) {
+        return;
     }
     /* espsec's additions: what follows the image */
     size_t sector;
@@ -139,14 +261,15 @@ static void print_text(const uint8_t *buf, size_t len, const espsec_image_t *img
     }
 }
 
-static void print_json(const uint8_t *buf, size_t len, const espsec_image_t *img, const char *path)
+static void print_json(const espsec_image_target_t *t, const uint8_t *buf, size_t len, const espsec_image_t *img,
+                       const char *path)
 {
     json_t j;
     json_init(&j, stdout);
     json_obj(&j, NULL);
     json_str(&j, "file", path);
     json_uint(&j, "size", len);
-    json_str(&j, "chip", espsec_chip_name((espsec_chip_t)img->chip_id));
+    json_str(&j, "chip", t->chip);
     json_uint(&j, "chip_id", img->chip_id);
     json_uint(&j, "entry_point", img->entry_addr);
     json_str(&j, "flash_size", espsec_image_flash_size_name(img->spi_size_freq));
@@ -159,7 +282,7 @@ static void print_json(const uint8_t *buf, size_t len, const espsec_image_t *img
     for (unsigned i = 0; i < img->segment_count; i++) {
         const espsec_image_segment_t *s = &img->segments[i];
         const char *names[8];
-        size_t n = espsec_image_memory_types(img->chip_id, s->load_addr, names, 8);
+        size_t n = espsec_image_target_memory_types(t, s->load_addr, names, 8);
         json_obj(&j, NULL);
         json_uint(&j, "index", i);
         json_uint(&j, "load_addr", s->load_addr);
@@ -236,6 +359,107 @@ static void print_json(const uint8_t *buf, size_t len, const espsec_image_t *img
     json_end(&j);
 }
 
+/* esptool's _parse_image_info_header: the chip an image is for. With no
+ * --chip (or "auto"), a valid extended header's chip id decides; anything
+ * else is taken as an ESP8266 image. */
+static const espsec_image_target_t *detect(const uint8_t *buf, size_t len, const char *chip, espsec_error_t *err)
+{
+    if (len == 0) {
+        espsec_fail(err, ESPSEC_ERR_FORMAT, "Image is empty.");
+        return NULL;
+    }
+    if (buf[0] != ESPSEC_IMAGE_MAGIC && buf[0] != 0xEA) {
+        espsec_fail(err, ESPSEC_ERR_FORMAT, "This is not a valid image (invalid magic number: 0x%x).", buf[0]);
+        return NULL;
+    }
+    if (chip != NULL) {
+        const espsec_image_target_t *t = espsec_image_target_find(chip);
+        if (t == NULL) {
+            espsec_fail(err, ESPSEC_ERR_USAGE, "--chip '%s' is not a chip esptool v5.3.1 knows", chip);
+        }
+        return t;
+    }
+    const espsec_image_target_t *t = NULL;
+    if (len >= ESPSEC_IMAGE_HEADER_LEN && buf[23] <= 1) {
+        t = espsec_image_target_by_id(buf[12]); /* esptool reads one byte of the chip id here */
+    }
+    return t != NULL ? t : espsec_image_target_find("esp8266");
+}
+
+/* Parse and print one image; 0, or the exit status of a failure. */
+static int info_one(const espsec_image_target_t *t, const uint8_t *buf, size_t len, const char *path, int json,
+                    int check)
+{
+    espsec_image_t img;
+    espsec_error_t err;
+    espsec_err_t rc = t->format == ESPSEC_IMAGE_FMT_ESP8266 ? espsec_image_parse_esp8266(buf, len, &img, &err)
+                                                            : espsec_image_parse(buf, len, &img, &err);
+    if (rc != ESPSEC_OK) {
+        fflush(stdout);
+        espsec_error_prefix(&err, "%s: ", path);
+        return cli_fail(&err);
+    }
+    if (json) {
+        print_json(t, buf, len, &img, path);
+    } else {
+        print_load_warnings(t, &img);
+        print_text(t, buf, len, &img);
+    }
+    /* esptool reports a bad checksum or digest in the output and exits 0; --check makes it an error */
+    if (check && espsec_image_check(&img, &err) != ESPSEC_OK) {
+        fflush(stdout);
+        espsec_error_prefix(&err, "%s: ", path);
+        return cli_fail(&err);
+    }
+    return 0;
+}
+
+static void rule(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        putchar('=');
+    }
+    putchar('\n');
+}
+
+/* An Intel HEX file with several runs: esptool's "merged binary image" report. */
+static int info_merged(const espsec_ihex_run_t *runs, size_t n, const char *chip, const char *path, int json,
+                       int check)
+{
+    int status = 0;
+    printf("Merged binary image detected. Processing each file individually.\n");
+    for (size_t i = 0; i < n; i++) {
+        char line[160];
+        snprintf(line, sizeof(line), "Processing file %zu/%zu, offset: 0x%llx, size: %zu bytes", i + 1, n,
+                 (unsigned long long)runs[i].addr, runs[i].len);
+        printf("\n");
+        rule(strlen(line));
+        printf("%s\n", line);
+        rule(strlen(line));
+        espsec_error_t err;
+        const espsec_image_target_t *t = detect(runs[i].data, runs[i].len, chip, &err);
+        if (t == NULL) {
+            fflush(stdout);
+            fprintf(stderr, "Error processing file %zu/%zu: %s\nProbably not a valid firmware image (e.g. partition "
+                            "table).\n",
+                    i + 1, n, err.msg);
+            fflush(stderr);
+            continue;
+        }
+        if (i == 0 && chip == NULL) {
+            printf("Detected image type: %s\n", t->display);
+            chip = t->chip;
+        }
+        char name[4096];
+        snprintf(name, sizeof(name), "%s@0x%llx", path, (unsigned long long)runs[i].addr);
+        int rc = info_one(t, runs[i].data, runs[i].len, name, json, check);
+        if (rc != 0) {
+            status = rc;
+        }
+    }
+    return status;
+}
+
 static int cmd_info(cli_args_t *a)
 {
     const char *path = cli_pos(a, 0);
@@ -246,29 +470,40 @@ static int cmd_info(cli_args_t *a)
         return cli_fail(&err);
     }
     const char *chip = cli_str(a, "chip");
-    if (chip != NULL && espsec_chip_from_name(chip) == ESPSEC_CHIP_ESP8266) {
-        free(buf);
-        return cli_error("ESP8266 images have no extended header, secure boot or flash encryption; espsec reads ESP32 "
-                         "family images only");
+    if (chip != NULL && strcmp(chip, "auto") == 0) {
+        chip = NULL;
     }
-    espsec_image_t img;
-    if (espsec_image_parse(buf, len, &img, &err) != ESPSEC_OK) {
-        free(buf);
-        espsec_error_prefix(&err, "%s: ", path);
-        return cli_fail(&err);
-    }
-    if (cli_flag(a, "json")) {
-        print_json(buf, len, &img, path);
+    int json = cli_flag(a, "json"), check = cli_flag(a, "check");
+    int status;
+    espsec_ihex_run_t *runs = NULL;
+    size_t nruns = 0;
+    /* esptool takes a file that starts with ':' and reads as Intel HEX as the images it holds */
+    if (len > 0 && buf[0] == ':' && espsec_ihex_parse(buf, len, &runs, &nruns, &err) == ESPSEC_OK && nruns > 1) {
+        status = info_merged(runs, nruns, chip, path, json, check);
     } else {
-        print_text(buf, len, &img);
+        const uint8_t *img = buf;
+        size_t img_len = len;
+        if (nruns == 1) {
+            img = runs[0].data;
+            img_len = runs[0].len;
+        }
+        const espsec_image_target_t *t = detect(img, img_len, chip, &err);
+        if (t == NULL) {
+            espsec_error_prefix(&err, "%s: ", path);
+            status = cli_fail(&err);
+        } else {
+            if (!json) {
+                printf("Image size: %zu bytes\n", img_len);
+                if (chip == NULL) {
+                    printf("Detected image type: %s\n", t->display);
+                }
+            }
+            status = info_one(t, img, img_len, path, json, check);
+        }
     }
+    espsec_ihex_free(runs, nruns);
     free(buf);
-    if (espsec_image_check(&img, &err) != ESPSEC_OK) {
-        fflush(stdout);
-        espsec_error_prefix(&err, "%s: ", path);
-        return cli_fail(&err);
-    }
-    return 0;
+    return status;
 }
 
 /* sample images for rehearsals: a bootloader or an app with an app description */
@@ -326,9 +561,12 @@ static int cmd_sample(cli_args_t *a)
 
 static const cli_opt_t OPT_INFO[] = {
     {"json", 0, CLI_FLAG, NULL, "Print the same information as JSON."},
-    {"chip", 'c', CLI_VALUE, "CHIP", "Accepted for esptool compatibility; the chip is read from the image."},
+    {"check", 0, CLI_FLAG, NULL, "Exit non-zero when the checksum or the appended SHA-256 is wrong (esptool exits 0)."},
+    {"chip", 'c', CLI_VALUE, "CHIP",
+     "Read the image as this chip's (esptool's --chip); default auto: from the image's chip id."},
     {0}};
-static const cli_pos_t POS_INFO[] = {{"FILE", "An ESP app or bootloader image (signed or not).", 0, 0}, {0}};
+static const cli_pos_t POS_INFO[] = {
+    {"FILE", "An ESP app or bootloader image (signed or not), ESP8266 images, or Intel HEX.", 0, 0}, {0}};
 
 static const cli_opt_t OPT_SAMPLE[] = {
     {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3."},
@@ -351,7 +589,7 @@ static const cli_cmd_t IMAGE_CMDS[] = {
     {"sample", NULL, "Write a valid sample bootloader or app image (for rehearsals on the virtual device).", NULL,
      OPT_SAMPLE, NULL, cmd_sample},
     {"info", "image-info", "Show an image's headers, segments, checksum, hash, app description and signatures.",
-     "Exit status 0 only when the checksum (and the appended SHA-256, when present) are valid.", OPT_INFO, POS_INFO,
+     "As esptool, a wrong checksum or SHA-256 is reported in the output with exit status 0; with --check it is an error naming the offset.", OPT_INFO, POS_INFO,
      cmd_info},
     {0}};
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "espsec/image_target.h"
 #include "espsec/util.h"
 #include "util/bytes.h"
 
@@ -40,71 +41,16 @@ enum {
 
 #define MMU_PAGE 0x10000u
 
-/* Memory maps, in esptool's order so names list the same way. */
-struct mem_region {
-    uint32_t start, end;
-    const char *name;
-};
-
-static const struct mem_region MAP_ESP32[] = {
-    {0x00000000, 0x00010000, "PADDING"},     {0x3F400000, 0x3F800000, "DROM"},
-    {0x3F800000, 0x3FC00000, "EXTRAM_DATA"}, {0x3FF80000, 0x3FF82000, "RTC_DRAM"},
-    {0x3FF90000, 0x40000000, "BYTE_ACCESSIBLE"}, {0x3FFAE000, 0x40000000, "DRAM"},
-    {0x3FFE0000, 0x3FFFFFFC, "DIRAM_DRAM"},  {0x40000000, 0x40070000, "IROM"},
-    {0x40070000, 0x40078000, "CACHE_PRO"},   {0x40078000, 0x40080000, "CACHE_APP"},
-    {0x40080000, 0x400A0000, "IRAM"},        {0x400A0000, 0x400BFFFC, "DIRAM_IRAM"},
-    {0x400C0000, 0x400C2000, "RTC_IRAM"},    {0x400D0000, 0x40400000, "IROM"},
-    {0x50000000, 0x50002000, "RTC_DATA"},
-};
-
-static const struct mem_region MAP_ESP32C3[] = {
-    {0x00000000, 0x00010000, "PADDING"},   {0x3C000000, 0x3C800000, "DROM"},
-    {0x3FC80000, 0x3FCE0000, "DRAM"},      {0x3FC88000, 0x3FD00000, "BYTE_ACCESSIBLE"},
-    {0x3FF00000, 0x3FF20000, "DROM_MASK"}, {0x40000000, 0x40060000, "IROM_MASK"},
-    {0x42000000, 0x42800000, "IROM"},      {0x4037C000, 0x403E0000, "IRAM"},
-    {0x50000000, 0x50002000, "RTC_IRAM"},  {0x50000000, 0x50002000, "RTC_DRAM"},
-    {0x600FE000, 0x60100000, "MEM_INTERNAL2"},
-};
-
-static const struct mem_region MAP_ESP32S3[] = {
-    {0x00000000, 0x00010000, "PADDING"},         {0x3C000000, 0x3D000000, "DROM"},
-    {0x3D000000, 0x3E000000, "EXTRAM_DATA"},     {0x600FE000, 0x60100000, "RTC_DRAM"},
-    {0x3FC88000, 0x3FD00000, "BYTE_ACCESSIBLE"}, {0x3FC88000, 0x403E2000, "MEM_INTERNAL"},
-    {0x3FC88000, 0x3FD00000, "DRAM"},            {0x40000000, 0x4001A100, "IROM_MASK"},
-    {0x40370000, 0x403E0000, "IRAM"},            {0x600FE000, 0x60100000, "RTC_IRAM"},
-    {0x42000000, 0x42800000, "IROM"},            {0x50000000, 0x50002000, "RTC_DATA"},
-};
-
-static const struct mem_region *chip_map(uint16_t chip_id, size_t *n)
-{
-    switch (chip_id) {
-    case ESPSEC_CHIP_ESP32C3:
-        *n = ARRAY_SIZE(MAP_ESP32C3);
-        return MAP_ESP32C3;
-    case ESPSEC_CHIP_ESP32S3:
-        *n = ARRAY_SIZE(MAP_ESP32S3);
-        return MAP_ESP32S3;
-    default:
-        *n = ARRAY_SIZE(MAP_ESP32);
-        return MAP_ESP32;
-    }
-}
-
+/* Memory types and flash windows come from the chip model (espsec/image_target.h). */
 size_t espsec_image_memory_types(uint16_t chip_id, uint32_t addr, const char **names, size_t cap)
 {
-    size_t n = 0, count = 0;
-    const struct mem_region *map = chip_map(chip_id, &n);
-    for (size_t i = 0; i < n; i++) {
-        if (map[i].start <= addr && addr < map[i].end && count < cap) {
-            names[count++] = map[i].name;
-        }
-    }
-    return count;
+    const espsec_image_target_t *t = espsec_image_target_by_id(chip_id);
+    return t != NULL ? espsec_image_target_memory_types(t, addr, names, cap) : 0;
 }
 
 static int has_type(uint16_t chip_id, uint32_t addr, const char *type)
 {
-    const char *names[8];
+    const char *names[16];
     size_t n = espsec_image_memory_types(chip_id, addr, names, ARRAY_SIZE(names));
     for (size_t i = 0; i < n; i++) {
         if (strcmp(names[i], type) == 0) {
@@ -116,10 +62,8 @@ static int has_type(uint16_t chip_id, uint32_t addr, const char *type)
 
 int espsec_image_is_flash_addr(uint16_t chip_id, uint32_t addr)
 {
-    if (chip_id == ESPSEC_CHIP_ESP32) {
-        return (addr >= 0x400D0000 && addr < 0x40400000) || (addr >= 0x3F400000 && addr < 0x3F800000);
-    }
-    return has_type(chip_id, addr, "DROM") || (addr >= 0x42000000 && addr < 0x42800000);
+    const espsec_image_target_t *t = espsec_image_target_by_id(chip_id);
+    return t != NULL && espsec_image_target_is_flash_addr(t, addr);
 }
 
 const char *espsec_image_flash_size_name(uint8_t size_freq)
@@ -325,6 +269,102 @@ espsec_err_t espsec_image_parse(const uint8_t *buf, size_t len, espsec_image_t *
     return ESPSEC_OK;
 }
 
+/* Segments from pos on; checksum over those from first_checked on. */
+static espsec_err_t parse_segments(const uint8_t *buf, size_t len, size_t pos, unsigned from, unsigned count,
+                                   espsec_image_t *img, uint8_t *checksum, size_t *end, espsec_error_t *err)
+{
+    for (unsigned i = from; i < from + count; i++) {
+        espsec_image_segment_t *s = &img->segments[i];
+        if (len - pos < ESPSEC_IMAGE_SEG_HEADER_LEN) {
+            return espsec_fail(err, ESPSEC_ERR_FORMAT,
+                               "offset 0x%zx: image truncated in the header of segment %u (file is 0x%zx bytes)", pos,
+                               i, len);
+        }
+        s->header_offset = pos;
+        s->load_addr = get_le32(buf + pos);
+        s->length = get_le32(buf + pos + 4);
+        s->data_offset = pos + ESPSEC_IMAGE_SEG_HEADER_LEN;
+        if (s->length > len - s->data_offset) {
+            return espsec_fail(err, ESPSEC_ERR_FORMAT,
+                               "offset 0x%zx: End of file reading segment 0x%x, length %u (actual length %zu)", pos,
+                               s->load_addr, s->length, len - s->data_offset);
+        }
+        if (checksum != NULL) {
+            for (size_t k = 0; k < s->length; k++) {
+                *checksum ^= buf[s->data_offset + k];
+            }
+        }
+        pos = s->data_offset + s->length;
+    }
+    *end = pos;
+    return ESPSEC_OK;
+}
+
+espsec_err_t espsec_image_parse_esp8266(const uint8_t *buf, size_t len, espsec_image_t *img, espsec_error_t *err)
+{
+    memset(img, 0, sizeof(*img));
+    if (len == 0) {
+        return espsec_fail(err, ESPSEC_ERR_FORMAT, "image is empty");
+    }
+    if (buf[0] != ESPSEC_IMAGE_MAGIC && buf[0] != 0xEA) {
+        return espsec_fail(err, ESPSEC_ERR_FORMAT, "offset 0x0: Invalid image magic number: %u", buf[0]);
+    }
+    if (len < 8) {
+        return espsec_fail(err, ESPSEC_ERR_FORMAT, "image truncated: %zu bytes, the header alone needs 8", len);
+    }
+    size_t pos = 0;
+    unsigned first = 0;
+    if (buf[0] == 0xEA) {
+        img->esp8266_version = 2;
+        img->v2_segment_count = buf[H_SEG_COUNT];
+        img->v2_spi_mode = buf[H_SPI_MODE];
+        img->v2_spi_size_freq = buf[H_SPI_SIZE_FREQ];
+        img->v2_entry_addr = get_le32(buf + H_ENTRY);
+        espsec_err_t rc = parse_segments(buf, len, 8, 0, 1, img, NULL, &pos, err);
+        if (rc != ESPSEC_OK) {
+            return rc;
+        }
+        img->segments[0].load_addr = 0; /* the IROM is mapped, not loaded: esptool shows address 0 */
+        first = 1;
+        if (len - pos < 8) {
+            return espsec_fail(err, ESPSEC_ERR_FORMAT, "offset 0x%zx: image truncated in its second header", pos);
+        }
+        if (buf[pos] != ESPSEC_IMAGE_MAGIC) {
+            return espsec_fail(err, ESPSEC_ERR_FORMAT, "offset 0x%zx: Invalid firmware image magic=0x%x", pos,
+                               buf[pos]);
+        }
+    } else {
+        img->esp8266_version = 1;
+    }
+    unsigned count = buf[pos + H_SEG_COUNT];
+    img->spi_mode = buf[pos + H_SPI_MODE];
+    img->spi_size_freq = buf[pos + H_SPI_SIZE_FREQ];
+    img->entry_addr = get_le32(buf + pos + H_ENTRY);
+    if (first + count > ESPSEC_IMAGE_MAX_SEGMENTS) {
+        return espsec_fail(err, ESPSEC_ERR_FORMAT,
+                           "offset 0x%zx: Invalid segment count %u (max 16). Usually this indicates a linker script "
+                           "problem.",
+                           pos + H_SEG_COUNT, first + count);
+    }
+    img->segment_count = (uint8_t)(first + count);
+    uint8_t checksum = ESPSEC_IMAGE_CHECKSUM_SEED;
+    espsec_err_t rc = parse_segments(buf, len, pos + 8, first, count, img, &checksum, &pos, err);
+    if (rc != ESPSEC_OK) {
+        return rc;
+    }
+    img->checksum_offset = pos | 15u;
+    if (img->checksum_offset >= len) {
+        return espsec_fail(err, ESPSEC_ERR_FORMAT,
+                           "offset 0x%zx: image truncated before its checksum byte (file is 0x%zx bytes)",
+                           img->checksum_offset, len);
+    }
+    img->checksum_stored = buf[img->checksum_offset];
+    img->checksum_calc = checksum;
+    img->image_len = img->checksum_offset + 1;
+    img->trailing_len = len - img->image_len;
+    return ESPSEC_OK;
+}
+
 espsec_err_t espsec_image_check(const espsec_image_t *img, espsec_error_t *err)
 {
     if (img->checksum_stored != img->checksum_calc) {
@@ -479,7 +519,8 @@ espsec_err_t espsec_image_build(const espsec_image_build_params_t *params,
             /* ESP32 second-stage bootloader quirk: a flash segment must not end
              * fewer than 0x24 bytes past an MMU page boundary. */
             uint32_t tail = 0;
-            if (params->chip_id == ESPSEC_CHIP_ESP32) {
+            const espsec_image_target_t *t = espsec_image_target_by_id(params->chip_id);
+            if (t != NULL && t->flash_segment_tail_pad) {
                 uint32_t end = (uint32_t)((b.len + params->flash_offset + flash[fi].length +
                                            ESPSEC_IMAGE_SEG_HEADER_LEN) %
                                           MMU_PAGE);

@@ -42,6 +42,26 @@ done < <(grep '^| esp' "$V/MANIFEST.md")
 [ "$rows" -gt 100 ] || fail "only $rows manifest rows replayed"
 echo "$rows rows replayed, $skipped skipped (rows on esptool's test ELFs need $ESPTOOL_TEST)"
 
+# image info: esptool's image-info output, line for line, for each stored image (espsec's
+# own "Secure Boot" section that follows is left out of the comparison)
+infos=0
+for info in "$V"/expected/*.info; do
+    bin=${info%.info}.bin
+    chip=$(basename "$info"); chip=${chip%%-*}
+    ok "$ESPSEC" image info --chip "$chip" "$bin" || continue
+    sed -n '/^Secure Boot$/q;p' "$T/out" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$T/got.info"
+    tail -n +2 "$info" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$T/want.info"
+    same "$T/got.info" "$T/want.info"
+    infos=$((infos + 1))
+done
+[ "$infos" -gt 30 ] || fail "only $infos image-info outputs compared"
+# the chip detected from the image, as esptool does without --chip
+ok "$ESPSEC" image info "$V/expected/esp32h4-boot.bin"
+contains "$T/out" "^Detected image type: ESP32-H4$"
+ok "$ESPSEC" image info "$V/expected/esp8266-app-v2.bin"
+contains "$T/out" "^Detected image type: ESP8266$"
+contains "$T/out" "^Image version: 2$"
+
 # esptool's messages on the way
 ok "$ESPSEC" image elf2image --chip esp32c6 -o "$T/c6.bin" "$V/input/esp32c6-app.elf"
 contains "$T/out" "^Creating ESP32-C6 image...$"
