@@ -159,6 +159,7 @@ int cli_ota_write(cli_args_t *a);
 int cli_ota_confirm(cli_args_t *a);
 int cli_ota_rollback(cli_args_t *a);
 extern const cli_opt_t CLI_OTA_DEVICE_OPTS[];
+extern const cli_opt_t CLI_OTA_WRITE_OPTS[]; /* with the pre-encrypted image keys */
 extern const cli_pos_t CLI_OTA_WRITE_POS[];
 
 /**

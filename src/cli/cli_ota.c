@@ -334,7 +334,7 @@ static const cli_cmd_t OTA_CMDS[] = {
      "update that is not confirmed in that run rolls it back at the next one. The files are changed as the device "
      "changes them, also on a refusal (the slot stays erased, otadata unchanged). Exit status: 0 accepted, 1 refused (one line naming the call and "
      "ESP-IDF's error), 2 bad input or the device does not boot.",
-     CLI_OTA_DEVICE_OPTS, CLI_OTA_WRITE_POS, cli_ota_write},
+     CLI_OTA_WRITE_OPTS, CLI_OTA_WRITE_POS, cli_ota_write},
     {"confirm", "mark-valid", "The running app confirms itself: esp_ota_mark_app_valid_cancel_rollback.",
      "Powers the device on (after an update: the new app's first run, its trial), then marks the running app's "
      "otadata entry ESP_OTA_IMG_VALID; with anti-rollback the eFuse SECURE_VERSION is raised to the app's secure_version. Without it an update under "

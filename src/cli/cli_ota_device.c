@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "espsec/enc_img.h"
+#include "util/bytes.h"
 #include "espsec/io.h"
 #include "espsec/ota.h"
 #include "espsec/secure_boot.h"
@@ -51,6 +53,67 @@ static void result_json(const espsec_ota_result_t *r)
 }
 
 /* Run one OTA operation: image NULL is confirm (valid) / rollback. */
+/*
+ * A pre-encrypted image (esp_encrypted_img) is decrypted as the app does before esp_ota_write sees it: with the
+ * RSA key the app holds (--pre-encrypted-key) or, for ECIES, the device key derived from its eFuse HMAC key
+ * (--pre-encrypted-hmac-key). Returns 0, or 1 after printing the refusal (nothing written), or 2 on bad input.
+ */
+static int pre_decrypt(cli_args_t *a, const char *path, uint8_t **img, size_t *len)
+{
+    const char *kp = cli_str(a, "pre-encrypted-key"), *hp = cli_str(a, "pre-encrypted-hmac-key");
+    int is_enc = *len >= 4 && get_le32(*img) == ESPSEC_ENC_IMG_MAGIC;
+    if (kp == NULL && hp == NULL) {
+        if (is_enc) {
+            fprintf(stderr, "espsec: error: %s: esp_ota_write returned ESP_ERR_OTA_VALIDATE_FAILED: the image is "
+                            "pre-encrypted (esp_encrypted_img magic at 0x0, not 0xE9): the app decrypts it first "
+                            "(give --pre-encrypted-key or --pre-encrypted-hmac-key); otadata unchanged, the running "
+                            "app keeps booting\n", path);
+            return 1;
+        }
+        return 0;
+    }
+    if (kp != NULL && hp != NULL) {
+        return cli_error("give --pre-encrypted-key or --pre-encrypted-hmac-key, not both");
+    }
+    uint8_t *kb = NULL;
+    size_t kl = 0;
+    espsec_error_t err;
+    if (espsec_read_file(kp ? kp : hp, &kb, &kl, 1u << 20, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    espsec_enc_img_key_t *key = NULL;
+    espsec_err_t rc;
+    if (kp != NULL) {
+        rc = espsec_enc_img_key_load_pem(kb, kl, &key, &err);
+    } else if (kl != ESPSEC_ENC_IMG_HMAC_KEY_LEN) {
+        rc = espsec_fail(&err, ESPSEC_ERR_KEY, "%zu bytes; an HMAC key file holds 32 raw bytes", kl);
+    } else {
+        rc = espsec_enc_img_key_from_hmac(kb, &key, &err);
+    }
+    espsec_free_secret(kb, kl);
+    if (rc != ESPSEC_OK) {
+        espsec_error_prefix(&err, "%s: ", kp ? kp : hp);
+        return cli_fail(&err);
+    }
+    size_t cap = *len > ESPSEC_ENC_IMG_HEADER_LEN ? *len - ESPSEC_ENC_IMG_HEADER_LEN : 1, pl = 0;
+    uint8_t *plain = malloc(cap);
+    rc = plain == NULL ? espsec_fail(&err, ESPSEC_ERR_NO_MEM, "out of memory")
+                       : espsec_enc_img_decrypt(key, *img, *len, plain, cap, &pl, &err);
+    espsec_enc_img_key_free(key);
+    if (rc != ESPSEC_OK) {
+        free(plain);
+        fprintf(stderr, "espsec: error: %s: esp_encrypted_img_decrypt_%s returned ESP_FAIL: %s; otadata unchanged, the "
+                        "running app keeps booting\n", path, rc == ESPSEC_ERR_VERIFY ? "end" : "data", err.msg);
+        return 1;
+    }
+    printf("Pre-encrypted image (esp_encrypted_img, %s): %zu bytes decrypted, tag verified\n",
+           kp ? "RSA-3072 or ECIES key" : "ECIES, HMAC-derived device key", pl);
+    free(*img);
+    *img = plain;
+    *len = pl;
+    return 0;
+}
+
 static int run(cli_args_t *a, const char *image_path, int valid)
 {
     cli_device_inputs_t in;
@@ -64,6 +127,9 @@ static int run(cli_args_t *a, const char *image_path, int valid)
     espsec_error_t err;
     if (st == 0 && image_path != NULL && espsec_read_file(image_path, &img, &len, 64u << 20, &err) != ESPSEC_OK) {
         st = cli_fail(&err);
+    }
+    if (st == 0 && image_path != NULL) {
+        st = pre_decrypt(a, image_path, &img, &len);
     }
     if (st != 0) {
         espsec_sb_key_free(v1);
@@ -144,4 +210,11 @@ int cli_ota_rollback(cli_args_t *a)
         {"json", 0, CLI_FLAG, NULL, "The result as JSON."}
 
 const cli_opt_t CLI_OTA_DEVICE_OPTS[] = {DEVICE_OPTS, {0}};
+const cli_opt_t CLI_OTA_WRITE_OPTS[] = {
+    DEVICE_OPTS,
+    {"pre-encrypted-key", 0, CLI_VALUE, "PRIV.pem",
+     "The image is pre-encrypted (esp_encrypted_img): the private key the app decrypts it with (RSA-3072, or P-256)."},
+    {"pre-encrypted-hmac-key", 0, CLI_VALUE, "HMAC.bin",
+     "Pre-encrypted with ECIES: the device's eFuse HMAC key (the app derives its key from it)."},
+    {0}};
 const cli_pos_t CLI_OTA_WRITE_POS[] = {{"APP", "The new app image (signed as the device needs it).", 0, 0}, {0}};

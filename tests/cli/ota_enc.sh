@@ -75,4 +75,39 @@ if [ -n "${ESP_ENC_IMG_GEN:-}" ] && [ -f "$ESP_ENC_IMG_GEN" ]; then
 else
     echo "note: ESP_ENC_IMG_GEN not set; the cross-check with esp_enc_img_gen.py is skipped"
 fi
+# the virtual device takes a pre-encrypted update as the app does: decrypted, then esp_ota_write/esp_ota_end
+D0=$T/dev
+mkdir -p "$D0" && cd "$D0" || exit 1
+printf 'CONFIG_IDF_TARGET="esp32c3"\n' > s.cfg
+"$ESPSEC" image sample --chip esp32c3 --kind bootloader -o bl.bin >/dev/null
+for v in 1 2; do "$ESPSEC" image sample --chip esp32c3 --project app --app-version $v.0 --secure-version $v --seed $v -o a$v.bin >/dev/null; done
+printf 'nvs,data,nvs,0x9000,0x4000,\notadata,data,ota,0xd000,0x2000,\nphy_init,data,phy,0xf000,0x1000,\nota_0,app,ota_0,0x10000,0x100000,\nota_1,app,ota_1,0x110000,0x100000,\n' > ota.csv
+"$ESPSEC" partition-table ota.csv pt.bin >/dev/null
+"$ESPSEC" image merge-bin -o fl.bin --fill-flash-size 4MB 0x0 bl.bin 0x8000 pt.bin 0x10000 a1.bin >/dev/null
+DEV="--chip esp32c3 --efuse ef.bin --flash fl.bin --sdkconfig s.cfg"
+ok "$ESPSEC" boot $DEV --provision
+ok "$ESPSEC" ota encrypt --key "$V/input/rsa_pub_key.pem" -o a2.enc a2.bin
+cp fl.bin fl.before
+CHECKS=$((CHECKS + 1))
+"$ESPSEC" ota write $DEV a2.enc >out 2>err && fail "an encrypted image was written without the key"
+grep -q "ESP_ERR_OTA_VALIDATE_FAILED: the image is pre-encrypted" err || fail "no pre-encrypted refusal: $(cat err)"
+same fl.bin fl.before
+head -c 30000 a2.enc > a2.short
+CHECKS=$((CHECKS + 1))
+"$ESPSEC" ota write $DEV --pre-encrypted-key "$V/input/rsa_priv_key.pem" a2.short >out 2>err && fail "a truncated image was accepted"
+grep -q "esp_encrypted_img_decrypt_data returned ESP_FAIL.*truncated.*otadata unchanged" err || fail "truncated: $(cat err)"
+CHECKS=$((CHECKS + 1))
+"$ESPSEC" ota write $DEV --pre-encrypted-hmac-key "$V/input/device_hmac_key.bin" a2.enc >out 2>err && fail "wrong key accepted"
+grep -q "esp_encrypted_img_decrypt_.*ESP_FAIL" err || fail "wrong key: $(cat err)"
+same fl.bin fl.before
+ok "$ESPSEC" ota write $DEV --pre-encrypted-key "$V/input/rsa_priv_key.pem" a2.enc
+contains "$T/out" "tag verified"
+contains "$T/out" "OTA ACCEPTED: 'app' version 2.0"
+ok "$ESPSEC" boot $DEV
+contains "$T/out" "BOOTED: app 'app' version 2.0 from partition 'ota_1'"
+ok "$ESPSEC" ota encrypt --key "$V/input/device_pub_key.pem" -o a1.enc a1.bin
+ok "$ESPSEC" ota write $DEV --pre-encrypted-hmac-key "$V/input/device_hmac_key.bin" a1.enc
+ok "$ESPSEC" boot $DEV
+contains "$T/out" "BOOTED: app 'app' version 1.0 from partition 'ota_0'"
+cd "$T" || exit 1
 finish
