@@ -2,7 +2,7 @@
 # Install the Debian packages espsec needs, only those missing (run as root on
 # a fresh Debian 12; a no-op when everything is there).
 set -euo pipefail
-PKGS=(build-essential cmake pkg-config libssl-dev openssl clang libclang-rt-14-dev python3 nginx softhsm2 opensc time
+PKGS=(build-essential cmake pkg-config libssl-dev openssl clang clang-tidy libclang-rt-14-dev python3 nginx softhsm2 opensc time
       python3-pytest python3-cryptography python3-ecdsa python3-intelhex python3-serial python3-yaml python3-bitstring python3-click python3-rich
       zsh fish)  # zsh, fish: tests/pkg/docs.py runs the completions
 # the long tests also run a single-node Slurm (tests/long/mfg_slurm.sh)

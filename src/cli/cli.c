@@ -78,7 +78,7 @@ void cli_put_escaped(FILE *f, const char *s)
     for (size_t i = 0; i < n;) {
         size_t u = p[i] >= 0x80 ? utf8_len(p + i, n - i) : 0;
         if (u > 0) {
-            fwrite(p + i, 1, u, f);
+            (void)fwrite(p + i, 1, u, f);
             i += u;
         } else if (p[i] < 0x20 || p[i] >= 0x7F) {
             fprintf(f, "\\x%02x", p[i]); /* a file name or value from the input: never a terminal control */
@@ -93,7 +93,7 @@ void cli_put_escaped(FILE *f, const char *s)
 /* The error line's prefix: espsec's, or the tool's a group stands in for (espefuse). */
 static const char *error_prefix = "espsec: error: ";
 
-int cli_error(const char *fmt, ...)
+int (cli_error)(const char *fmt, ...)
 {
     char msg[4096];
     va_list ap;
@@ -106,7 +106,7 @@ int cli_error(const char *fmt, ...)
     return 2;
 }
 
-int cli_fail(const espsec_error_t *err)
+int (cli_fail)(const espsec_error_t *err)
 {
     if (err->msg[0] != '\0') {
         return cli_error("%s", err->msg);
@@ -411,7 +411,7 @@ int cli_confirm(const char *what, int do_not_confirm)
         return 0;
     }
     printf("%s\nThis is an irreversible operation!\nType 'BURN' (all capitals) to continue.\n", what);
-    fflush(stdout);
+    (void)fflush(stdout);
     char line[64];
     if (fgets(line, sizeof(line), stdin) == NULL) {
         return -1;

@@ -45,7 +45,7 @@ static int cmd_demo(cli_args_t *a)
     espsec_demo_opts_t o = {.dir = dir, .report = stdout, .prog = sl > 0 ? self : NULL};
     espsec_error_t err;
     if (espsec_demo_run(&o, &err) != ESPSEC_OK) {
-        fflush(stdout);
+        (void)fflush(stdout);
         return cli_fail(&err);
     }
     return 0;

@@ -77,7 +77,7 @@ static val_kind_t value_kind(const cli_opt_t *o)
 /* The choices of a "a|b|c" metavar, space-separated. */
 static void print_choices(FILE *f, const char *m)
 {
-    for (; *m; m++) {
+    for (; m != NULL && *m; m++) {
         fputc(*m == '|' ? ' ' : *m, f);
     }
 }
@@ -510,10 +510,8 @@ static void zsh_text(FILE *f, const char *s, int in_brackets)
             fputs("'\\''", f);
         } else if (*s == '\n') {
             fputc(' ', f);
-        } else if (in_brackets && (*s == '[' || *s == ']' || *s == '\\')) {
-            fputc('\\', f);
-            fputc(*s, f);
-        } else if (!in_brackets && (*s == ':' || *s == '\\')) {
+        } else if ((in_brackets && (*s == '[' || *s == ']' || *s == '\\')) ||
+                   (!in_brackets && (*s == ':' || *s == '\\'))) {
             fputc('\\', f);
             fputc(*s, f);
         } else {

@@ -269,7 +269,7 @@ static int cmd_summary(cli_args_t *a)
         json_init(&j, out);
         json_obj(&j, NULL);
         /* sorted by name, as espefuse's json.dump(sort_keys=True) */
-        int *order = malloc(n * sizeof(int));
+        int *order = malloc((n + 1) * sizeof(int));
         for (size_t i = 0; i < n; i++) {
             order[i] = (int)i;
         }

@@ -263,7 +263,7 @@ int cli_image_elf2image(cli_args_t *a)
     espsec_err_t rc = espsec_elf2image(elf, len, &o, &r, &err);
     free(elf);
     if (rc != ESPSEC_OK) {
-        fflush(stdout);
+        (void)fflush(stdout);
         espsec_error_prefix(&err, "%s: ", elf_path);
         return cli_fail(&err);
     }

@@ -90,7 +90,7 @@ static int cmd_write(cli_args_t *a)
     }
     fputs(r.notes, stdout);
     if (!r.written) {
-        fflush(stdout);
+        (void)fflush(stdout);
         fprintf(stderr, "espsec: error: the chip refuses: %s\n", r.answer);
         return 1;
     }

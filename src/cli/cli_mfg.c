@@ -44,7 +44,7 @@ static void progress(void *ctx, size_t done, size_t total)
     if (done == total) {
         fputc('\n', stderr);
     }
-    fflush(stderr);
+    (void)fflush(stderr);
 }
 
 /* Read a small key or certificate file whole (wiped by the caller). */
@@ -78,6 +78,7 @@ static int run(cli_args_t *a, int no_nvs)
     if (rows != NULL) {
         unsigned long long lo, hi;
         char tail;
+        // NOLINTNEXTLINE(cert-err34-c): glibc converts %llu with strtoull (saturating); the range is checked here
         if (sscanf(rows, "%llu-%llu%c", &lo, &hi, &tail) != 2 || lo < 1 || hi < lo) {
             return cli_error("--rows '%s': FIRST-LAST (device rows, counted from 1) expected", rows);
         }

@@ -92,14 +92,14 @@ static int load_keys(const char *path, espsec_nvs_keys_t *keys)
 /* HMAC-protected keys or random ones, written as an nvs_keys partition file. */
 static int make_keys(cli_args_t *a, const char *outdir, espsec_nvs_keys_t *keys, char *written, size_t cap)
 {
-    espsec_error_t err;
+    espsec_error_t err = {0}; /* mkdirs() reports its own error and leaves err unset */
     const char *keyfile = cli_str(a, "keyfile");
     char name[256], dir[4096];
     if (keyfile == NULL) {
         time_t t = time(NULL);
         struct tm tm;
         localtime_r(&t, &tm);
-        strftime(name, sizeof(name), "keys-%m-%d_%H-%M.bin", &tm);
+        (void)strftime(name, sizeof(name), "keys-%m-%d_%H-%M.bin", &tm);
         keyfile = name;
     }
     if (cli_flag(a, "key-protect-hmac")) {
@@ -481,7 +481,7 @@ static int print_value(const char *image, espsec_nvs_t *n, espsec_nvs_handle_t h
         }
         json_obj_end(j);
     } else if (info[0].type == ESPSEC_NVS_TYPE_STR) {
-        fwrite(buf, 1, len ? len - 1 : 0, stdout);
+        (void)fwrite(buf, 1, len ? len - 1 : 0, stdout);
         putchar('\n');
     } else if (info[0].type == ESPSEC_NVS_TYPE_BLOB) {
         char *hex = malloc(2 * len + 1);
@@ -551,7 +551,7 @@ static int cmd_list(cli_args_t *a)
         }
         if (!as_json) {
             printf("%s/%s (%s) = ", all[i].namespace_name, all[i].key, espsec_nvs_type_name((uint8_t)all[i].type));
-            fflush(stdout);
+            (void)fflush(stdout);
         }
         st = print_value(cli_pos(a, 0), im.nvs, h, all[i].namespace_name, all[i].key, as_json ? &j : NULL);
         espsec_nvs_close(im.nvs, h);
@@ -614,7 +614,7 @@ static int dump_through_store(cli_args_t *a, const char *what, int as_json)
         }
         if (!as_json) {
             printf("%s:%s = ", all[i].namespace_name, all[i].key);
-            fflush(stdout);
+            (void)fflush(stdout);
         }
         st = print_value(cli_pos(a, 0), im.nvs, h, all[i].namespace_name, all[i].key, as_json ? &j : NULL);
         espsec_nvs_close(im.nvs, h);
@@ -688,7 +688,7 @@ static int cmd_dump(cli_args_t *a)
         return cli_fail(&err);
     }
     if (integrity && problems > 0) {
-        fflush(stdout);
+        (void)fflush(stdout);
         return cli_error("%s: integrity check: %zu problem%s found", in, problems, problems == 1 ? "" : "s");
     }
     return 0;

@@ -164,7 +164,7 @@ static int run(cli_args_t *a, const char *image_path, int valid)
         result_json(&r);
     }
     if (!r.accepted) {
-        fflush(stdout);
+        (void)fflush(stdout);
         fprintf(stderr, "espsec: error: %s%s%s returned %s: %s; otadata unchanged, '%s' keeps booting\n",
                 image_path ? image_path : "", image_path ? ": " : "", r.call, r.esp_err, r.why, r.running);
         return 1;

@@ -45,6 +45,7 @@ static int cmd_partition_table(cli_args_t *a)
     if (fs != NULL) {
         unsigned mb = 0;
         char rest[8] = "";
+        // NOLINTNEXTLINE(cert-err34-c): glibc converts %u with strtoul; the value is range-checked here
         if (sscanf(fs, "%uMB%7s", &mb, rest) != 1 || mb == 0 || (mb & (mb - 1)) || mb > 128) {
             return cli_error("--flash-size '%s': 1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB expected", fs);
         }

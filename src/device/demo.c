@@ -91,7 +91,7 @@ static espsec_err_t boot_once(demo_t *d, espsec_efuse_t *ef, espsec_flash_t *fl,
     }
     espsec_boot_opts_t bo = {.config = cfg, .provision = 1, .log = log};
     espsec_err_t rc = espsec_device_boot(ef, fl, &bo, r, err);
-    fclose(log);
+    (void)fclose(log);
     if (rc == ESPSEC_OK) {
         rc = save(d, logname, logbuf, loglen, 0, err);
     }

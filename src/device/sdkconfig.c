@@ -121,7 +121,7 @@ static espsec_err_t set_value(espsec_device_config_t *c, const char *key, const 
             c->rev_max_full = (int)v;
         }
     } else if (strcmp(key, "NVS_SEC_HMAC_EFUSE_KEY_ID") == 0 && val != NULL) {
-        c->nvs_hmac_key_id = atoi(val);
+        c->nvs_hmac_key_id = (int)strtol(val, NULL, 10); /* out-of-range ids are refused where the id is used */
     } else if (strcmp(key, "IDF_TARGET") == 0 && val != NULL) {
         const espsec_chip_info_t *ci = espsec_chip_by_name(val);
         if (ci != NULL && !ci->has_security) {
@@ -153,7 +153,7 @@ espsec_err_t espsec_sdkconfig_parse(const char *text, size_t len, const char *na
             end++;
         }
         line++;
-        char buf[512];
+        char buf[512] = "";
         size_t n = end - pos;
         if (n >= sizeof(buf)) {
             return espsec_fail(err, ESPSEC_ERR_PARSE, "%s: line %d: line longer than %zu characters", name, line,

@@ -254,7 +254,7 @@ static void refresh_sw(espsec_efuse_t *e)
 static int has_hidden(const espsec_efuse_t *e)
 {
     for (int b = 0; b < e->def->nblocks; b++) {
-        if (memcmp(sw_block_c(e, b), e->hw[b], (size_t)e->def->blocks[b].words * 4) != 0) {
+        if (espsec_ct_compare(sw_block_c(e, b), e->hw[b], (size_t)e->def->blocks[b].words * 4) != 0) {
             return 1;
         }
     }
@@ -332,7 +332,7 @@ espsec_err_t espsec_efuse_load(espsec_chip_t chip, const uint8_t *file, size_t l
          * eFuse bits only go 0 -> 1, so a companion holding every bit of the
          * file and more is a later state whose file write was interrupted:
          * it is adopted (the next save rewrites the file). */
-        int agrees = memcmp(h->mem, e->mem, n) == 0, later = 1;
+        int agrees = espsec_ct_compare(h->mem, e->mem, n) == 0, later = 1; /* key blocks included */
         for (size_t i = 0; i < n && !agrees; i++) {
             later &= (e->mem[i] & ~h->mem[i]) == 0;
         }
@@ -1106,7 +1106,7 @@ espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *k
     }
     const efuse_block_def_t *bd = &e->def->blocks[blk];
     if (!espsec_efuse_block_readable(e, blk) || !is_all(e->hw[blk], 32, 0) || !e->hw_known[blk]) {
-        int same = e->hw_known[blk] && memcmp(e->hw[blk], key, len) == 0;
+        int same = e->hw_known[blk] && espsec_ct_compare(e->hw[blk], key, len) == 0;
         if (!same) {
             return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
                                "%s already holds a key (or is read-protected); a burned key cannot be replaced",

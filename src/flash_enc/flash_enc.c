@@ -446,7 +446,7 @@ espsec_err_t espsec_flash_enc_file(const char *in_path, const char *out_path, co
     if (in == NULL || fstat(fileno(in), &st) != 0) {
         rc = espsec_fail(err, ESPSEC_ERR_IO, "%s: cannot open: %s", in_path, strerror(errno));
         if (in != NULL) {
-            fclose(in);
+            (void)fclose(in);
         }
         espsec_fe_free(c);
         return rc;
@@ -509,7 +509,7 @@ espsec_err_t espsec_flash_enc_file(const char *in_path, const char *out_path, co
         espsec_wipe(buf, CHUNK + XTS_UNIT);
         free(buf);
     }
-    fclose(in);
+    (void)fclose(in);
     espsec_fe_free(c);
     return rc;
 }

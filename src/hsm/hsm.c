@@ -179,6 +179,7 @@ static int get_attr(espsec_hsm_t *h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type,
     a.pValue = *val;
     if (*val == NULL || h->f->C_GetAttributeValue(h->s, o, &a, 1) != CKR_OK) {
         free(*val);
+        *val = NULL; /* the caller frees what it got: not twice */
         return -1;
     }
     *len = a.ulValueLen;

@@ -195,8 +195,14 @@ static espsec_err_t parse_values(mfg_t *m, espsec_error_t *err)
     m->ncols = r.nfields;
     m->header = calloc(m->ncols, sizeof(char *));
     m->repeat_vals = calloc(m->ncols, sizeof(char *));
-    for (size_t i = 0; m->header && i < m->ncols; i++) {
+    int oom = m->header == NULL || m->repeat_vals == NULL;
+    for (size_t i = 0; !oom && i < m->ncols; i++) {
         m->header[i] = strdup(r.fields[i]);
+        oom = m->header[i] == NULL; /* what was copied is freed with the run */
+    }
+    if (oom) {
+        csv_free(&r);
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
     }
     m->fileid_col = -1;
     if (m->o->fileid != NULL) {

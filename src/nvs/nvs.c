@@ -497,7 +497,7 @@ static int item_valid(const espsec_nvs_t *n, const page_t *pg, int p, int i, con
     if (size == 0) {
         return nvs_data_crc(NULL, 0) == get_le32(e + NVS_V_CRC);
     }
-    uint8_t *d = malloc((size_t)(span - 1) * NVS_ENT);
+    uint8_t *d = malloc((size_t)(span - 1) * NVS_ENT + 1);
     int ok = d != NULL && read_entries(n, p, i + 1, d, span - 1) == ESPSEC_OK &&
              nvs_data_crc(d, size) == get_le32(e + NVS_V_CRC);
     free(d);
@@ -1827,7 +1827,7 @@ espsec_err_t espsec_nvs_list(espsec_nvs_t *n, const char *ns, espsec_nvs_type_t 
         }
     }
     /* in flash order: page sequence, then entry */
-    const item_t **sel = malloc((n->nitems ? n->nitems : 1) * sizeof(*sel));
+    const item_t **sel = malloc((n->nitems ? n->nitems : 1) * sizeof(*sel)); // NOLINT(bugprone-sizeof-expression): an array of pointers
     if (sel == NULL) {
         return ESPSEC_ERR_NO_MEM;
     }

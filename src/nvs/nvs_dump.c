@@ -348,7 +348,7 @@ espsec_err_t espsec_nvs_dump(const uint8_t *img, size_t len, const espsec_nvs_ke
         }
     }
     if (d.json) {
-        fclose(pout);
+        (void)fclose(pout);
         fprintf(out, "\n  ],\n  \"problems\": [%s\n  ]\n}\n", pbuf ? pbuf : "");
         free(pbuf);
     } else {

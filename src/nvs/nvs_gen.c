@@ -294,7 +294,7 @@ espsec_err_t espsec_nvs_gen_namespace(espsec_nvs_gen_t *g, const char *name, esp
     if (g->ns_count >= MAX_NAMESPACES) {
         return espsec_fail(err, ESP_ERR_NVS_NOT_ENOUGH_SPACE, "more than %d namespaces", MAX_NAMESPACES);
     }
-    espsec_err_t rc = write_primitive(g, NVS_NS_INDEX, name, ESPSEC_NVS_TYPE_U8, (uint64_t)(g->ns_count + 1), err);
+    espsec_err_t rc = write_primitive(g, NVS_NS_INDEX, name, ESPSEC_NVS_TYPE_U8, (uint64_t)g->ns_count + 1, err);
     if (rc == ESPSEC_OK) {
         snprintf(g->ns_names[g->ns_count], 16, "%s", name);
         g->ns_current = ++g->ns_count;
@@ -599,9 +599,10 @@ static int fill_encoding(const char *name, size_t *n, uint8_t *pad, int *with_si
     unsigned long len = 0;
     unsigned p = 0;
     char tail = 0;
+    // NOLINTNEXTLINE(cert-err34-c): glibc converts %lu with strtoul (saturating at ULONG_MAX)
     if (sscanf(name, "blob_fill(%lu;0x%2x)%c", &len, &p, &tail) == 2) {
         *with_size = 0;
-    } else if (sscanf(name, "blob_sz_fill(%lu;0x%2x)%c", &len, &p, &tail) == 2) {
+    } else if (sscanf(name, "blob_sz_fill(%lu;0x%2x)%c", &len, &p, &tail) == 2) { // NOLINT(cert-err34-c): as above
         *with_size = 1;
     } else {
         return -1;

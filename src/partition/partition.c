@@ -322,7 +322,7 @@ static int parse_int_kw(const char *v, const struct keyword *kw, int kw_type, lo
     for (const struct keyword *k = kw; k->name; k++) {
         strncat(known, k->name, sizeof(known) - strlen(known) - 3);
         if (k[1].name) {
-            strcat(known, ", ");
+            strncat(known, ", ", sizeof(known) - strlen(known) - 1);
         }
     }
     if (kw_type == ESPSEC_PT_TYPE_APP) {
@@ -451,7 +451,7 @@ static int parse_row(char *line, int line_no, const espsec_pt_opts_t *opts, esps
         if (parse_int_kw(fields[3], NULL, -1, &v, why, whylen) != 0) {
             return -1;
         }
-        if (v < 0 || v > 0xFFFFFFFFll) {
+        if (v < 0 || v > 0xFFFFFFFFLL) {
             snprintf(why, whylen, "offset %s out of range", fields[3]);
             return -1;
         }
@@ -475,7 +475,7 @@ static int parse_row(char *line, int line_no, const espsec_pt_opts_t *opts, esps
         if (parse_int_kw(fields[4], NULL, -1, &v, why, whylen) != 0) {
             return -1;
         }
-        if (v > 0xFFFFFFFFll || v < -0xFFFFFFFFll) {
+        if (v > 0xFFFFFFFFLL || v < -0xFFFFFFFFLL) {
             snprintf(why, whylen, "size %s out of range", fields[4]);
             return -1;
         }
@@ -704,7 +704,7 @@ espsec_err_t espsec_pt_verify(espsec_partition_table_t *t, const espsec_pt_opts_
     for (size_t i = 0; i < t->count; i++) {
         sorted[i] = &t->entries[i];
     }
-    qsort(sorted, t->count, sizeof(sorted[0]), cmp_offset);
+    qsort(sorted, t->count, sizeof(sorted[0]), cmp_offset); // NOLINT(bugprone-sizeof-expression): an array of pointers
     const espsec_partition_t *last = NULL;
     uint64_t min_off = (uint64_t)opts->table_offset + ESPSEC_PT_SECTOR_SIZE;
     for (size_t i = 0; i < t->count; i++) {

@@ -498,7 +498,7 @@ espsec_err_t espsec_sc_ds_params(const void *evp_rsa_private, unsigned max_bits,
     int o1 = 0, o2 = 0;
     if (cc == NULL || EVP_EncryptInit_ex(cc, EVP_aes_256_cbc(), NULL, aes, iv) != 1 ||
         EVP_CIPHER_CTX_set_padding(cc, 0) != 1 || EVP_EncryptUpdate(cc, c, &o1, p, (int)plen) != 1 ||
-        EVP_EncryptFinal_ex(cc, c + o1, &o2) != 1 || (size_t)(o1 + o2) != plen) {
+        EVP_EncryptFinal_ex(cc, c + o1, &o2) != 1 || (size_t)o1 + (size_t)o2 != plen) {
         goto done;
     }
     *c_len = plen;

@@ -31,7 +31,7 @@ static long long asn1_time(const ASN1_TIME *t, char *out, size_t cap)
         snprintf(out, cap, "?");
         return 0;
     }
-    strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    (void)strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
     return (long long)timegm(&tm);
 }
 
@@ -130,7 +130,7 @@ static void verify_fetched(espsec_fetched_chain_t *c, X509 *anchor, const char *
     X509_STORE_CTX *vc = X509_STORE_CTX_new();
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     X509 *leaf = NULL;
-    if (only != NULL && vc != NULL && untrusted != NULL && c->count > 0) {
+    if (only != NULL && vc != NULL && untrusted != NULL && c->certs != NULL && c->lens != NULL && c->count > 0) {
         X509_STORE_add_cert(only, anchor);
         for (size_t i = 0; i < c->count; i++) {
             const unsigned char *p = c->certs[i];

@@ -111,7 +111,7 @@ const char *espsec_strerror(espsec_err_t code)
     return n ? n->text : "unknown error";
 }
 
-espsec_err_t espsec_fail(espsec_error_t *err, espsec_err_t code, const char *fmt, ...)
+espsec_err_t (espsec_fail)(espsec_error_t *err, espsec_err_t code, const char *fmt, ...)
 {
     if (err != NULL) {
         va_list ap;

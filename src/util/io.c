@@ -63,7 +63,7 @@ espsec_err_t espsec_read_file(const char *path, uint8_t **data, size_t *len, siz
 done:
     free(buf);
     if (!is_stdin) {
-        fclose(fp);
+        (void)fclose(fp);
     }
     return rc;
 }
@@ -328,7 +328,7 @@ espsec_err_t espsec_out_commit(espsec_out_file_t *out, espsec_error_t *err)
 void espsec_out_abort(espsec_out_file_t *out)
 {
     if (out->fp != NULL && !out->is_stdout) {
-        fclose(out->fp);
+        (void)fclose(out->fp);
     }
     out->fp = NULL;
     if (out->tmp_path != NULL) {

@@ -77,6 +77,13 @@ rc=$?
 contains boot.out "DOES NOT BOOT (bootloader, offset 0x8000): partition table at 0x8000: partition 'factory' (0x800000, 0x100000 bytes) ends past the end of the 0x400000-byte flash"
 contains boot.out "E ([0-9]*) flash_parts: partition 2 invalid - offset 0x800000 size 0x100000 exceeds flash chip size 0x400000"
 
+# merge-bin: an address near 2^64 is refused, not wrapped (the earlier merge-bin corrupted the heap:
+# free(): invalid next size)
+echo "data" >small.bin
+bad "small.bin: address 0xffffffffffffff00 is past the 32-bit flash address space" \
+    $E image merge-bin -o merged.bin 0xFFFFFFFFFFFFFF00 small.bin
+absent merged.bin
+
 # a killed writer's temporaries (.NAME.XXXXXX) go on the next write to NAME; a live writer's (locked),
 # other names' and files of other patterns stay
 echo "x" >stale_src.txt
