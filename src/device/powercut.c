@@ -342,13 +342,15 @@ espsec_err_t espsec_powercut_sweep(const espsec_efuse_t *efuse, const espsec_fla
         espsec_err_t brc = boot(&s, e, f, &r, &ce);
         int was_cut = p->efuse ? espsec_efuse_is_cut(e) : espsec_flash_is_cut(f);
         if (!was_cut) {
+            int is_efuse = p->efuse;
+            unsigned long long index = (unsigned long long)p->index;
             espsec_efuse_free(e);
             espsec_flash_free(f);
             free(pts);
             return espsec_fail(err, ESPSEC_ERR_INVALID_STATE,
                                "cut point %zu (%s operation %llu) was never reached: the first boot is not "
                                "deterministic (give a random seed)",
-                               i, p->efuse ? "eFuse" : "flash", (unsigned long long)p->index);
+                               i, is_efuse ? "eFuse" : "flash", index);
         }
         p->flash_before = p->efuse ? espsec_flash_op_count(f) : p->index;
         p->efuse_before = p->efuse ? p->index : espsec_efuse_program_count(e);
