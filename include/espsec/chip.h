@@ -134,6 +134,21 @@ typedef struct {
     unsigned ecdsa_bits;     /* ECDSA peripheral curves: bit 0 P-192, bit 1 P-256, bit 2 P-384; 0: none */
 } espsec_chip_ds_t;
 
+/**
+ * Where ESP-IDF links a second-stage bootloader and an app on the chip (the
+ * origins of its linker scripts' memory regions, ESP-IDF v5.x defaults). The
+ * sample images (espsec/sample.h) are laid out at these addresses; all zero
+ * on chips espsec makes no samples for.
+ */
+typedef struct {
+    uint32_t app_drom;         /* the app's first rodata (esp_app_desc_t): its first flash segment */
+    uint32_t app_irom;         /* the app's code in flash, above app_drom */
+    uint32_t app_iram;         /* iram0_0_seg: IRAM code, and the app's entry point */
+    uint32_t boot_dram;        /* bootloader dram_seg (esp_bootloader_desc_t) */
+    uint32_t boot_iram_loader; /* bootloader iram_loader_seg */
+    uint32_t boot_iram;        /* bootloader iram_seg, and its entry point */
+} espsec_chip_link_t;
+
 struct efuse_chip_def;   /* the eFuse controller (src/efuse/efuse_chip.h), opaque here */
 struct espsec_chip_memmap; /* address ranges for image info (src/image), opaque here */
 
@@ -151,6 +166,7 @@ typedef struct espsec_chip_info {
     espsec_chip_fe_t fe;
     espsec_chip_lock_t lock;
     espsec_chip_ds_t ds;
+    espsec_chip_link_t link;                  /* ESP-IDF's link addresses (sample images) */
     const espsec_key_purpose_t *key_purposes; /* NULL-name terminated; NULL when no key purposes */
     const espsec_chip_rev_req_t *rev_reqs;    /* NULL-feature terminated, or NULL */
     const struct efuse_chip_def *efuse;       /* NULL: no virtual eFuses */

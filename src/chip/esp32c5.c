@@ -53,5 +53,7 @@ const espsec_chip_info_t CHIP_ESP32C5 = {
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32C5,
     .rev_reqs = REVS,
+    /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
+    .link = {0x42000020, 0x42010020, 0x40800000, 0x408555A0, 0x4084E5A0, 0x4084BBA0},
     .memmap = &IMAGE_ESP32C5,
 };

@@ -39,5 +39,7 @@ const espsec_chip_info_t CHIP_ESP32C61 = {
     .ds = {.rsa_max_bits = 0, .rsa_sizes = 0x0, .ecdsa_bits = 0x3},
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32C61,
+    /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
+    .link = {0x42000020, 0x42010020, 0x40800000, 0x408459F0, 0x4083E9F0, 0x4083C4F0},
     .memmap = &IMAGE_ESP32C61,
 };

@@ -47,5 +47,7 @@ const espsec_chip_info_t CHIP_ESP32H2 = {
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32H2,
     .rev_reqs = REVS,
+    /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
+    .link = {0x42000020, 0x42010020, 0x40800000, 0x40845FD0, 0x4083EFD0, 0x4083CAD0},
     .memmap = &IMAGE_ESP32H2,
 };

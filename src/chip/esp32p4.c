@@ -55,5 +55,7 @@ const espsec_chip_info_t CHIP_ESP32P4 = {
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32P4,
     .rev_reqs = REVS,
+    /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
+    .link = {0x40000020, 0x40010020, 0x4FF40000, 0x4FF33BD0, 0x4FF2CBD0, 0x4FF2ABD0},
     .memmap = &IMAGE_ESP32P4,
 };

@@ -47,5 +47,7 @@ const espsec_chip_info_t CHIP_ESP32S3 = {
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x0},
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32S3,
+    /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
+    .link = {0x3C000020, 0x42000020, 0x40374000, 0x3FCE2700, 0x403CB700, 0x403C8700},
     .memmap = &IMAGE_ESP32S3,
 };

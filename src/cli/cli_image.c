@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cli_image.h"
+#include "espsec/chip.h"
 #include "espsec/sample.h"
 #include "espsec/ihex.h"
 #include "espsec/image.h"
@@ -511,13 +512,17 @@ static int cmd_sample(cli_args_t *a)
 {
     const char *kind = cli_str(a, "kind") ? cli_str(a, "kind") : "app", *out = cli_str(a, "output");
     const char *chip_s = cli_str(a, "chip");
-    espsec_chip_t chip = chip_s ? espsec_chip_from_name(chip_s) : ESPSEC_CHIP_ESP32;
-    if (chip == ESPSEC_CHIP_ESP8266) {
-        return cli_error("the ESP8266 has no secure boot or flash encryption; sample images are for esp32 and esp32c3");
+    const espsec_chip_info_t *ci = chip_s ? espsec_chip_by_name(chip_s) : espsec_chip_default();
+    if (ci == NULL) {
+        char names[256];
+        return cli_error("--chip '%s': one of %s expected", chip_s, espsec_chip_efuse_names(names, sizeof(names)));
     }
-    if (chip != ESPSEC_CHIP_ESP32 && chip != ESPSEC_CHIP_ESP32C3) {
-        return cli_error("--chip '%s': esp32 or esp32c3 expected", chip_s ? chip_s : "");
+    if (!ci->has_security || ci->link.app_iram == 0) {
+        return cli_error("--chip %s: no sample images: %s", ci->name,
+                         ci->no_security_reason ? ci->no_security_reason
+                                                : "espsec does not know where ESP-IDF links images on it");
     }
+    espsec_chip_t chip = ci->id;
     if (out == NULL) {
         return cli_error("-o/--output FILE is required");
     }
@@ -569,7 +574,7 @@ static const cli_pos_t POS_INFO[] = {
     {"FILE", "An ESP app or bootloader image (signed or not), ESP8266 images, or Intel HEX.", 0, 0}, {0}};
 
 static const cli_opt_t OPT_SAMPLE[] = {
-    {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3."},
+    {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default), esp32s2, esp32s3, esp32c2, esp32c3, esp32c5, esp32c6, esp32c61, esp32h2 or esp32p4."},
     {"kind", 0, CLI_VALUE, "KIND", "app (default) or bootloader."},
     {"project", 0, CLI_VALUE, "NAME", "esp_app_desc_t project name (app)."},
     {"app-version", 0, CLI_VALUE, "VER", "esp_app_desc_t version (app)."},
