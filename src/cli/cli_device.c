@@ -18,23 +18,49 @@ void cli_device_free(inputs_t *in)
     espsec_wipe(in->key, sizeof(in->key));
 }
 
+/* Digits only, below `limit`; NULL when there are none or the number is too large. */
+static const char *parse_digits(const char *s, unsigned limit, unsigned *out)
+{
+    unsigned v = 0;
+    const char *p = s;
+    while (*p >= '0' && *p <= '9') {
+        v = v * 10 + (unsigned)(*p - '0');
+        if (v >= limit) {
+            return NULL;
+        }
+        p++;
+    }
+    if (p == s) {
+        return NULL;
+    }
+    *out = v;
+    return p;
+}
+
 /* "v3.0", "3.0" or the full number (300). */
 static int parse_rev(const char *s, unsigned *out)
 {
     unsigned major = 0, minor = 0;
-    char tail = 0;
     if (*s == 'v' || *s == 'V') {
         s++;
     }
-    if (sscanf(s, "%u.%u%c", &major, &minor, &tail) == 2 && major < 100 && minor < 100) {
-        *out = major * 100 + minor;
-        return 0;
+    const char *p = parse_digits(s, 10000, &major);
+    if (p == NULL) {
+        return -1;
     }
-    if (sscanf(s, "%u%c", &major, &tail) == 1 && major < 10000) {
+    if (*p == '\0') {
         *out = major;
         return 0;
     }
-    return -1;
+    if (*p != '.' || major >= 100) {
+        return -1;
+    }
+    p = parse_digits(p + 1, 100, &minor);
+    if (p == NULL || *p != '\0') {
+        return -1;
+    }
+    *out = major * 100 + minor;
+    return 0;
 }
 
 static int load_sdkconfig(const char *sdk, inputs_t *in)

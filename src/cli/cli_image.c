@@ -396,7 +396,7 @@ static int info_one(const espsec_image_target_t *t, const uint8_t *buf, size_t l
     espsec_err_t rc = t->format == ESPSEC_IMAGE_FMT_ESP8266 ? espsec_image_parse_esp8266(buf, len, &img, &err)
                                                             : espsec_image_parse(buf, len, &img, &err);
     if (rc != ESPSEC_OK) {
-        fflush(stdout);
+        (void)fflush(stdout);
         espsec_error_prefix(&err, "%s: ", path);
         return cli_fail(&err);
     }
@@ -408,7 +408,7 @@ static int info_one(const espsec_image_target_t *t, const uint8_t *buf, size_t l
     }
     /* esptool reports a bad checksum or digest in the output and exits 0; --check makes it an error */
     if (check && espsec_image_check(&img, &err) != ESPSEC_OK) {
-        fflush(stdout);
+        (void)fflush(stdout);
         espsec_error_prefix(&err, "%s: ", path);
         return cli_fail(&err);
     }
@@ -440,11 +440,11 @@ static int info_merged(const espsec_ihex_run_t *runs, size_t n, const char *chip
         espsec_error_t err;
         const espsec_image_target_t *t = detect(runs[i].data, runs[i].len, chip, &err);
         if (t == NULL) {
-            fflush(stdout);
+            (void)fflush(stdout);
             fprintf(stderr, "Error processing file %zu/%zu: %s\nProbably not a valid firmware image (e.g. partition "
                             "table).\n",
                     i + 1, n, err.msg);
-            fflush(stderr);
+            (void)fflush(stderr);
             continue;
         }
         if (i == 0 && chip == NULL) {

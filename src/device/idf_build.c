@@ -243,11 +243,11 @@ static espsec_err_t jload(const char *path, jparse_t *p, espsec_error_t *err)
         free(text);
         free(p->t);
         memset(p, 0, sizeof(*p));
-        return err ? err->code : ESPSEC_ERR_PARSE;
+        return err != NULL && err->code != ESPSEC_OK ? err->code : ESPSEC_ERR_PARSE;
     }
     skip_ws(p);
-    if (p->pos != p->len) {
-        jfail(p, "text after the JSON value");
+    if (p->t == NULL || p->n == 0 || p->pos != p->len) {
+        jfail(p, p->t == NULL || p->n == 0 ? "no JSON value" : "text after the JSON value");
         free(text);
         free(p->t);
         memset(p, 0, sizeof(*p));
@@ -279,7 +279,7 @@ static int file_exists(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (f != NULL) {
-        fclose(f);
+        (void)fclose(f);
     }
     return f != NULL;
 }

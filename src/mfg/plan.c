@@ -403,7 +403,7 @@ espsec_err_t espsec_mfg_merge(const char *plan_path, const char *out_path, int h
         csv_free(&r);
         free(m);
     }
-    if (rc == ESPSEC_OK) {
+    if (rc == ESPSEC_OK && nl > 0) {
         qsort(lines, nl, sizeof(*lines), mline_cmp);
     }
     /* every row once, with the same kinds as the first device; every file present */

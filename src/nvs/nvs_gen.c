@@ -462,10 +462,7 @@ static espsec_err_t add_value_ex(espsec_nvs_gen_t *g, const char *key, espsec_nv
         memcpy(data, value, len);
         data[len] = '\0';
         n = (long)len + (raw ? 0 : 1);
-    } else if (raw) {
-        memcpy(data, value, len);
-        n = (long)len;
-    } else if (enc == ESPSEC_NVS_ENC_HEX2BIN) {
+    } else if (!raw && enc == ESPSEC_NVS_ENC_HEX2BIN) {
         size_t a = 0, b = len;
         while (a < b && isspace((unsigned char)value[a])) {
             a++;
@@ -488,14 +485,14 @@ static espsec_err_t add_value_ex(espsec_nvs_gen_t *g, const char *key, espsec_nv
                 data[n++] = byte;
             }
         }
-    } else if (enc == ESPSEC_NVS_ENC_BASE64) {
+    } else if (!raw && enc == ESPSEC_NVS_ENC_BASE64) {
         n = espsec_base64_decode(value, len, data);
         if (n < 0) {
             rc = espsec_fail(err, ESPSEC_ERR_PARSE, "key %s: invalid base64: %s", key,
                              n == ESPSEC_B64_LONE_CHAR ? "the number of data characters is 1 more than a multiple of 4"
                                                        : "incorrect padding (a quantum is unfinished)");
         }
-    } else {
+    } else { /* raw bytes (binary files, raw CSV values) */
         memcpy(data, value, len);
         n = (long)len;
     }
