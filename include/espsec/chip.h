@@ -171,6 +171,9 @@ typedef struct espsec_chip_info {
     const espsec_chip_rev_req_t *rev_reqs;    /* NULL-feature terminated, or NULL */
     const struct efuse_chip_def *efuse;       /* NULL: no virtual eFuses */
     const struct espsec_chip_memmap *memmap;  /* NULL until image info knows the chip */
+    /* Espressif QEMU's eFuse file of the chip (-drive file=...,if=none,id=efuse): its size in
+     * bytes, every block's data words from offset 0, zero-padded; 0 where QEMU has no model */
+    uint32_t qemu_efuse_bytes;
 } espsec_chip_info_t;
 
 /** Number of chips in the model (espsec_chip_at(0 .. n-1)). */

@@ -97,6 +97,49 @@ espsec_err_t espsec_efuse_load_file(espsec_chip_t chip, const char *path, espsec
  */
 espsec_err_t espsec_efuse_import_joint(espsec_chip_t chip, const uint8_t *data, size_t len, espsec_efuse_t **out,
                                        espsec_error_t *err);
+/** What a file given to espsec_efuse_import holds. */
+typedef enum {
+    ESPSEC_EFUSE_FMT_AUTO = 0, /* decide from the contents */
+    ESPSEC_EFUSE_FMT_JOINT,    /* espefuse's `dump --format joint`: what software reads */
+    ESPSEC_EFUSE_FMT_JSON,     /* espefuse's `summary --format json` (its banner lines may precede it) */
+    ESPSEC_EFUSE_FMT_QEMU,     /* Espressif QEMU's eFuse file: what the silicon holds */
+} espsec_efuse_format_t;
+
+/** "joint", "json", "qemu" ("auto" for ESPSEC_EFUSE_FMT_AUTO). */
+const char *espsec_efuse_format_name(espsec_efuse_format_t fmt);
+/** The format of a name (as above, case-insensitive); -1 if none. */
+int espsec_efuse_format_by_name(const char *name, espsec_efuse_format_t *fmt);
+
+/**
+ * A chip's state from a file in one of the formats above (ESPSEC_EFUSE_FMT_AUTO:
+ * JSON when the text has a line starting with '{', else by size; a 124-byte ESP32
+ * file is a joint dump unless a read-protected block holds data, which only QEMU's
+ * file can show). *detected (if not NULL) gets the format used.
+ *
+ * What software could not read stays unknown: a joint dump or a summary shows a
+ * read-protected block as zeros, and the imported set marks that block unknown
+ * (espsec_efuse_get_block_hw gives known = 0), exactly as an espefuse virtual
+ * file without espsec's companion does; the device model then says it cannot
+ * check what the key decrypts or verifies instead of assuming zeros. QEMU's file
+ * holds protected keys in clear, so everything it imports is known. A summary
+ * carries only the bits of the fields it lists: reserved bits come in as zero.
+ *
+ * Refused with the line (JSON) or byte offset (binary) named: malformed JSON, a
+ * field the chip does not have or at another position (a summary of another
+ * chip), a raw_value that does not fit its field, fields that disagree on the
+ * same bits, QEMU padding that is not zero, a size that is none of the formats.
+ */
+espsec_err_t espsec_efuse_import(espsec_chip_t chip, const uint8_t *data, size_t len, espsec_efuse_format_t fmt,
+                                 espsec_efuse_format_t *detected, espsec_efuse_t **out, espsec_error_t *err);
+
+/**
+ * Espressif QEMU's eFuse file of this set (malloc'd, espsec_efuse_qemu_size bytes):
+ * the hardware view, read-protected keys included. Refused (ESPSEC_ERR_NOT_SUPPORTED)
+ * for a chip QEMU does not model, and (ESPSEC_ERR_INVALID_STATE) when a read-protected
+ * block is unknown to espsec, naming the block.
+ */
+espsec_err_t espsec_efuse_export_qemu(const espsec_efuse_t *e, uint8_t **out, size_t *len, espsec_error_t *err);
+
 /** Write path atomically (and path.hidden, mode 0600, when needed). */
 espsec_err_t espsec_efuse_save_file(const espsec_efuse_t *e, const char *path, espsec_error_t *err);
 

@@ -40,4 +40,5 @@ const espsec_chip_info_t CHIP_ESP32 = {
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x3F400020, 0x400D0020, 0x40080400, 0x3FFF0000, 0x40078000, 0x40080400},
     .memmap = &IMAGE_ESP32,
+    .qemu_efuse_bytes = 124, /* QEMU keeps BLOCK0-3's 31 data words (no padding) */
 };

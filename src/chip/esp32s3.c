@@ -50,4 +50,5 @@ const espsec_chip_info_t CHIP_ESP32S3 = {
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x3C000020, 0x42000020, 0x40374000, 0x3FCE2700, 0x403CB700, 0x403C8700},
     .memmap = &IMAGE_ESP32S3,
+    .qemu_efuse_bytes = 1024, /* QEMU keeps the 4096-bit eFuse array; the 84 data words of BLOCK0-10 come first */
 };

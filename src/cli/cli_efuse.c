@@ -485,15 +485,20 @@ static int cmd_import(cli_args_t *a)
     if (out == NULL) {
         return cli_error("import needs -o VIRT.bin (the virtual eFuse file to write)");
     }
+    espsec_efuse_format_t fmt = ESPSEC_EFUSE_FMT_AUTO, used = ESPSEC_EFUSE_FMT_AUTO;
+    const char *fname = cli_str(a, "format");
+    if (fname != NULL && espsec_efuse_format_by_name(fname, &fmt) != 0) {
+        return cli_error("--format '%s': auto, joint, json or qemu expected", fname);
+    }
     espsec_error_t err;
     uint8_t *data = NULL;
     size_t len = 0;
     espsec_efuse_t *e = NULL;
-    if (espsec_read_file(in, &data, &len, 1u << 16, &err) != ESPSEC_OK) {
+    if (espsec_read_file(in, &data, &len, 1u << 20, &err) != ESPSEC_OK) {
         return cli_fail(&err);
     }
-    espsec_err_t rc = espsec_efuse_import_joint(info->id, data, len, &e, &err);
-    free(data);
+    espsec_err_t rc = espsec_efuse_import(info->id, data, len, fmt, &used, &e, &err);
+    espsec_free_secret(data, len); /* a QEMU file holds keys */
     if (rc == ESPSEC_OK) {
         rc = espsec_efuse_save_file(e, out, &err);
     }
@@ -502,7 +507,45 @@ static int cmd_import(cli_args_t *a)
         espsec_error_prefix(&err, "%s: ", in);
         return cli_fail(&err);
     }
-    printf("Imported %s (%s joint dump) -> %s\n", in, info->name, out);
+    static const char *const what[] = {"", "joint dump", "summary JSON", "QEMU eFuse file"};
+    printf("Imported %s (%s %s) -> %s\n", in, info->name, what[used], out);
+    return 0;
+}
+
+/* ---- export ---- */
+
+static int cmd_export(cli_args_t *a)
+{
+    const char *fmt = cli_str(a, "format"), *out = cli_str(a, "output");
+    if (fmt != NULL && strcasecmp(fmt, "qemu") != 0) {
+        return cli_error("--format '%s': qemu expected (Espressif QEMU's eFuse file)", fmt);
+    }
+    if (out == NULL) {
+        return cli_error("export needs -o FILE (the QEMU eFuse file to write)");
+    }
+    const char *in = cli_str(a, "path-efuse-file");
+    if (in != NULL && !espsec_path_exists(in)) {
+        return cli_error("%s: no such virtual eFuse file to export", in);
+    }
+    efctx_t c = {0};
+    int st = open_efuse(a, &c);
+    if (st != 0) {
+        return st;
+    }
+    espsec_error_t err;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (espsec_efuse_export_qemu(c.e, &data, &len, &err) != ESPSEC_OK) {
+        espsec_error_prefix(&err, "%s: ", c.path);
+        return cli_fail(&err);
+    }
+    /* it holds read-protected keys in clear: a key file (0600, never replaced) */
+    espsec_err_t rc = espsec_write_secret_file(out, data, len, 0, &err);
+    espsec_free_secret(data, len);
+    if (rc != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    printf("Exported %s (%s) -> %s (QEMU eFuse file, %zu bytes)\n", c.path, c.info->name, out, len);
     return 0;
 }
 
@@ -1171,9 +1214,17 @@ static const cli_opt_t OPT_DUMP[] = {
     {0}};
 static const cli_opt_t OPT_IMPORT[] = {
     {"output", 'o', CLI_VALUE, "VIRT", "The virtual eFuse file to write (espefuse's --virt format)."},
+    {"format", 0, CLI_VALUE, "FMT", "auto (default: from the contents), joint, json or qemu."},
     {0}};
-static const cli_pos_t POS_IMPORT[] = {{"FILE", "espefuse's 'dump --format joint --file-name FILE' of a chip.", 0, 0},
+static const cli_pos_t POS_IMPORT[] = {{"FILE",
+                                        "A chip's eFuses: espefuse's 'dump --format joint', its 'summary --format "
+                                        "json', or Espressif QEMU's eFuse file.",
+                                        0, 0},
                                        {0}};
+static const cli_opt_t OPT_EXPORT[] = {
+    {"output", 'o', CLI_VALUE, "FILE", "The QEMU eFuse file to write (mode 0600, never replaced)."},
+    {"format", 0, CLI_VALUE, "FMT", "qemu (Espressif QEMU's eFuse file, for -drive ...,id=efuse)."},
+    {0}};
 static const cli_opt_t OPT_CHECK[] = {
     {"recovery", 0, CLI_FLAG, NULL, "Re-burn blocks with coding errors (a virtual chip has nothing to recover)."},
     {0}};
@@ -1192,8 +1243,10 @@ static const cli_cmd_t EFUSE_CMDS[] = {
      OPT_SUMMARY, POS_SUMMARY, cmd_summary},
     {"dump", NULL, "Dump the raw read registers of every block (--format default|split|joint).", NULL, OPT_DUMP,
      NULL, cmd_dump},
-    {"import", NULL, "A real chip's eFuses from espefuse's 'dump --format joint' into a virtual eFuse file.", NULL,
+    {"import", NULL, "A chip's eFuses (joint dump, summary JSON or QEMU's file) into a virtual eFuse file.", NULL,
      OPT_IMPORT, POS_IMPORT, cmd_import},
+    {"export", NULL, "The virtual eFuses as Espressif QEMU's eFuse file (--format qemu -o FILE).", NULL, OPT_EXPORT,
+     NULL, cmd_export},
     {"check-error", NULL, "Check the blocks for read errors (as a chip's error registers report them).", NULL,
      OPT_CHECK, NULL, cmd_check_error},
     {"burn-block-data", NULL, "Burn raw data into blocks: BLOCK DATAFILE [BLOCK DATAFILE]... [--offset N].", NULL,

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "efuse/efuse_chip.h"
+#include "efuse/efuse_io.h"
 #include "espsec/util.h"
 #include "util/bytes.h"
 
@@ -355,24 +356,27 @@ espsec_err_t espsec_efuse_load(espsec_chip_t chip, const uint8_t *file, size_t l
     return ESPSEC_OK;
 }
 
-espsec_err_t espsec_efuse_import_joint(espsec_chip_t chip, const uint8_t *data, size_t len, espsec_efuse_t **out,
-                                       espsec_error_t *err)
+size_t efuse_joint_size(const efuse_chip_def_t *d)
+{
+    size_t need = 0;
+    for (int b = 0; b < d->nblocks; b++) {
+        need += (size_t)d->blocks[b].words * 4;
+    }
+    return need;
+}
+
+espsec_err_t efuse_import_blocks(espsec_chip_t chip, const uint8_t *data, size_t len, int hw_view,
+                                 espsec_efuse_t **out, espsec_error_t *err)
 {
     espsec_efuse_t *e = NULL;
     espsec_err_t rc = espsec_efuse_new(chip, &e, err);
     if (rc != ESPSEC_OK) {
         return rc;
     }
-    size_t need = 0;
-    for (int b = 0; b < e->def->nblocks; b++) {
-        need += (size_t)e->def->blocks[b].words * 4;
-    }
-    if (len != need) {
-        const char *name = e->def->chip->name;
+    if (len != efuse_joint_size(e->def)) {
+        size_t need = efuse_joint_size(e->def);
         espsec_efuse_free(e);
-        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
-                           "a joint dump of %s is %zu bytes (every block's registers), this one is %zu", name, need,
-                           len);
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "%zu bytes of block data given, %zu expected", len, need);
     }
     size_t off = 0;
     for (int b = 0; b < e->def->nblocks; b++) {
@@ -381,12 +385,33 @@ espsec_err_t espsec_efuse_import_joint(espsec_chip_t chip, const uint8_t *data, 
         memcpy(e->hw[b], data + off, n);
         off += n;
     }
-    uint64_t rd = raw_uint(e, "RD_DIS", 0);
-    for (int b = 0; b < e->def->nblocks; b++) {
-        e->hw_known[b] = !bit_set(rd, e->def->blocks[b].rd_dis) && !bit_set(rd, e->def->blocks[b].rd_dis_hi);
+    if (hw_view) {
+        /* what the silicon holds, protected blocks included: software's view is derived */
+        refresh_sw(e);
+    } else {
+        /* what software read: protected blocks came in as zeros and are unknown */
+        uint64_t rd = raw_uint(e, "RD_DIS", 0);
+        for (int b = 0; b < e->def->nblocks; b++) {
+            e->hw_known[b] = !bit_set(rd, e->def->blocks[b].rd_dis) && !bit_set(rd, e->def->blocks[b].rd_dis_hi);
+        }
     }
     *out = e;
     return ESPSEC_OK;
+}
+
+espsec_err_t espsec_efuse_import_joint(espsec_chip_t chip, const uint8_t *data, size_t len, espsec_efuse_t **out,
+                                       espsec_error_t *err)
+{
+    const efuse_chip_def_t *d = chip_def(chip);
+    if (d == NULL) {
+        return unsupported(chip, err);
+    }
+    if (len != efuse_joint_size(d)) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
+                           "a joint dump of %s is %zu bytes (every block's registers), this one is %zu", d->chip->name,
+                           efuse_joint_size(d), len);
+    }
+    return efuse_import_blocks(chip, data, len, 0, out, err);
 }
 
 espsec_err_t espsec_efuse_serialize(const espsec_efuse_t *e, uint8_t **file, size_t *len, uint8_t **hidden,
