@@ -132,6 +132,6 @@ ok $EF --chip esp32s3 --path-efuse-file s3v.efuse summary --format json
 CHECKS=$((CHECKS + 1))
 python3 "$TESTS_DIR/cli/efuse_json_compare.py" imp.json "$T/out" || fail "imported joint dump summarises differently"
 head -c 100 s3v.joint > short.joint
-bad "a joint dump of esp32s3 is" $ESPSEC efuse --chip esp32s3 import short.joint -o x.efuse
+bad "short.joint: 100 bytes and not JSON: none of what import takes for esp32s3 (a joint dump, 336 bytes" $ESPSEC efuse --chip esp32s3 import short.joint -o x.efuse
 absent x.efuse
 finish
