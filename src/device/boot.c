@@ -1381,6 +1381,7 @@ static int boot_pass(device_t *d, espsec_error_t *err)
     const espsec_partition_t *order[ESPSEC_PT_MAX_ENTRIES];
     size_t norder = 0;
     const espsec_partition_t *active_ota = NULL; /* the slot otadata selects */
+    int ota_initial = 0; /* no factory app and otadata blank: the bootloader records the slot it boots */
     uint32_t ota_state = 0xFFFFFFFFu;           /* its esp_ota_img_states_t */
     if (rc == 0) {
         const espsec_partition_t *ota[16] = {0};
@@ -1401,6 +1402,23 @@ static int boot_pass(device_t *d, espsec_error_t *err)
                                            &changed, err);
             if (slot == -2) {
                 rc = -2;
+            }
+            dev_otadata_entry_t ent[2];
+            if (slot == -1 && dev_otadata_read(d->fl, d->fe, otadata->offset, ent, NULL) == ESPSEC_OK) {
+                /* bootloader_utility_get_selected_boot_partition: both entries unused (or no OTA app) is a
+                 * fresh device; otherwise otadata is damaged */
+                int fresh = n_ota == 0 || (dev_otadata_unused(&ent[0]) && dev_otadata_unused(&ent[1]));
+                if (fresh && factory != NULL) {
+                    dlog(d, 'I', "boot", "Defaulting to factory image");
+                } else if (fresh) {
+                    dlog(d, 'I', "boot", "No factory image, trying OTA 0");
+                    /* neither entry holds a sequence number with a good CRC: the one booted gets written */
+                    ota_initial = dev_otadata_initial(&ent[0]) && dev_otadata_initial(&ent[1]);
+                } else if (factory != NULL) {
+                    dlog(d, 'E', "boot", "ota data partition invalid, falling back to factory");
+                } else {
+                    dlog(d, 'E', "boot", "ota data partition invalid and no factory, will try all partitions");
+                }
             }
             d->r->flash_changed |= changed;
             if (slot >= 0 && ota[slot] == NULL) {
@@ -1539,6 +1557,21 @@ static int boot_pass(device_t *d, espsec_error_t *err)
         }
         dlog(d, 'E', "boot", "%s app partition is not bootable", p->subtype == 0 ? "Factory" : "OTA");
         loaded_free(&app);
+    }
+    if (rc == 0 && chosen != NULL && ota_initial && chosen->subtype >= 0x10 && chosen->subtype < 0x20) {
+        /* set_actual_ota_seq: otadata[0] gets the booted slot's sequence number, state VALID */
+        const espsec_partition_t *otadata = espsec_pt_find(&d->pt, 1, 0x00);
+        dev_otadata_entry_t e;
+        memset(&e, 0, sizeof(e));
+        memset(e.raw, 0xFF, sizeof(e.raw));
+        e.seq = (uint32_t)(chosen->subtype - 0x10) + 1;
+        e.state = DEV_OTA_VALID;
+        if (dev_otadata_write(d->fl, d->fe, otadata->offset, 0, &e, err) != ESPSEC_OK) {
+            rc = -2;
+        } else {
+            d->r->flash_changed = 1;
+            dlog(d, 'I', "boot", "Set actual ota_seq=%u in otadata[0]", e.seq);
+        }
     }
     if (rc == 0 && chosen == NULL) {
         dlog(d, 'E', "boot", "No bootable app partitions in the partition table");

@@ -100,6 +100,8 @@ typedef struct {
 
 const char *dev_ota_state_name(uint32_t state);
 uint32_t dev_otadata_crc(const dev_otadata_entry_t *e);
+/* bootloader_common_ota_select_invalid: sequence erased, or state invalid or aborted (the CRC not looked at). */
+int dev_otadata_unused(const dev_otadata_entry_t *e);
 /* bootloader_common_ota_select_valid: CRC matches, sequence set, state not invalid or aborted. */
 int dev_otadata_valid(const dev_otadata_entry_t *e);
 /* Sequence 0xFFFFFFFF or a bad CRC: the entry was never written. */

@@ -49,6 +49,11 @@ static int entry_invalid(const dev_otadata_entry_t *e)
     return e->seq == 0xFFFFFFFFu || e->state == DEV_OTA_INVALID || e->state == DEV_OTA_ABORTED;
 }
 
+int dev_otadata_unused(const dev_otadata_entry_t *e)
+{
+    return entry_invalid(e);
+}
+
 int dev_otadata_valid(const dev_otadata_entry_t *e)
 {
     return !entry_invalid(e) && e->crc == dev_otadata_crc(e);
