@@ -163,6 +163,8 @@ espsec_err_t espsec_efuse_get_block_hw(const espsec_efuse_t *e, int blk, uint8_t
 /** Block number of a block name or alias ("BLOCK1", "flash_encryption", "BLOCK_KEY0"); -1 if unknown. */
 int espsec_efuse_block_by_name(const espsec_efuse_t *e, const char *name);
 const char *espsec_efuse_block_name(const espsec_efuse_t *e, int blk);
+/** The i-th other name of a block ("flash_encryption" for the ESP32's BLOCK1); NULL past the last. */
+const char *espsec_efuse_block_alias(const espsec_efuse_t *e, int blk, int i);
 int espsec_efuse_block_count(const espsec_efuse_t *e);
 /** Data words (32-bit) of a block as the controller reads it. */
 int espsec_efuse_block_words(const espsec_efuse_t *e, int blk);

@@ -130,7 +130,9 @@ static void print_opts(FILE *f, const cli_opt_t *opts)
     }
 }
 
-static void print_cmd_help(FILE *f, const char *prog, const cli_group_t *g, const cli_cmd_t *c)
+static int group_chains(const cli_group_t *g);
+
+static void print_cmd_help(FILE *f, const char *prog, const cli_group_t *g, const cli_cmd_t *c, const cli_args_t *a)
 {
     fprintf(f, "Usage: %s", prog);
     if (c->opts != NULL && c->opts[0].name != NULL) {
@@ -140,6 +142,9 @@ static void print_cmd_help(FILE *f, const char *prog, const cli_group_t *g, cons
         fprintf(f, c->pos[i].optional ? " [%s%s]" : " %s%s", c->pos[i].name, c->pos[i].many ? "..." : "");
     }
     fprintf(f, "\n\n  %s\n", c->summary);
+    if (group_chains(g)) {
+        cli_efuse_help_more(f, a, c);
+    }
     if (c->description != NULL) {
         fprintf(f, "\n%s\n", c->description);
     }
@@ -158,8 +163,6 @@ static void print_cmd_help(FILE *f, const char *prog, const cli_group_t *g, cons
     }
     fprintf(f, "\nCommand and option names accept '_' or '-' (sign_data = sign-data).\n");
 }
-
-static int group_chains(const cli_group_t *g);
 
 static void print_group_help(FILE *f, const cli_group_t *g)
 {
@@ -429,17 +432,17 @@ static int run_cmd(const cli_group_t *g, const cli_cmd_t *c, cli_args_t *a, int 
     } else {
         snprintf(prog, sizeof(prog), "espsec %s", g->name);
     }
+    a->cmd = c;
+    a->prog = prog;
     for (int j = i; j < argc; j++) {
         if (strcmp(argv[j], "--") == 0) {
             break;
         }
         if (is_help(argv[j])) {
-            print_cmd_help(stdout, prog, g, c);
+            print_cmd_help(stdout, prog, g, c, a);
             return 0;
         }
     }
-    a->cmd = c;
-    a->prog = prog;
     if (count_opts(c->opts) > CLI_MAX_OPTS) {
         return cli_error("internal: too many options for %s", prog);
     }

@@ -185,6 +185,10 @@ int cli_cmd_merge_bin(struct cli_args *a);
 extern const cli_opt_t CLI_MERGE_OPTS[];
 extern const cli_pos_t CLI_MERGE_POS[];
 
+/* The efuse group's command help (cli_efuse.c): what a command takes on the chip of --chip, as
+ * espefuse lists it ("Block is one of: [...]", "Allowed options for EFUSE_NAME: [...]"). */
+void cli_efuse_help_more(FILE *f, const cli_args_t *a, const cli_cmd_t *c);
+
 /* The groups. */
 extern const cli_group_t CLI_SECURE;
 extern const cli_group_t CLI_IMAGE;

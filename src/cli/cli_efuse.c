@@ -1170,6 +1170,112 @@ static int cmd_burn_key_digest(cli_args_t *a)
     return finish_burn(a, &c, "Burn the Secure Boot key digest.");
 }
 
+/* ---- command help for the chip of --chip ---- */
+
+/* Items of a list, wrapped as "  Title: [A, B, ...]" lines. */
+typedef struct {
+    FILE *f;
+    size_t col;
+    int n;
+} help_list_t;
+
+static void list_start(help_list_t *l, FILE *f, const char *title)
+{
+    l->f = f;
+    l->n = 0;
+    l->col = (size_t)fprintf(f, "  %s: [", title);
+}
+
+static void list_add(help_list_t *l, const char *item)
+{
+    size_t len = strlen(item) + (l->n ? 2 : 0);
+    if (l->n && l->col + len > 116) {
+        fprintf(l->f, ",\n  ");
+        l->col = 2;
+        len -= 2;
+    } else if (l->n) {
+        fprintf(l->f, ", ");
+    }
+    fprintf(l->f, "%s", item);
+    l->col += len;
+    l->n++;
+}
+
+static void list_end(help_list_t *l)
+{
+    fprintf(l->f, "]\n");
+}
+
+/* Blocks that take keys or data: every block after BLOCK0 (from > 0) or all, with their aliases. */
+static void help_blocks(FILE *f, const espsec_efuse_t *e, const char *title, int from, int aliases)
+{
+    help_list_t l;
+    list_start(&l, f, title);
+    for (int b = from; b < espsec_efuse_block_count(e); b++) {
+        list_add(&l, espsec_efuse_block_name(e, b));
+        for (int k = 0; aliases && espsec_efuse_block_alias(e, b, k) != NULL; k++) {
+            list_add(&l, espsec_efuse_block_alias(e, b, k));
+        }
+    }
+    list_end(&l);
+}
+
+/* The chip's key purposes (digest: only those that hold a Secure Boot key digest). */
+static void help_purposes(FILE *f, const espsec_chip_info_t *ci, int digest)
+{
+    help_list_t l;
+    list_start(&l, f, "Key purpose is one of");
+    for (const espsec_key_purpose_t *k = ci->key_purposes; k != NULL && k->name != NULL; k++) {
+        if (!digest || (k->flags & ESPSEC_KP_DIGEST)) {
+            list_add(&l, k->name);
+        }
+    }
+    list_end(&l);
+}
+
+static void help_fields(FILE *f, const espsec_efuse_t *e)
+{
+    help_list_t l;
+    list_start(&l, f, "Allowed options for EFUSE_NAME");
+    size_t n = espsec_efuse_field_count(e);
+    for (size_t i = 0; i < n; i++) {
+        espsec_efuse_field_info_t fi;
+        if (espsec_efuse_field_info(e, i, &fi) == ESPSEC_OK && fi.word >= 0) {
+            list_add(&l, fi.name);
+        }
+    }
+    list_end(&l);
+}
+
+void cli_efuse_help_more(FILE *f, const cli_args_t *a, const cli_cmd_t *c)
+{
+    const char *chip = cli_str(a, "chip");
+    const espsec_chip_info_t *ci =
+        chip == NULL || strcmp(chip, "auto") == 0 ? espsec_chip_default() : espsec_chip_by_name(chip);
+    espsec_efuse_t *e = NULL;
+    if (ci == NULL || ci->efuse == NULL || espsec_efuse_new(ci->id, &e, NULL) != ESPSEC_OK) {
+        return; /* the command itself names the problem with --chip */
+    }
+    fprintf(f, "\n");
+    if (strcmp(c->name, "burn-key") == 0) {
+        help_blocks(f, e, "Block is one of", 1, 1);
+        if (ci->key_purposes != NULL) {
+            help_purposes(f, ci, 0);
+        }
+    } else if (strcmp(c->name, "burn-key-digest") == 0 && ci->sb.digest_block == NULL) {
+        help_blocks(f, e, "Block is one of", 1, 1);
+        help_purposes(f, ci, 1);
+    } else if (strcmp(c->name, "burn-key-digest") == 0) {
+        fprintf(f, "  The digest goes to %s.\n", ci->sb.digest_block);
+    } else if (strcmp(c->name, "burn-block-data") == 0 || strcmp(c->name, "burn-bit") == 0) {
+        help_blocks(f, e, "Allowed options for BLOCK", 0, 0);
+    } else if (strcmp(c->name, "burn-efuse") == 0 || strcmp(c->name, "read-protect-efuse") == 0 ||
+               strcmp(c->name, "write-protect-efuse") == 0) {
+        help_fields(f, e);
+    }
+    espsec_efuse_free(e);
+}
+
 static const cli_opt_t GROUP_OPTS[] = {
     {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3; esp8266 is refused (it has no eFuse security)."},
     {"virt", 0, CLI_FLAG, NULL, "Virtual eFuses (always; accepted for espefuse compatibility)."},
@@ -1202,9 +1308,8 @@ static const cli_opt_t OPT_KEY[] = {
     {"force-write-always", 0, CLI_FLAG, NULL, "Accepted for compatibility."},
     {0}};
 static const cli_pos_t POS_KEY[] = {{"ARGS",
-                                     "ESP32: BLOCK KEYFILE ... (BLOCK1-3, flash_encryption, secure_boot_v1/v2); other "
-                                     "chips: BLOCK KEYFILE KEYPURPOSE ... (BLOCK_KEY0 ... BLOCK_KEY5 where the chip has "
-                                     "six key blocks; ESP32-C2: BLOCK_KEY0)",
+                                     "BLOCK KEYFILE ... on chips without key purposes (ESP32), BLOCK KEYFILE KEYPURPOSE "
+                                     "... on the others; the blocks and purposes of --chip are listed above",
                                      0, 1},
                                     {0}};
 static const cli_pos_t POS_NAMES[] = {{"NAMES", "eFuse or block names.", 0, 1}, {0}};

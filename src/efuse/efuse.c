@@ -170,6 +170,14 @@ const char *espsec_efuse_block_name(const espsec_efuse_t *e, int blk)
     return blk >= 0 && blk < e->def->nblocks ? e->def->blocks[blk].name : NULL;
 }
 
+const char *espsec_efuse_block_alias(const espsec_efuse_t *e, int blk, int i)
+{
+    if (blk < 0 || blk >= e->def->nblocks || i < 0 || i >= 3) {
+        return NULL;
+    }
+    return e->def->blocks[blk].alias[i];
+}
+
 int espsec_efuse_block_by_name(const espsec_efuse_t *e, const char *name)
 {
     for (int b = 0; b < e->def->nblocks; b++) {
