@@ -125,6 +125,7 @@ typedef struct {
     const char *console_debug_disable; /* ESP32 */
     /* flash voltage by eFuse (ESP32 VDD_SDIO, S2/S3 VDD_SPI): force, regulator on, 3.3V; NULL if none */
     const char *vdd_force, *vdd_reg, *vdd_tieh;
+    const char *vdd_name; /* the flash supply those fuses set: "VDD_SDIO" (ESP32), "VDD_SPI" */
 } espsec_chip_lock_t;
 
 /** The Digital Signature (DS) and ECDSA peripherals that hold a device's TLS key (esp_secure_cert). */

@@ -193,6 +193,10 @@ espsec_err_t espsec_efuse_stage_next_bit(espsec_efuse_t *e, const char *name, ui
                                          espsec_error_t *err);
 /** Stage the write-protection of a field or block. */
 espsec_err_t espsec_efuse_stage_write_protect(espsec_efuse_t *e, const char *name, espsec_error_t *err);
+/** The RD_DIS (rd) or WR_DIS bit of a field or block: >= 0; -1 when it has none, -2 if no such name. */
+int espsec_efuse_protect_bit(const espsec_efuse_t *e, const char *name, int rd);
+/** The names of the fields that share that bit (", "-separated, as espefuse lists them when it sets it); their count. */
+size_t espsec_efuse_protect_group(const espsec_efuse_t *e, const char *name, int rd, char *out, size_t cap);
 /** 1 when the field or block is already read- (rd) or write-protected; -1 if no such name. */
 int espsec_efuse_is_protected(const espsec_efuse_t *e, const char *name, int rd);
 /** Stage the read-protection of a field or block. Refused, as espefuse refuses, for what
@@ -259,6 +263,11 @@ espsec_err_t espsec_efuse_stage_flash_voltage(espsec_efuse_t *e, const char *vol
 int espsec_efuse_field_staged(const espsec_efuse_t *e, const char *name);
 /** Blocks with staged bits, one bit per block number. */
 uint32_t espsec_efuse_staged_blocks(const espsec_efuse_t *e);
+/** The bits staged for a block (32 bytes, zeros past its length). */
+void espsec_efuse_get_staged_block(const espsec_efuse_t *e, int blk, uint8_t out[32]);
+/** A field's bits as espefuse's bitstrings show them ("0b00101", "0x0f", "0x" and bytes most significant first),
+ *  as burned (staged = 0) or as staged for the next burn (staged = 1); -1 if no such field. */
+int espsec_efuse_field_bitstring(const espsec_efuse_t *e, const char *name, int staged, char *out, size_t cap);
 /** 1 when something is staged. */
 int espsec_efuse_has_staged(const espsec_efuse_t *e);
 /** Burn everything staged (blocks first, then BLOCK0, protection bits last). */

@@ -34,7 +34,8 @@ const espsec_chip_info_t CHIP_ESP32 = {
              .console_debug_disable = "CONSOLE_DEBUG_DISABLE",
              .vdd_force = "XPD_SDIO_FORCE",
              .vdd_reg = "XPD_SDIO_REG",
-             .vdd_tieh = "XPD_SDIO_TIEH"},
+             .vdd_tieh = "XPD_SDIO_TIEH",
+             .vdd_name = "VDD_SDIO"},
     .rev_reqs = REVS,
     .efuse = &EFUSE_ESP32,
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */

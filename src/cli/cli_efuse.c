@@ -19,6 +19,9 @@ typedef struct {
     const espsec_chip_info_t *info;
     const char *pending; /* what the invocation burns at its end ("Burn keys in eFuse blocks."), or NULL */
     int show_custom_mac; /* burn-custom-mac: show the address after the burn */
+    int check_after;     /* burn-efuse, *-protect-efuse: espefuse's "Checking eFuses..." after the burn */
+    const char *burned[CLI_MAX_POS * 4]; /* burn-efuse: the fields burned, checked after the burn */
+    size_t nburned;
 } efctx_t;
 
 static void ctx_free(void *p)
@@ -112,6 +115,87 @@ static int finish_burn(cli_args_t *a, efctx_t *c, const char *what)
     return 0;
 }
 
+/* Set the bits of a field in a block-sized mask (BLOCK0's postponed fields). */
+static void field_mask(const espsec_efuse_t *e, const char *name, uint8_t mask[32])
+{
+    int i = name != NULL ? espsec_efuse_find(e, name) : -1;
+    espsec_efuse_field_info_t fi;
+    if (i < 0 || espsec_efuse_field_info(e, (size_t)i, &fi) != ESPSEC_OK || fi.word < 0 || fi.block != 0) {
+        return;
+    }
+    for (int k = 0; k < fi.bit_len; k++) {
+        int bit = fi.word * 32 + fi.pos + k;
+        if (bit < 256) {
+            mask[bit / 8] |= (uint8_t)(1u << (bit % 8));
+        }
+    }
+}
+
+static int all_zero(const uint8_t *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* 1 when every bit of sub is set in set. */
+static int bits_in(const uint8_t *sub, const uint8_t *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((sub[i] & set[i]) != sub[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* espefuse's verdict on one block program: nothing when the block already holds every bit to write,
+ * else whether the block now reads exactly what was written or holds it among other bits. */
+static void burn_line(int b, const uint8_t *before, const uint8_t *wr, const uint8_t *rd)
+{
+    if (all_zero(wr, 32) || (!all_zero(before, 32) && bits_in(wr, before, 32))) {
+        return;
+    }
+    if (memcmp(wr, rd, 32) == 0) {
+        printf("BURN BLOCK%-2d - OK (write block == read block)\n", b);
+    } else if (bits_in(wr, rd, 32) && bits_in(before, rd, 32)) {
+        printf("BURN BLOCK%-2d - OK (all write block bits are set)\n", b);
+    }
+}
+
+/* What espefuse prints while it burns: BLOCKn down to BLOCK1, then BLOCK0 without and then with its
+ * postponed fields (protection and lock-down bits, late_mask). espsec programs BLOCK0 once. */
+static void print_burn_lines(const efctx_t *c, int nb, uint8_t (*before)[32], uint8_t (*staged)[32],
+                             uint8_t (*after)[32], const uint8_t late_mask[32], int postpone)
+{
+    for (int b = nb - 1; b >= 1; b--) {
+        if (espsec_efuse_coding_34(c->e)) {
+            /* a 6-byte group written again with what it holds is left out of the program */
+            for (size_t g = 0; g < 24; g += 6) {
+                if (!all_zero(before[b] + g, 6) && memcmp(before[b] + g, staged[b] + g, 6) == 0) {
+                    memset(staged[b] + g, 0, 6);
+                }
+            }
+        }
+        burn_line(b, before[b], staged[b], after[b]);
+    }
+    uint8_t wr1[32], wr2[32], mid[32];
+    for (size_t i = 0; i < 32; i++) {
+        wr1[i] = staged[0][i] & (uint8_t)~late_mask[i];
+        wr2[i] = staged[0][i] & late_mask[i];
+        mid[i] = before[0][i] | wr1[i];
+    }
+    burn_line(0, before[0], wr1, all_zero(wr2, 32) ? after[0] : mid);
+    if (postpone) {
+        printf("Burn postponed eFuses from BLOCK0.\n");
+        burn_line(0, mid, wr2, after[0]);
+    }
+    printf("Reading updated eFuses...\n");
+}
+
 static int burn_at_end(cli_args_t *a)
 {
     espsec_error_t err;
@@ -128,24 +212,41 @@ static int burn_at_end(cli_args_t *a)
         espsec_efuse_discard(c->e);
         return cli_error("cancelled: nothing was burned (type BURN to confirm, or pass --do-not-confirm)");
     }
-    uint32_t blocks = espsec_efuse_staged_blocks(c->e);
+    int nb = espsec_efuse_block_count(c->e);
+    if (nb > 32) {
+        nb = 32;
+    }
+    uint8_t(*before)[32] = calloc((size_t)nb * 3, 32);
+    if (before == NULL) {
+        return cli_error("out of memory");
+    }
+    uint8_t(*staged)[32] = before + nb, (*after)[32] = before + 2 * nb;
+    uint8_t late_mask[32] = {0};
     const char *late[] = {"WR_DIS", "RD_DIS", c->info->lock.dis_download, c->info->lock.secure_download,
                           c->info->fe.crypt_cnt, c->info->sb.enable};
-    int postponed = 0;
     for (size_t k = 0; k < sizeof(late) / sizeof(late[0]) && !cli_flag(a, "no-postpone"); k++) {
-        postponed |= espsec_efuse_field_staged(c->e, late[k]);
+        field_mask(c->e, late[k], late_mask);
+    }
+    for (int b = 0; b < nb; b++) {
+        espsec_efuse_get_block(c->e, b, before[b]);
+        espsec_efuse_get_staged_block(c->e, b, staged[b]);
     }
     if (espsec_efuse_burn(c->e, &err) != ESPSEC_OK || espsec_efuse_save_file(c->e, c->path, &err) != ESPSEC_OK) {
+        free(before);
         return cli_fail(&err);
     }
-    for (int b = 31; b >= 0; b--) {
-        if (blocks & (1u << b)) {
-            printf("BURN BLOCK%-2d - OK (write block == read block)\n", b);
-        }
-        if (b == 0 && (blocks & 1u) && postponed) {
-            /* espefuse burns protection and lock-down fuses of BLOCK0 in a second step */
-            printf("Burn postponed eFuses from BLOCK0.\n");
-            printf("BURN BLOCK0  - OK (write block == read block)\n");
+    for (int b = 0; b < nb; b++) {
+        espsec_efuse_get_block(c->e, b, after[b]);
+    }
+    print_burn_lines(c, nb, before, staged, after, late_mask, !cli_flag(a, "no-postpone"));
+    espsec_wipe(before, (size_t)nb * 3 * 32);
+    free(before);
+    if (c->check_after) {
+        printf("Checking eFuses...\n");
+    }
+    for (size_t i = 0; i < c->nburned; i++) {
+        if (espsec_efuse_is_protected(c->e, c->burned[i], 1) == 1) {
+            printf("Efuse %s is read-protected. Read back the burn value is not possible.\n", c->burned[i]);
         }
     }
     if (c->show_custom_mac) {
@@ -770,7 +871,24 @@ static int cmd_set_flash_voltage(cli_args_t *a)
     if (espsec_efuse_stage_flash_voltage(c.e, v, &err) != ESPSEC_OK) {
         return cli_fail(&err);
     }
-    printf("Set the flash voltage to %s.\n", v);
+    const espsec_chip_lock_t *l = &c.info->lock;
+    const char *vdd = l->vdd_name != NULL ? l->vdd_name : "VDD_SPI";
+    uint64_t tieh = 0;
+    espsec_efuse_get_uint(c.e, l->vdd_tieh, &tieh, NULL);
+    if (strcmp(v, "OFF") == 0) {
+        printf("Disable internal flash voltage regulator (%s). SPI flash will need to be powered from an external "
+               "source.\nThe following eFuse is burned: %s.\nIt is possible to later re-enable the internal "
+               "regulator %s by burning an additional eFuse.\n",
+               vdd, l->vdd_force, tieh ? "to 3.3V" : "to 1.8V or 3.3V");
+    } else if (strcmp(v, "1.8V") == 0) {
+        printf("Set internal flash voltage regulator (%s) to 1.8V.\nThe following eFuses are burned: %s, %s.\nIt is "
+               "possible to later increase the voltage to 3.3V (permanently) by burning additional eFuse %s.\n",
+               vdd, l->vdd_force, l->vdd_reg, l->vdd_tieh);
+    } else {
+        printf("Enable internal flash voltage regulator (%s) to 3.3V.\nThe following eFuses are burned: %s, %s, %s.\n",
+               vdd, l->vdd_force, l->vdd_reg, l->vdd_tieh);
+    }
+    printf("%s setting complete.\n", vdd);
     return finish_burn(a, &c, "Set the flash voltage.");
 }
 
@@ -790,10 +908,33 @@ static int cmd_burn_efuse(cli_args_t *a)
         return st;
     }
     espsec_error_t err;
-    printf("The eFuses to burn:\n");
+    efctx_t *shared = a->chain;
+    /* what espefuse lists: per block the names, then per field its description and bits before and after */
+    struct {
+        const char *name, *desc;
+        int block, noop;
+        char old[140], new_[140];
+    } *rows = calloc(a->npos ? a->npos : 1, sizeof(*rows));
+    size_t nrows = 0;
+    if (rows == NULL) {
+        return cli_error("out of memory");
+    }
+    /* as espefuse: one name alone (a bool or bit counter takes its next bit), else NAME VALUE pairs */
+    if (a->npos > 1 && a->npos % 2 != 0) {
+        free(rows);
+        return cli_error("The list does not have a valid pair (name value): %zu arguments", a->npos);
+    }
+    for (size_t i = 0; i < a->npos; i++) {
+        if (!is_field_name(c.e, a->pos[i])) {
+            free(rows);
+            return cli_error("Invalid eFuse name '%s' (burn-efuse --help lists the names of %s)", a->pos[i],
+                             c.info->name);
+        }
+        i += a->npos > 1;
+    }
     for (size_t i = 0; i < a->npos; i++) {
         const char *name = a->pos[i];
-        const char *val = (i + 1 < a->npos && !is_field_name(c.e, a->pos[i + 1])) ? a->pos[++i] : NULL;
+        const char *val = a->npos > 1 ? a->pos[++i] : NULL;
         espsec_err_t rc;
         int noop = 0;
         uint64_t v = 0;
@@ -824,6 +965,8 @@ static int cmd_burn_efuse(cli_args_t *a)
                                  "MAC Address needs to be a 6-byte hexadecimal number (12 hexadecimal characters)!");
             } else if (strcmp(fi.name, "CUSTOM_MAC") == 0) {
                 rc = espsec_efuse_stage_custom_mac(c.e, m, &err);
+            } else if (espsec_efuse_stage_bytes(c.e, fi.name, m, 0, &err) == ESPSEC_ERR_NOT_ALLOWED) {
+                rc = ESPSEC_ERR_NOT_ALLOWED; /* the library's refusal (ESP32: the factory MAC is not writable) */
             } else {
                 rc = espsec_fail(&err, ESPSEC_ERR_NOT_ALLOWED, "Burning %s is not supported.", fi.name);
             }
@@ -851,18 +994,47 @@ static int cmd_burn_efuse(cli_args_t *a)
             }
         }
         if (rc != ESPSEC_OK) {
+            free(rows);
             return cli_fail(&err);
         }
-        if (noop) {
-            printf("\tThe same value for %s is already burned. Do not change the eFuse.\n", name);
-        } else {
-            char shown[160];
-            snprintf(shown, sizeof(shown), "%s", val ? val : "(next bit)");
-            for (char *p = shown; *p; p++) {
-                *p = (char)tolower((unsigned char)*p); /* espefuse shows hex in lower case */
+        if (fidx >= 0 && nrows < a->npos) {
+            espsec_efuse_field_info(c.e, (size_t)fidx, &fi);
+            rows[nrows].name = fi.name;
+            rows[nrows].desc = fi.description;
+            rows[nrows].block = fi.block;
+            rows[nrows].noop = noop;
+            espsec_efuse_field_bitstring(c.e, fi.name, 0, rows[nrows].old, sizeof(rows[nrows].old));
+            espsec_efuse_field_bitstring(c.e, fi.name, noop ? 0 : 1, rows[nrows].new_, sizeof(rows[nrows].new_));
+            if (shared != NULL && shared->nburned < sizeof(shared->burned) / sizeof(shared->burned[0])) {
+                shared->burned[shared->nburned++] = fi.name;
             }
-            printf("    - '%s' -> %s\n", name, shown);
+            nrows++;
         }
+    }
+    printf("The eFuses to burn:\n");
+    for (int b = 0; b < espsec_efuse_block_count(c.e); b++) {
+        int any = 0;
+        for (size_t r = 0; r < nrows; r++) {
+            if (rows[r].block == b) {
+                if (!any) {
+                    printf("  from BLOCK%d\n", b);
+                }
+                printf("     - %s\n", rows[r].name);
+                any = 1;
+            }
+        }
+    }
+    printf("\nBurning eFuses:\n");
+    for (size_t r = 0; r < nrows; r++) {
+        printf("    - '%s' (%s) %s -> %s\n", rows[r].name, rows[r].desc, rows[r].old, rows[r].new_);
+        if (rows[r].noop) {
+            printf("\tThe same value for %s is already burned. Do not change the eFuse.\n", rows[r].name);
+        }
+    }
+    printf("\n");
+    free(rows);
+    if (shared != NULL) {
+        shared->check_after = 1;
     }
     st = finish_burn(a, &c, "Burning eFuses.");
     return st;
@@ -877,16 +1049,38 @@ static int protect_cmd(cli_args_t *a, int rd)
     }
     espsec_error_t err;
     for (size_t i = 0; i < a->npos; i++) {
-        int already = espsec_efuse_is_protected(c.e, a->pos[i], rd);
-        if (already < 0) {
-            return cli_error("no eFuse or block named '%s' on %s", a->pos[i], c.info->name);
+        /* as espefuse's argument check: only names that have such a protection bit */
+        if (espsec_efuse_protect_bit(c.e, a->pos[i], rd) < 0) {
+            return cli_error("Invalid value for EFUSE_NAME: '%s' is not an eFuse or block of %s that can be %s-protected",
+                             a->pos[i], c.info->name, rd ? "read" : "write");
         }
+        for (size_t k = 0; k < i; k++) {
+            if (strcasecmp(a->pos[k], a->pos[i]) == 0) {
+                return cli_error("Found repeated %s in the name list", a->pos[i]);
+            }
+        }
+    }
+    for (size_t i = 0; i < a->npos; i++) {
+        int already = espsec_efuse_is_protected(c.e, a->pos[i], rd);
         if (already) {
             /* as espefuse: a notice, not an error */
             printf("Efuse %s is already %s protected%s\n", a->pos[i], rd ? "read" : "write", rd ? "" : ".");
             continue;
         }
-        printf("Permanently %s-disabling eFuse %s\n", rd ? "read" : "write", a->pos[i]);
+        const char *sb_block = c.info->sb.enable_v1 != NULL ? c.info->sb.digest_block : NULL;
+        if (rd && sb_block != NULL && strcmp(a->pos[i], sb_block) == 0) {
+            uint64_t v1 = 0, v2 = 0;
+            espsec_efuse_get_uint(c.e, c.info->sb.enable_v1, &v1, NULL);
+            espsec_efuse_get_uint(c.e, c.info->sb.enable, &v2, NULL);
+            /* espefuse's virtual chip reports revision v3.0 whatever its eFuses say: always warned */
+            if (!v1 && !v2) {
+                /* the refusal when V2 is on is the library's (espsec_efuse_stage_read_protect) */
+                printf("If Secure Boot V2 is used, %s must be readable, please stop this operation!\n", sb_block);
+            }
+        }
+        char names[512];
+        size_t n = espsec_efuse_protect_group(c.e, a->pos[i], rd, names, sizeof(names));
+        printf("Permanently %s-disabling eFuse%s %s\n", rd ? "read" : "write", n > 1 ? "s" : "", names);
         espsec_err_t rc = rd ? espsec_efuse_stage_read_protect(c.e, a->pos[i], &err)
                              : espsec_efuse_stage_write_protect(c.e, a->pos[i], &err);
         if (rc != ESPSEC_OK) {
@@ -1026,9 +1220,9 @@ static int cmd_burn_key(cli_args_t *a)
         size_t need = esp32 && espsec_efuse_coding_34(c.e) ? 24 : 32;
         if (klen != need) {
             espsec_wipe(key, sizeof(key));
-            return cli_error("%s: incorrect key file size %zu. Key file must be %zu bytes (%zu bits) of raw binary key "
-                             "data",
-                             kf, klen, need, need * 8);
+            return cli_error("Incorrect key file size %zu. Key file must be %zu bytes (%zu bits) of raw binary key "
+                             "data. (%s)",
+                             klen, need, need * 8, kf);
         }
         printf(" - %s -> [", espsec_efuse_block_name(c.e, blk));
         for (size_t k = 0; k < klen; k++) {
@@ -1106,8 +1300,9 @@ static int cmd_burn_key_digest(cli_args_t *a)
         espsec_err_t rc;
         if (c.info->key_purposes == NULL) {
             if (espsec_efuse_coding_34(c.e)) {
-                return cli_error("burn-key-digest only works with the 'None' coding scheme");
+                return cli_error("burn-key-digest only works with 'None' coding scheme");
             }
+
             int blk = espsec_efuse_block_by_name(c.e, c.info->sb.digest_block);
             int wp = !cli_flag(a, "no-protect-key");
             printf(" - %s -> [?? ?? ... 32 bytes]\n", espsec_efuse_block_name(c.e, blk));

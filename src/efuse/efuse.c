@@ -827,6 +827,70 @@ espsec_err_t espsec_efuse_get_uint_hw(const espsec_efuse_t *e, const char *name,
 
 /* ---- staging ---- */
 
+/* A value as espefuse's bitstrings print it: 0x and hex digits when the length is whole nibbles, else 0b and bits. */
+static void uint_bitstring(uint64_t v, unsigned len, char *out, size_t cap)
+{
+    if (len % 4 == 0) {
+        snprintf(out, cap, "0x%0*llx", (int)(len / 4), (unsigned long long)v);
+        return;
+    }
+    size_t k = 0;
+    if (cap < 3) {
+        return;
+    }
+    out[k++] = '0';
+    out[k++] = 'b';
+    for (unsigned i = len; i-- > 0 && k + 1 < cap;) {
+        out[k++] = (v >> i) & 1 ? '1' : '0';
+    }
+    out[k] = '\0';
+}
+
+/* Bytes (stored order) as espefuse's bitstring: 0x and the bytes most significant first. */
+static void bytes_bitstring(const uint8_t *d, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    if (cap < 3) {
+        return;
+    }
+    out[k++] = '0';
+    out[k++] = 'x';
+    for (size_t i = n; i-- > 0 && k + 2 < cap;) {
+        snprintf(out + k, cap - k, "%02x", d[i]);
+        k += 2;
+    }
+    out[k] = '\0';
+}
+
+/* ESP32 3/4 coding: every 6-byte group of a block carries its own check bytes, so a group that holds
+ * data takes no second write unless it writes exactly what is there (espefuse's check before a burn). */
+static int coding34_forbidden(const espsec_efuse_t *e, int b, const uint8_t *wr)
+{
+    if (b == 0 || !espsec_efuse_coding_34(e)) {
+        return 0;
+    }
+    const uint8_t *hw = e->hw[b];
+    int all_set = 1;
+    for (size_t i = 0; i < 24; i++) {
+        all_set &= (hw[i] & wr[i]) == wr[i];
+    }
+    if (is_all(hw, 24, 0) || all_set) {
+        return 0;
+    }
+    for (size_t c = 0; c < 24; c += 6) {
+        if (!is_all(hw + c, 6, 0) && !is_all(wr + c, 6, 0) && memcmp(hw + c, wr + c, 6) != 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static espsec_err_t coding34_refuse(const espsec_efuse_t *e, int b, espsec_error_t *err)
+{
+    return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "Burn into %s is forbidden (3/4 coding scheme does not allow this).",
+                       e->def->blocks[b].name);
+}
+
 static espsec_err_t check_protect(const espsec_efuse_t *e, const efuse_field_def_t *f, espsec_error_t *err)
 {
     if (!field_writeable(e, f)) {
@@ -849,7 +913,13 @@ static espsec_err_t find_burnable(const espsec_efuse_t *e, const char *name, con
         return espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no eFuse named '%s' on %s (see 'summary' for the names)", name,
                            e->def->chip->name);
     }
-    if (f->word < 0 || ((f->cls == EC_MAC || f->cls == EC_MAC_CRC) && strcmp(f->name, "MAC") == 0) || f->cls == EC_VREF) {
+    if (f->cls == EC_MAC_CRC && strcmp(f->name, "MAC") == 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "Writing Factory MAC address is not supported");
+    }
+    if (f->cls == EC_VREF) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "Writing to VRef is not supported.");
+    }
+    if (f->word < 0 || ((f->cls == EC_MAC || f->cls == EC_MAC_CRC) && strcmp(f->name, "MAC") == 0)) {
         return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "burning %s is not supported (it is %s)", f->name,
                            f->word < 0 ? "calculated from other eFuses" : "written in the factory");
     }
@@ -925,11 +995,11 @@ espsec_err_t espsec_efuse_stage_uint(espsec_efuse_t *e, const char *name, uint64
     }
     int is_mask = strcmp(f->name, "WR_DIS") == 0 || strcmp(f->name, "RD_DIS") == 0;
     if (!is_mask && (value | old) != value) {
+        char bs[80];
+        uint_bitstring(value | old, f->bit_len, bs, sizeof(bs));
         return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
-                           "%s: new value 0x%llx would need burned bits cleared (0x%llx is burned; the value would "
-                           "become 0x%llx)",
-                           f->name, (unsigned long long)value, (unsigned long long)old,
-                           (unsigned long long)(value | old));
+                           "New value contains some bits that cannot be cleared (value will be %s) in %s", bs,
+                           f->name);
     }
     rc = check_protect(e, f, err);
     if (rc != ESPSEC_OK) {
@@ -988,6 +1058,9 @@ espsec_err_t espsec_efuse_stage_bytes(espsec_efuse_t *e, const char *name, const
     if (f == NULL) {
         return espsec_fail(err, ESPSEC_ERR_NOT_FOUND, "no eFuse or block named '%s'", name);
     }
+    if (f->cls == EC_MAC_CRC && strcmp(f->name, "MAC") == 0) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "Writing Factory MAC address is not supported");
+    }
     unsigned nbytes = eff_len(e, f) / 8;
     if (f->type != ESPSEC_EF_BYTES) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "%s is not a bytes field", f->name);
@@ -1010,18 +1083,28 @@ espsec_err_t espsec_efuse_stage_bytes(espsec_efuse_t *e, const char *name, const
         return ESPSEC_OK;
     }
     if (clears) {
+        uint8_t will[64];
+        char bs[140];
+        for (size_t i = 0; i < len && i < sizeof(will); i++) {
+            will[i] = data[i] | burned[i] | staged[i];
+        }
+        bytes_bitstring(will, len < sizeof(will) ? len : sizeof(will), bs, sizeof(bs));
         return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
-                           "%s already holds other data: bits can only go from 0 to 1, a new value cannot replace it",
-                           f->name);
+                           "New value contains some bits that cannot be cleared (value will be %s) in %s", bs, f->name);
     }
     espsec_err_t rc = check_protect(e, f, err);
     if (rc != ESPSEC_OK) {
         return rc;
     }
-    if (espsec_efuse_coding_34(e) && f->block != 0 && !is_all(burned - field_bitpos(f) / 8, 24, 0)) {
-        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
-                           "BLOCK%d already holds data and the 3/4 coding scheme allows one write per block",
-                           f->block);
+    uint8_t next[32];
+    memcpy(next, e->wr[f->block], 32);
+    for (size_t i = 0; i < len; i++) {
+        next[field_bitpos(f) / 8 + i] |= data[i];
+    }
+    int forbidden = coding34_forbidden(e, f->block, next);
+    espsec_wipe(next, sizeof(next));
+    if (forbidden) {
+        return coding34_refuse(e, f->block, err);
     }
     for (size_t i = 0; i < len; i++) {
         staged[i] |= data[i];
@@ -1060,9 +1143,8 @@ static espsec_err_t stage_protect(espsec_efuse_t *e, const char *name, int rd, e
     const efuse_field_def_t *mask = def_by_name(e, rd ? "RD_DIS" : "WR_DIS");
     if (!field_writeable(e, mask)) {
         return espsec_fail(err, ESPSEC_ERR_PROTECTED,
-                           "%s cannot be %s-disabled: This eFuse cannot be %s-disabled due to the %s field being "
-                           "already write-disabled",
-                           canon, rd ? "read" : "write", rd ? "read" : "write", mask->name);
+                           "This eFuse cannot be %s-disabled due to the %s field being already write-disabled",
+                           rd ? "read" : "write", mask->name);
     }
     uint64_t bits = 1ull << bit;
     const efuse_field_def_t *f = def_by_name(e, name);
@@ -1076,6 +1158,39 @@ static espsec_err_t stage_protect(espsec_efuse_t *e, const char *name, int rd, e
 espsec_err_t espsec_efuse_stage_write_protect(espsec_efuse_t *e, const char *name, espsec_error_t *err)
 {
     return stage_protect(e, name, 0, err);
+}
+
+int espsec_efuse_protect_bit(const espsec_efuse_t *e, const char *name, int rd)
+{
+    const char *canon = NULL;
+    return protect_bit(e, name, rd, &canon);
+}
+
+size_t espsec_efuse_protect_group(const espsec_efuse_t *e, const char *name, int rd, char *out, size_t cap)
+{
+    const char *canon = NULL;
+    int bit = protect_bit(e, name, rd, &canon);
+    size_t n = 0, used = 0;
+    if (cap > 0) {
+        out[0] = '\0';
+    }
+    for (size_t i = 0; bit >= 0; i++) {
+        const efuse_field_def_t *f = visible(e, i);
+        if (f == NULL) {
+            break;
+        }
+        if ((rd ? f->rd_dis : f->wr_dis) != bit) {
+            continue;
+        }
+        int w = snprintf(out + used, used < cap ? cap - used : 0, "%s%s", n ? ", " : "", f->name);
+        used += w > 0 ? (size_t)w : 0;
+        n++;
+    }
+    if (n == 0 && canon != NULL && cap > 0) {
+        snprintf(out, cap, "%s", canon);
+        n = 1;
+    }
+    return n;
 }
 
 int espsec_efuse_is_protected(const espsec_efuse_t *e, const char *name, int rd)
@@ -1180,6 +1295,9 @@ espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *k
     }
     if (read_protect) {
         rc = stage_protect(e, bd->name, 1, err); /* the purpose staged with it needs it */
+        if (rc != ESPSEC_OK) {
+            espsec_error_prefix(err, "%s cannot be read-disabled: ", bd->name);
+        }
     }
     if (rc == ESPSEC_OK && write_protect) {
         rc = espsec_efuse_stage_write_protect(e, bd->name, err);
@@ -1371,16 +1489,14 @@ static espsec_err_t stage_block_bits(espsec_efuse_t *e, int blk, const uint8_t *
         return ESPSEC_OK;
     }
     const uint8_t *cur = sw_block_c(e, blk);
-    if (blk > 0 && espsec_efuse_coding_34(e) && !is_all(cur, 24, 0)) {
-        int same = 1;
-        for (size_t i = 0; i < n; i++) {
-            same &= (bits[i] & ~cur[i]) == 0;
-        }
-        if (!same) {
-            return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
-                               "%s already holds data and the 3/4 coding scheme allows one write per block", bd->name);
-        }
-        return ESPSEC_OK;
+    uint8_t next[32];
+    for (size_t i = 0; i < 32; i++) {
+        next[i] = e->wr[blk][i] | (i < n ? bits[i] : 0);
+    }
+    int forbidden = coding34_forbidden(e, blk, next);
+    espsec_wipe(next, sizeof(next));
+    if (forbidden) {
+        return coding34_refuse(e, blk, err);
     }
     uint8_t mask[32];
     writable_mask(e, blk, mask);
@@ -1573,6 +1689,33 @@ uint32_t espsec_efuse_staged_blocks(const espsec_efuse_t *e)
     return m;
 }
 
+void espsec_efuse_get_staged_block(const espsec_efuse_t *e, int blk, uint8_t out[32])
+{
+    memset(out, 0, 32);
+    if (blk >= 0 && blk < e->def->nblocks) {
+        memcpy(out, e->wr[blk], 32);
+    }
+}
+
+int espsec_efuse_field_bitstring(const espsec_efuse_t *e, const char *name, int staged, char *out, size_t cap)
+{
+    const efuse_field_def_t *f = def_by_name(e, name);
+    if (cap > 0) {
+        out[0] = '\0';
+    }
+    if (f == NULL || f->word < 0) {
+        return -1;
+    }
+    unsigned len = eff_len(e, f);
+    const uint8_t *d = staged ? e->wr[f->block] : sw_block_c(e, f->block);
+    if (f->type == ESPSEC_EF_BYTES) {
+        bytes_bitstring(d + field_bitpos(f) / 8, len / 8, out, cap);
+    } else {
+        uint_bitstring(bits_get(d, field_bitpos(f), len), len, out, cap);
+    }
+    return 0;
+}
+
 int espsec_efuse_has_staged(const espsec_efuse_t *e)
 {
     for (int b = 0; b < e->def->nblocks; b++) {
@@ -1638,19 +1781,8 @@ static espsec_err_t check_coding(const espsec_efuse_t *e, espsec_error_t *err)
                                "Burn into %s is forbidden (RS coding scheme does not allow this).",
                                e->def->blocks[b].name);
         }
-        if (espsec_efuse_coding_34(e)) {
-            for (size_t c = 0; c < 24; c += 6) {
-                int held = !is_all(hw + c, 6, 0), more = 0;
-                for (size_t i = c; i < c + 6; i++) {
-                    more |= (wr[i] & ~hw[i]) != 0;
-                }
-                if (held && more) {
-                    return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
-                                       "BLOCK%d: bytes %zu-%zu already hold data and the 3/4 coding scheme allows one "
-                                       "write per 6-byte group",
-                                       b, c, c + 5);
-                }
-            }
+        if (coding34_forbidden(e, b, wr)) {
+            return coding34_refuse(e, b, err);
         }
     }
     return ESPSEC_OK;

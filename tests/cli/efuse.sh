@@ -49,8 +49,8 @@ contains "$T/out" True
 
 # refusals, each one line, file untouched
 cp "$X/esp32_fe_conf.efuse.bin" r.efuse
-bad "bits cleared" $EF --chip esp32 --path-efuse-file r.efuse burn_efuse FLASH_CRYPT_CNT 2
-bad "no eFuse named 'NOT_A_FUSE'" $EF --chip esp32 --path-efuse-file r.efuse burn_efuse NOT_A_FUSE 1
+bad "bits that cannot be cleared" $EF --chip esp32 --path-efuse-file r.efuse burn_efuse FLASH_CRYPT_CNT 2
+bad "Invalid eFuse name 'NOT_A_FUSE'" $EF --chip esp32 --path-efuse-file r.efuse burn_efuse NOT_A_FUSE 1
 bad "will always burn 0->1" $EF --chip esp32 --path-efuse-file r.efuse burn_efuse JTAG_DISABLE 2
 bad "already holds a key" $EF --chip esp32 --path-efuse-file r.efuse burn_key flash_encryption "$IN/flash_key_256.bin"
 head -c 16 "$IN/flash_key_256.bin" > k16.bin

@@ -102,8 +102,36 @@ ok $EF --chip esp32 --path-efuse-file cs.efuse burn-efuse CODING_SCHEME 1
 head -c 24 "$IN/xts_key_256.bin" > d24.bin
 ok $EF --chip esp32 --path-efuse-file cs.efuse burn-block-data BLOCK3 d24.bin
 cp cs.efuse cs0.efuse
-bad "3/4 coding scheme" $EF --chip esp32 --path-efuse-file cs.efuse burn-bit BLOCK3 191
+bad "Burn into BLOCK3 is forbidden (3/4 coding scheme does not allow this)" $EF --chip esp32 --path-efuse-file cs.efuse burn-bit BLOCK3 191
 same cs.efuse cs0.efuse
+# ... while a group that holds nothing yet still takes its one write (espefuse checks per 6-byte group)
+ok $EF --chip esp32 --path-efuse-file cs2.efuse burn-efuse CODING_SCHEME 1 BLK3_PART_RESERVE 1
+ok $EF --chip esp32 --path-efuse-file cs2.efuse burn-efuse ADC1_TP_LOW 50
+ok $EF --chip esp32 --path-efuse-file cs2.efuse burn-efuse MAC_VERSION 1
+cp cs2.efuse cs3.efuse
+bad "Burn into BLOCK3 is forbidden (3/4 coding scheme does not allow this)" $EF --chip esp32 --path-efuse-file cs2.efuse burn-efuse ADC1_TP_HIGH 55
+same cs2.efuse cs3.efuse
+
+# burn-efuse takes NAME VALUE pairs (one name alone for a bool or bit counter), as espefuse
+bad "The list does not have a valid pair" $EF --chip esp32 --path-efuse-file p32.efuse burn-efuse JTAG_DISABLE 1 ABS_DONE_0
+ok $EF --chip esp32 --path-efuse-file p32.efuse burn-efuse SPI_PAD_CONFIG_CS0 33
+contains "$T/out" "0b00000 -> 0b11111"
+ok $EF --chip esp32 --path-efuse-file p32.efuse burn-efuse FLASH_CRYPT_CONFIG 15 RD_DIS 8
+contains "$T/out" "Efuse FLASH_CRYPT_CONFIG is read-protected. Read back the burn value is not possible."
+# protect commands: names without that protection bit are refused, shared bits are named
+bad "Invalid value" $EF --chip esp32 --path-efuse-file p32.efuse read-protect-efuse JTAG_DISABLE
+ok $EF --chip esp32 --path-efuse-file p32.efuse write-protect-efuse CODING_SCHEME
+contains "$T/out" "Permanently write-disabling eFuses BLK3_PART_RESERVE, FLASH_CRYPT_CONFIG, CODING_SCHEME, KEY_STATUS"
+ok $EF --chip esp32 --path-efuse-file p32.efuse write-protect-efuse WR_DIS
+bad "This eFuse cannot be write-disabled due to the WR_DIS field being already write-disabled" $EF --chip esp32 --path-efuse-file p32.efuse write-protect-efuse JTAG_DISABLE
+# read-protecting BLOCK2 is only a warning while Secure Boot V2 is off
+ok $EF --chip esp32 --path-efuse-file sb2.efuse read-protect-efuse BLOCK2
+contains "$T/out" "If Secure Boot V2 is used, BLOCK2 must be readable, please stop this operation!"
+# --help lists what a command takes on the chip of --chip
+ok $EF --chip esp32 burn-key --help
+contains "$T/out" "Block is one of: \[BLOCK1, flash_encryption, BLOCK2, secure_boot_v1, secure_boot_v2, BLOCK3\]"
+ok $EF --chip esp32c3 burn-key --help
+contains "$T/out" "BLOCK_KEY5"
 
 # flash voltage (ESP32, S2, S3 only)
 ok $EF --chip esp32s3 --path-efuse-file v.efuse set-flash-voltage 3.3V
