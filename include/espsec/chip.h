@@ -94,6 +94,9 @@ typedef struct {
     const char *aggressive_revoke; /* or NULL */
     const char *digest_block; /* chips without key purposes: block holding the digest */
     unsigned digest_bytes;    /* 32, or 16 where only 128 digest bits are stored (C2) */
+    /* ESP-IDF's SECURE_BOOT_V2_ECDSA_INSECURE: the ROM's ECDSA verification fails for some inputs (errata), so
+       ESP-IDF offers ECDSA hardware Secure Boot only with SECURE_BOOT_V2_FORCE_ENABLE_ECDSA */
+    int ecdsa_insecure;
 } espsec_chip_sb_t;
 
 /** Flash-encryption capabilities. */

@@ -57,6 +57,7 @@ typedef struct {
     int sb_require_enabled;   /* CONFIG_SECURE_BOOT_REQUIRE_ALREADY_ENABLED */
     int disable_rom_dl_mode;  /* CONFIG_SECURE_DISABLE_ROM_DL_MODE */
     int insecure;             /* CONFIG_SECURE_BOOT_INSECURE */
+    int sb_force_ecdsa;       /* CONFIG_SECURE_BOOT_V2_FORCE_ENABLE_ECDSA (ECDSA on chips with the errata) */
     uint32_t pt_offset;       /* CONFIG_PARTITION_TABLE_OFFSET (0x8000) */
     int nvs_encryption;       /* CONFIG_NVS_ENCRYPTION */
     int nvs_hmac;             /* CONFIG_NVS_SEC_KEY_PROTECT_USING_HMAC */

@@ -117,19 +117,145 @@ static int digest_in_n(const uint8_t d[32], const uint8_t set[][32], int n, size
     return 0;
 }
 
+/* Is purpose (by name) one that BLOCK_KEY5 cannot hold on this chip (SOC_EFUSE_BLOCK9_KEY_PURPOSE_QUIRK)? */
+static int key5_forbidden(const espsec_chip_info_t *ci, const char *purpose)
+{
+    for (size_t i = 0; i < sizeof(ci->fe.key5_forbidden) / sizeof(ci->fe.key5_forbidden[0]); i++) {
+        if (ci->fe.key5_forbidden[i] != NULL && strcmp(ci->fe.key5_forbidden[i], purpose) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A key block the bootloader can still take: no purpose, all zeros, readable (esp_efuse_key_block_unused). */
+static int key_block_free(const espsec_efuse_t *ef, int k)
+{
+    char name[32], bname[32];
+    uint64_t p = 0;
+    uint8_t b[32];
+    snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
+    snprintf(bname, sizeof(bname), "BLOCK_KEY%d", k);
+    int bn = espsec_efuse_block_by_name(ef, bname);
+    if (bn < 0 || espsec_efuse_get_uint_hw(ef, name, &p, NULL) != ESPSEC_OK || p != 0 ||
+        !espsec_efuse_block_readable(ef, bn)) {
+        return 0;
+    }
+    espsec_efuse_get_block(ef, bn, b);
+    uint8_t acc = 0;
+    for (size_t i = 0; i < sizeof(b); i++) {
+        acc |= b[i];
+    }
+    return acc == 0;
+}
+
+/*
+ * Key purposes the chip cannot use: a value the chip does not define, a purpose BLOCK_KEY5 cannot hold, and a
+ * plan whose first boot needs more usable key blocks than are left (the bootloader takes the Secure Boot digest
+ * first, then the flash key, each in the lowest free block that may hold it).
+ */
+static void key_block_rules(list_t *L, const espsec_efuse_t *ef, const espsec_chip_info_t *ci, const dev_fuses_t *fu,
+                            const espsec_device_config_t *cfg)
+{
+    if (!ci->fe.key_purpose_field) {
+        return;
+    }
+    for (int k = 0; k < 6; k++) {
+        char name[32];
+        uint64_t p = 0;
+        snprintf(name, sizeof(name), "KEY_PURPOSE_%d", k);
+        if (espsec_efuse_get_uint_hw(ef, name, &p, NULL) != ESPSEC_OK || p == 0) {
+            continue;
+        }
+        const espsec_key_purpose_t *kp = espsec_chip_key_purpose_by_value(ci, (int)p);
+        if (kp == NULL) {
+            add(L, ESPSEC_DOCTOR_ERROR, "key-purpose-unknown",
+                "The ROM and ESP-IDF match key blocks by purpose: a value the chip does not define is a block no "
+                "peripheral will ever use, and its key is lost (the purpose is write-protected with the key).",
+                "Burn keys with a purpose name the chip lists (espsec efuse burn-key --help), never KEY_PURPOSE_n "
+                "by number.",
+                "%s is %u, which the %s does not define", name, (unsigned)p, ci->display);
+        } else if (k == 5 && key5_forbidden(ci, kp->name)) {
+            add(L, ESPSEC_DOCTOR_ERROR, "key5-purpose-unusable",
+                "A hardware bug keeps BLOCK_KEY5 (BLOCK9) from feeding this purpose to its peripheral (ESP-IDF's "
+                "SOC_EFUSE_BLOCK9_KEY_PURPOSE_QUIRK, refused by espefuse): the key there is never used, so flash "
+                "encryption (or the ECDSA key) does not work with it.",
+                "Use BLOCK_KEY0..4 for this purpose; BLOCK_KEY5 can hold HMAC keys and Secure Boot digests.",
+                "BLOCK_KEY5 has the purpose %s, which the %s cannot use in that block", kp->name, ci->display);
+        }
+    }
+    if (cfg == NULL || ci->fe.shared_key0) {
+        return;
+    }
+    const int sb_new = cfg->secure_boot && cfg->secure_boot_version == 2 && fu->sb == 0 &&
+                       fu->sb_digest_blk[0] < 0 && fu->sb_digest_blk[1] < 0 && fu->sb_digest_blk[2] < 0;
+    const int fe_new = cfg->flash_encryption && !fu->fe_on && fu->crypt_cnt == 0 && fu->fe_key_blank;
+    if (!sb_new && !fe_new) {
+        return;
+    }
+    const int fe_two = cfg->fe_aes256 && !cfg->fe_aes128_derived && (ci->fe.modes & ESPSEC_FE_MODE_XTS256);
+    const char *fe_purpose = fe_two ? "XTS_AES_256_KEY_1" : "XTS_AES_128_KEY";
+    unsigned used = 0;
+    int missing = 0;
+    const char *what = NULL;
+    for (int need = 0; need < (sb_new ? 1 : 0) + (fe_new ? (fe_two ? 2 : 1) : 0); need++) {
+        const int is_sb = sb_new && need == 0;
+        const char *purpose = is_sb ? "SECURE_BOOT_DIGEST0" : fe_purpose;
+        int got = 0;
+        for (int k = 0; k < 6 && !got; k++) {
+            if (!(used & (1u << k)) && key_block_free(ef, k) && !(k == 5 && key5_forbidden(ci, purpose))) {
+                used |= 1u << k;
+                got = 1;
+            }
+        }
+        if (!got) {
+            missing++;
+            what = what != NULL ? what : is_sb ? "the Secure Boot digest" : "the flash encryption key";
+        }
+    }
+    if (missing > 0) {
+        char blocks[64] = "";
+        for (int k = 0; k < 6; k++) {
+            if (key_block_free(ef, k)) {
+                size_t n = strlen(blocks);
+                snprintf(blocks + n, sizeof(blocks) - n, "%sBLOCK_KEY%d", n ? ", " : "", k);
+            }
+        }
+        add(L, ESPSEC_DOCTOR_ERROR, "key-blocks-exhausted",
+            "On first boot the bootloader puts the Secure Boot digest and the flash encryption key in free key "
+            "blocks; with too few left (BLOCK_KEY5 cannot take a flash key on some chips) it stops ('Not enough "
+            "free efuse key blocks') and the app never starts (with Secure Boot, after its digest is burned).",
+            "Keep enough key blocks free for the plan (one digest, one flash key, two for XTS-AES-256), or burn the "
+            "keys yourself into the blocks that can hold them before the first boot.",
+            "the first boot needs a key block for %s but none is left that can hold it (free: %s)", what,
+            blocks[0] ? blocks : "none");
+    }
+}
+
 /* What the eFuses alone (and the plan) say, before any image is read. */
 static void efuse_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *chip, const dev_fuses_t *fu,
                         const espsec_device_config_t *cfg, const espsec_doctor_opts_t *o)
 {
+    /* chips with one digest block (ESP32): before the Secure Boot fuse the block is not a digest slot yet, but a
+       Secure Boot V2 plan will make it one (Secure Boot V1 keeps its key there read-protected, as it should) */
+    dev_fuses_t planned = *fu;
+    const int v2_plan = cfg != NULL && cfg->secure_boot && cfg->secure_boot_version == 2;
+    int db = chip->ci->sb.digest_block != NULL && !chip->ci->fe.key_purpose_field
+                 ? espsec_efuse_block_by_name(ef, chip->ci->sb.digest_block)
+                 : -1;
+    if (fu->sb == 0 && v2_plan && db >= 0 && !espsec_efuse_block_readable(ef, db)) {
+        planned.sb_digest_hidden[0] = 1;
+        planned.sb_digest_blk[0] = db;
+    }
     for (int i = 0; i < 3; i++) {
-        if (fu->sb_digest_hidden[i]) {
+        if (planned.sb_digest_hidden[i]) {
             add(L, ESPSEC_DOCTOR_ERROR, "sb-digest-read-protected",
                 "The ROM and the bootloader read the Secure Boot key digests through the eFuse read registers: a "
                 "read-protected digest reads as zeros, no signature can match it, and the app aborts on start "
                 "('eFuse BLOCKn should be readable'). With Secure Boot on the chip never boots again.",
                 "Nothing undoes a read protection. Before burning: never read-protect a digest block "
-                "(espefuse refuses it) and keep CONFIG_SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS off.",
-                "the Secure Boot digest in BLOCK%d (slot %d) is read-protected", fu->sb_digest_blk[i], i);
+                "(espefuse refuses it once Secure Boot is on) and keep CONFIG_SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS off.",
+                "the Secure Boot digest in BLOCK%d (slot %d) is read-protected", planned.sb_digest_blk[i], i);
         }
     }
     if (fu->sb == 2 && !fu->sb_digest_ok[0] && !fu->sb_digest_ok[1] && !fu->sb_digest_ok[2] &&
@@ -176,6 +302,7 @@ static void efuse_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *c
                 "only %s is burned", count[k1->value] ? "XTS_AES_256_KEY_1" : "XTS_AES_256_KEY_2");
         }
     }
+    key_block_rules(L, ef, ci, fu, cfg);
     if (fu->sb_rev_ignored) {
         char rev[12], need[12];
         dev_rev_str(fu->chip_rev, rev);
@@ -188,15 +315,40 @@ static void efuse_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *c
             "%s is burned but the chip is %s; Secure Boot V2 needs %s or later", chip->sb_enable, rev, need);
     }
     const int sb_v2_cfg = cfg != NULL && cfg->secure_boot && cfg->secure_boot_version == 2;
-    if (cfg != NULL && sb_v2_cfg && fu->chip_rev_known && fu->chip_rev < (unsigned)chip->sbv2_min_rev) {
+    const int scheme_rev = sb_v2_cfg ? dev_sbv2_min_rev(ci, cfg->sb_scheme) : 0;
+    if (sb_v2_cfg && fu->chip_rev_known && fu->chip_rev < (unsigned)scheme_rev) {
         char rev[12], need[12];
         dev_rev_str(fu->chip_rev, rev);
-        dev_rev_str((unsigned)chip->sbv2_min_rev, need);
+        dev_rev_str((unsigned)scheme_rev, need);
         add(L, ESPSEC_DOCTOR_ERROR, "sb-rev-too-old",
-            "A bootloader built with Secure Boot V2 requires a chip revision whose ROM verifies it; on this chip "
-            "the bootloader refuses to start or the ROM ignores the fuse.",
-            "Check the chip revision (espsec efuse summary) before planning Secure Boot V2.",
-            "Secure Boot V2 is configured but the chip is %s (%s or later needed)", rev, need);
+            "A bootloader built with Secure Boot V2 requires a chip revision whose ROM verifies its signature scheme; "
+            "on this chip the bootloader refuses to start or the ROM ignores the fuse.",
+            "Check the chip revision (espsec efuse summary) before planning Secure Boot V2, or pick a scheme this "
+            "revision verifies.",
+            "Secure Boot V2 with %s is configured but the chip is %s (%s or later needed)",
+            espsec_sb_scheme_name(cfg->sb_scheme), rev, need);
+    } else if (sb_v2_cfg && !fu->chip_rev_known && cfg->rev_min_full >= 0 && cfg->rev_min_full < scheme_rev) {
+        char rev[12], need[12];
+        dev_rev_str((unsigned)cfg->rev_min_full, rev);
+        dev_rev_str((unsigned)scheme_rev, need);
+        add(L, ESPSEC_DOCTOR_ERROR, "sb-rev-too-old",
+            "ESP-IDF offers this Secure Boot V2 scheme only to builds whose minimum chip revision has a ROM that "
+            "verifies it: chips of the older revisions the build allows never verify the bootloader.",
+            "Raise the minimum chip revision (CONFIG_<chip>_REV_MIN_FULL) to what the scheme needs, or pick another "
+            "scheme.",
+            "Secure Boot V2 with %s but the build allows chips from %s (%s or later needed)",
+            espsec_sb_scheme_name(cfg->sb_scheme), rev, need);
+    }
+    if (sb_v2_cfg && cfg->sb_scheme != ESPSEC_SB_RSA3072 && ci->sb.ecdsa_insecure) {
+        add(L, cfg->sb_force_ecdsa ? ESPSEC_DOCTOR_WARNING : ESPSEC_DOCTOR_ERROR, "sb-ecdsa-errata",
+            "The ROM's ECDSA Secure Boot V2 verification on this chip is not functional for some inputs (hardware "
+            "errata): ESP-IDF offers ECDSA hardware Secure Boot here only with "
+            "CONFIG_SECURE_BOOT_V2_FORCE_ENABLE_ECDSA under the insecure options.",
+            ci->sb.schemes & ESPSEC_SBCAP_RSA3072
+                ? "Use RSA-3072 (CONFIG_SECURE_BOOT_V2_RSA_ENABLED), ESP-IDF's recommended scheme on this chip."
+                : "This chip has no other Secure Boot V2 scheme: read the errata before relying on Secure Boot.",
+            "Secure Boot V2 with %s on the %s%s", espsec_sb_scheme_name(cfg->sb_scheme), ci->display,
+            cfg->sb_force_ecdsa ? " (forced with SECURE_BOOT_V2_FORCE_ENABLE_ECDSA)" : ", which ESP-IDF refuses");
     }
     if (fu->fe_on && fu->fe_key_blank) {
         add(L, ESPSEC_DOCTOR_ERROR, "fe-on-without-key",
@@ -247,7 +399,56 @@ static void efuse_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *c
                    : "Flash everything first; keep OTA as the update path.",
             "the plan flashes over the serial ROM loader but download mode %s", secure ? "becomes secure" : "is off");
     }
+    if (o->planned_download && fu->fe_on && fu->dl_encrypt_disabled && !fu->dl_mode_disabled) {
+        add(L, ESPSEC_DOCTOR_ERROR, "serial-flash-plaintext",
+            "Flash encryption is on and the ROM loader can no longer encrypt what it writes (the bootloader burned "
+            "the download-mode encryption disable): anything written over the serial port lands in plaintext, the "
+            "chip decrypts it to garbage and the ROM loops on 'invalid header'.",
+            "Update through OTA (the app encrypts), or write images encrypted with the device's key yourself "
+            "(espsec secure encrypt-flash-data) only if you hold that key; never esptool write-flash plain builds.",
+            "the plan writes flash over the serial loader but %s is burned and flash encryption is on",
+            chip->ci->lock.dis_dl_encrypt ? chip->ci->lock.dis_dl_encrypt : "download-mode encryption");
+    }
     (void)ef;
+}
+
+/*
+ * The key given with --flash-key against the key the eFuses hold, when the eFuse file shows it (espsec keeps
+ * FILE.hidden): encrypting with another key is the mistake behind a flash that decrypts to garbage, and a
+ * 512-bit key split by hand into XTS_AES_256_KEY_1 and _2 the other way round is the usual way to get there.
+ */
+static void flash_key_rule(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *chip, const uint8_t *key,
+                           size_t key_len)
+{
+    dev_fuses_t burned;
+    if (dev_read_fuses(ef, chip, NULL, 0, &burned, NULL) != ESPSEC_OK || burned.fe_key_hidden ||
+        burned.fe_key_blank || burned.fe_key_len == 0) {
+        espsec_wipe(&burned, sizeof(burned));
+        return;
+    }
+    const size_t n = burned.fe_key_len;
+    int same = n == key_len && espsec_ct_compare(key, burned.fe_key, n) == 0;
+    int swapped = !same && n == 64 && key_len == 64 && espsec_ct_compare(key, burned.fe_key + 32, 32) == 0 &&
+                  espsec_ct_compare(key + 32, burned.fe_key, 32) == 0;
+    espsec_wipe(&burned, sizeof(burned));
+    if (same) {
+        return;
+    }
+    if (swapped) {
+        add(L, ESPSEC_DOCTOR_ERROR, "xts256-halves-swapped",
+            "An XTS-AES-256 key is used as XTS_AES_256_KEY_1 = its first 32 bytes and XTS_AES_256_KEY_2 = the last "
+            "32: burned the other way round, the chip decrypts with another key than the one the images were "
+            "encrypted with, and nothing it reads from flash makes sense.",
+            "Burn the 64-byte key in one command with the virtual purpose XTS_AES_256_KEY (espsec efuse burn-key "
+            "BLOCK_KEYn key512.bin XTS_AES_256_KEY), which splits it as the chip uses it.",
+            "the flash key's halves are burned in the wrong order (its first 32 bytes are XTS_AES_256_KEY_2)");
+        return;
+    }
+    add(L, ESPSEC_DOCTOR_ERROR, "fe-key-not-burned",
+        "Images encrypted with a key other than the burned one decrypt to garbage on the chip: the ROM loops on "
+        "'invalid header'.",
+        "Encrypt with the key that is burned (or burn this one, before the first boot).",
+        "the flash key given (%zu bytes) is not the key burned in eFuse (%zu bytes)", key_len, n);
 }
 
 static int digest_in(const uint8_t d[32], const uint8_t set[][32], int n)
@@ -280,6 +481,9 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, c
     }
     dev_set_rev(&fu, &chip, o->have_chip_rev ? (int)o->chip_rev_full : -1);
     efuse_rules(&L, ef, &chip, &fu, have_cfg ? &cfg : NULL, o);
+    if (o->flash_key != NULL && o->flash_key_len > 0) {
+        flash_key_rule(&L, ef, &chip, o->flash_key, o->flash_key_len);
+    }
     const int one_slot = chip.digest_slots == 1;
     const espsec_chip_info_t *ci = chip.ci;
     const int sb_planned = fu.sb == 2 || (have_cfg && cfg.secure_boot && cfg.secure_boot_version == 2);

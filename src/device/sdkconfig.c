@@ -42,6 +42,7 @@ static const flag_t FLAGS[] = {
     F("SECURE_BOOT_REQUIRE_ALREADY_ENABLED", sb_require_enabled),
     F("SECURE_DISABLE_ROM_DL_MODE", disable_rom_dl_mode),
     F("SECURE_BOOT_INSECURE", insecure),
+    F("SECURE_BOOT_V2_FORCE_ENABLE_ECDSA", sb_force_ecdsa),
     F("NVS_ENCRYPTION", nvs_encryption),
     F("NVS_SEC_KEY_PROTECT_USING_HMAC", nvs_hmac),
     F("BOOTLOADER_APP_ANTI_ROLLBACK", app_anti_rollback),

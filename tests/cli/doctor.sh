@@ -155,6 +155,130 @@ finding app-too-big --efuse fresh.efuse --flash small.flash --sdkconfig sb.cfg
 finding no-app-partition --efuse fresh.efuse --flash noapp.flash
 finding no-partition-table --efuse fresh.efuse --flash big.flash
 
+head -c 32 /dev/urandom >k32.bin
+# ---- issue 12's eFuse list, every chip through the chip model ----
+S3V=$VECTORS/device_chips
+S3F=$S3V/expected/esp32s3/flash_plain.bin
+set_nibble() { # set_nibble EFUSE CHIP FIELD VALUE: a KEY_PURPOSE value espefuse refuses, written into the file
+    # the field's place is found by burning a value the tool allows (HMAC_UP, 8) into a copy and diffing
+    cp "$1" nib.probe
+    $E efuse --chip "$2" --virt --path-efuse-file nib.probe --do-not-confirm burn-efuse "$3" 8 >/dev/null
+    python3 -c "
+import sys
+a, b = bytearray(open(sys.argv[1], 'rb').read()), open(sys.argv[2], 'rb').read()
+diff = [i for i in range(len(a)) if a[i] != b[i]]
+assert len(diff) == 1, diff
+i = diff[0]; d = a[i] ^ b[i]; s = (d & -d).bit_length() - 1 - 3   # the nibble's low bit
+a[i] = (a[i] & ~(0xF << s) & 0xFF) | (int(sys.argv[3]) << s)
+open(sys.argv[1], 'wb').write(a)" "$1" nib.probe "$4"
+    rm -f "$1.hidden" # the key it hid is still read-protected; espsec refuses a companion that no longer matches
+}
+# BLOCK_KEY5 with an XTS key purpose (S3's BLOCK9 quirk; espefuse refuses it, a chip can still have it)
+$E efuse --chip esp32s3 --virt --path-efuse-file k5.efuse --do-not-confirm burn-key BLOCK_KEY0 k32.bin HMAC_UP >/dev/null
+bad "KEY_PURPOSE_5 can not have XTS_AES_128_KEY key due to a hardware bug" \
+    $E efuse --chip esp32s3 --virt --path-efuse-file k5.efuse --do-not-confirm burn-efuse KEY_PURPOSE_5 4
+set_nibble k5.efuse esp32s3 KEY_PURPOSE_5 4
+finding key5-purpose-unusable --chip esp32s3 --efuse k5.efuse --flash "$S3F"
+contains "$T/out" "BLOCK_KEY5 has the purpose XTS_AES_128_KEY, which the ESP32-S3 cannot use in that block"
+# ... HMAC_UP there is fine; the ESP32-S2 has no such quirk
+$E efuse --chip esp32s3 --virt --path-efuse-file hm5.efuse --do-not-confirm burn-key BLOCK_KEY5 k32.bin HMAC_UP >/dev/null
+nofinding key5-purpose-unusable --chip esp32s3 --efuse hm5.efuse --flash "$S3F"
+$E efuse --chip esp32s2 --virt --path-efuse-file s2k5.efuse --do-not-confirm burn-key BLOCK_KEY5 k32.bin XTS_AES_128_KEY >/dev/null
+nofinding key5-purpose-unusable --chip esp32s2 --efuse s2k5.efuse --flash "$S3F"
+# a purpose value the chip does not define
+cp hm5.efuse kx.efuse
+set_nibble kx.efuse esp32s3 KEY_PURPOSE_3 15
+finding key-purpose-unknown --chip esp32s3 --efuse kx.efuse --flash "$S3F"
+contains "$T/out" "KEY_PURPOSE_3 is 15, which the ESP32-S3 does not define"
+# five key blocks taken by HMAC keys: BLOCK_KEY5 cannot take the flash key, the first boot stops (boot agrees)
+for k in 0 1 2 3 4; do
+    head -c 32 /dev/urandom >h$k.bin
+    $E efuse --chip esp32s3 --virt --path-efuse-file full.efuse --do-not-confirm burn-key BLOCK_KEY$k h$k.bin HMAC_UP >/dev/null
+done
+printf 'CONFIG_IDF_TARGET="esp32s3"\nCONFIG_SECURE_FLASH_ENC_ENABLED=y\n' >s3fe.cfg
+printf 'CONFIG_IDF_TARGET="esp32s3"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\nCONFIG_SECURE_FLASH_ENC_ENABLED=y\n' >s3sbfe.cfg
+finding key-blocks-exhausted --chip esp32s3 --efuse full.efuse --flash "$S3F" --sdkconfig s3fe.cfg
+contains "$T/out" "needs a key block for the flash encryption key but none is left that can hold it (free: BLOCK_KEY5)"
+finding key-blocks-exhausted --chip esp32s3 --efuse full.efuse --flash "$S3F" --sdkconfig s3sbfe.cfg
+cp "$S3F" full.flash
+CHECKS=$((CHECKS + 1))
+$E boot --chip esp32s3 --efuse full.efuse --flash full.flash --sdkconfig s3fe.cfg >"$T/out" 2>&1
+[ $? -eq 1 ] || fail "boot should stop where doctor said"
+contains "$T/out" "Initialization of Flash Encryption key failed: no free eFuse key block"
+# Secure Boot alone fits (a digest may live in BLOCK_KEY5)
+printf 'CONFIG_IDF_TARGET="esp32s3"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\n' >s3sb.cfg
+nofinding key-blocks-exhausted --chip esp32s3 --efuse full.efuse --flash "$S3F" --sdkconfig s3sb.cfg
+# the flash key given is not the burned one; the 512-bit key's halves burned the wrong way round
+head -c 64 /dev/urandom >k64.bin
+head -c 32 k64.bin >k64.lo
+tail -c 32 k64.bin >k64.hi
+$E efuse --chip esp32s3 --virt --path-efuse-file swap.efuse --do-not-confirm burn-key BLOCK_KEY1 k64.hi XTS_AES_256_KEY_1 BLOCK_KEY2 k64.lo XTS_AES_256_KEY_2 >/dev/null
+finding xts256-halves-swapped --chip esp32s3 --efuse swap.efuse --flash "$S3F" --flash-key k64.bin
+$E efuse --chip esp32s3 --virt --path-efuse-file right.efuse --do-not-confirm burn-key BLOCK_KEY1 k64.bin XTS_AES_256_KEY >/dev/null
+nofinding xts256-halves-swapped --chip esp32s3 --efuse right.efuse --flash "$S3F" --flash-key k64.bin
+nofinding fe-key-not-burned --chip esp32s3 --efuse right.efuse --flash "$S3F" --flash-key k64.bin
+head -c 64 /dev/urandom >other64.bin
+finding fe-key-not-burned --chip esp32s3 --efuse right.efuse --flash "$S3F" --flash-key other64.bin
+
+# Secure Boot V2 on a chip revision that ignores it (ESP32 before v3.0), planned on one too old (C3 v0.2)
+$E efuse --virt --path-efuse-file v1.efuse --do-not-confirm burn-key-digest "$SB/key_rsa3072.pem" >/dev/null
+$E efuse --virt --path-efuse-file v1.efuse --do-not-confirm burn-efuse ABS_DONE_1 1 >/dev/null
+finding sb-rev-ignored --efuse v1.efuse --flash "$V/expected/flash_plain.bin" --chip-rev v1.0
+contains "$T/out" "ABS_DONE_1 is burned but the chip is v1.0; Secure Boot V2 needs v3.0 or later"
+nofinding sb-rev-ignored --efuse v1.efuse --flash "$V/expected/flash_plain.bin" --chip-rev v3.0
+printf 'CONFIG_IDF_TARGET="esp32c3"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\n' >c3sb.cfg
+finding sb-rev-too-old --chip esp32c3 --efuse c3.efuse --flash blank.flash --sdkconfig c3sb.cfg --chip-rev v0.2
+contains "$T/out" "Secure Boot V2 with rsa3072 is configured but the chip is v0.2 (v0.3 or later needed)"
+nofinding sb-rev-too-old --chip esp32c3 --efuse c3.efuse --flash blank.flash --sdkconfig c3sb.cfg --chip-rev v0.3
+
+# ECDSA schemes ESP-IDF warns against: P-192 (gone from newer ESP-IDF), P-384 on a P4 before v3.0 (by the
+# chip's revision, or by the build's minimum), ECDSA on the chips with the ROM errata unless forced
+printf 'CONFIG_IDF_TARGET="esp32c6"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\nCONFIG_SECURE_BOOT_V2_ECC_ENABLED=y\nCONFIG_SECURE_BOOT_ECDSA_KEY_LEN_192_BITS=y\n' >c6p192.cfg
+finding sb-ecdsa-p192 --chip esp32c6 --efuse c6.efuse --flash blank.flash --sdkconfig c6p192.cfg
+nofinding sb-ecdsa-errata --chip esp32c6 --efuse c6.efuse --flash blank.flash --sdkconfig c6p192.cfg
+printf 'CONFIG_IDF_TARGET="esp32p4"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\nCONFIG_SECURE_BOOT_V2_ECC_ENABLED=y\nCONFIG_SECURE_BOOT_ECDSA_KEY_LEN_384_BITS=y\n' >p4p384.cfg
+finding sb-rev-too-old --chip esp32p4 --efuse p4.efuse --flash blank.flash --sdkconfig p4p384.cfg --chip-rev v1.0
+contains "$T/out" "Secure Boot V2 with ecdsa384 is configured but the chip is v1.0 (v3.0 or later needed)"
+nofinding sb-rev-too-old --chip esp32p4 --efuse p4.efuse --flash blank.flash --sdkconfig p4p384.cfg --chip-rev v3.0
+cat p4p384.cfg >p4min.cfg
+printf 'CONFIG_ESP32P4_REV_MIN_FULL=100\n' >>p4min.cfg
+finding sb-rev-too-old --chip esp32p4 --efuse p4.efuse --flash blank.flash --sdkconfig p4min.cfg
+contains "$T/out" "the build allows chips from v1.0 (v3.0 or later needed)"
+finding sb-ecdsa-errata --chip esp32p4 --efuse p4.efuse --flash blank.flash --sdkconfig p4p384.cfg --chip-rev v3.0
+contains "$T/out" '"severity": "error", "id": "sb-ecdsa-errata", "message": "Secure Boot V2 with ecdsa384 on the ESP32-P4, which ESP-IDF refuses"'
+for chip in esp32c5 esp32c61 esp32h2; do
+    printf 'CONFIG_IDF_TARGET="%s"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\nCONFIG_SECURE_BOOT_V2_ECC_ENABLED=y\n' $chip >$chip.cfg
+    finding sb-ecdsa-errata --chip $chip --efuse $chip.efuse --flash blank.flash --sdkconfig $chip.cfg
+done
+printf 'CONFIG_SECURE_BOOT_INSECURE=y\nCONFIG_SECURE_BOOT_V2_FORCE_ENABLE_ECDSA=y\n' >>esp32h2.cfg
+finding sb-ecdsa-errata --chip esp32h2 --efuse esp32h2.efuse --flash blank.flash --sdkconfig esp32h2.cfg
+contains "$T/out" '"severity": "warning", "id": "sb-ecdsa-errata", "message": "[^"]*forced with SECURE_BOOT_V2_FORCE_ENABLE_ECDSA'
+printf 'CONFIG_IDF_TARGET="esp32h2"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\n' >h2rsa.cfg
+nofinding sb-ecdsa-errata --chip esp32h2 --efuse esp32h2.efuse --flash blank.flash --sdkconfig h2rsa.cfg
+
+# secure download mode blocking the planned flashing; a plan that writes plaintext under flash encryption
+$E efuse --chip esp32c3 --virt --path-efuse-file sdl.efuse --do-not-confirm burn-efuse ENABLE_SECURITY_DOWNLOAD 1 >/dev/null
+finding download-mode-blocks-plan --chip esp32c3 --efuse sdl.efuse --flash blank.flash --plan-serial-flash
+contains "$T/out" "download mode becomes secure"
+nofinding download-mode-blocks-plan --chip esp32c3 --efuse sdl.efuse --flash blank.flash
+printf 'CONFIG_IDF_TARGET="esp32c3"\nCONFIG_SECURE_DISABLE_ROM_DL_MODE=y\n' >c3nodl.cfg
+finding download-mode-blocks-plan --chip esp32c3 --efuse c3.efuse --flash blank.flash --sdkconfig c3nodl.cfg --plan-serial-flash
+contains "$T/out" "download mode is off"
+cp rel.efuse nodlenc.efuse
+$E efuse --path-efuse-file nodlenc.efuse --do-not-confirm burn_efuse DISABLE_DL_ENCRYPT 1 >/dev/null
+finding serial-flash-plaintext --efuse nodlenc.efuse --flash "$V/expected/flash_secured.bin" --plan-serial-flash
+nofinding serial-flash-plaintext --efuse nodlenc.efuse --flash "$V/expected/flash_secured.bin"
+nofinding serial-flash-plaintext --efuse rel.efuse --flash "$V/expected/flash_secured.bin" --plan-serial-flash
+
+# crypt counter odd with no key; anti-rollback wider than its field; signatures checked on update only
+$E efuse --virt --path-efuse-file cnt.efuse --do-not-confirm burn-efuse FLASH_CRYPT_CNT 1 >/dev/null
+finding fe-on-without-key --efuse cnt.efuse --flash "$V/expected/flash_plain.bin"
+nofinding fe-on-without-key --efuse open.efuse --flash "$V/expected/flash_secured.bin"
+printf 'CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK=y\nCONFIG_BOOTLOADER_APP_SEC_VER_SIZE_EFUSE_FIELD=40\n' >ar.cfg
+finding anti-rollback-field-size --efuse fresh.efuse --flash "$V/expected/flash_plain.bin" --sdkconfig ar.cfg
+printf 'CONFIG_SECURE_SIGNED_APPS_NO_SECURE_BOOT=y\nCONFIG_SECURE_SIGNED_ON_UPDATE_NO_SECURE_BOOT=y\n' >upd.cfg
+finding signed-on-update-only --efuse fresh.efuse --flash "$V/expected/flash_plain.bin" --sdkconfig upd.cfg
+
 # text output, exit status, refusals; nothing is written
 ok $E doctor --efuse sec.efuse --flash "$V/expected/flash_secured.bin" --flash-key "$V/input/flash_key.bin"
 contains "$T/out" "warning \\[jtag-open\\]"
