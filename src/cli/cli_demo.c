@@ -8,12 +8,19 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "espsec/chip.h"
 #include "espsec/demo.h"
 
 static int cmd_demo(cli_args_t *a)
 {
     char tmpl[] = "/tmp/espsec-demo-XXXXXX";
-    const char *dir = cli_str(a, "dir");
+    const char *dir = cli_str(a, "dir"), *chip = cli_str(a, "chip");
+    const espsec_chip_info_t *ci = chip ? espsec_chip_by_name(chip) : espsec_chip_default();
+    if (ci == NULL || ci->efuse == NULL) {
+        char names[256];
+        return cli_error("--chip '%s': one of %s expected%s%s", chip, espsec_chip_efuse_names(names, sizeof(names)),
+                         ci && ci->no_security_reason ? ": " : "", ci && ci->no_security_reason ? ci->no_security_reason : "");
+    }
     if (dir == NULL) {
         dir = mkdtemp(tmpl);
         if (dir == NULL) {
@@ -42,7 +49,7 @@ static int cmd_demo(cli_args_t *a)
     char self[4096];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[sl > 0 ? sl : 0] = '\0';
-    espsec_demo_opts_t o = {.dir = dir, .report = stdout, .prog = sl > 0 ? self : NULL};
+    espsec_demo_opts_t o = {.dir = dir, .report = stdout, .prog = sl > 0 ? self : NULL, .chip = ci};
     espsec_error_t err;
     if (espsec_demo_run(&o, &err) != ESPSEC_OK) {
         (void)fflush(stdout);
@@ -52,9 +59,13 @@ static int cmd_demo(cli_args_t *a)
 }
 
 static const cli_opt_t OPTS[] = {
-    {"dir", 'd', CLI_VALUE, "DIR", "Folder for the files (default: a new folder under /tmp)."}, {0}};
+    {"chip", 'c', CLI_VALUE, "CHIP",
+     "The chip secured (esp32 by default; every chip with virtual eFuses): the story takes its Secure Boot scheme, "
+     "flash-encryption key and bootloader offset."},
+    {"dir", 'd', CLI_VALUE, "DIR", "Folder for the files (default: a new folder under /tmp)."},
+    {0}};
 static const cli_cmd_t CMDS[] = {
-    {"", NULL, "Rehearse securing an ESP32 end to end on built-in defaults, narrating each step.",
+    {"", NULL, "Rehearse securing a chip (ESP32 by default) end to end on built-in defaults, narrating each step.",
      "Makes keys, a signed bootloader and app, shows a tampered app refused, encrypts the flash and the NVS, "
      "provisions and boots the virtual device. Every file is kept in the folder it names.",
      OPTS, NULL, cmd_demo},

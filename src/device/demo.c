@@ -15,6 +15,7 @@
 #include "espsec/sample.h"
 #include "espsec/secure_boot.h"
 #include "espsec/util.h"
+#include "dev_internal.h"
 
 typedef struct {
     const espsec_demo_opts_t *o;
@@ -53,17 +54,70 @@ static espsec_err_t save(demo_t *d, const char *name, const void *data, size_t l
     return rc;
 }
 
-/* The project the demo secures, as its sdkconfig would say. */
-static const char DEMO_SDKCONFIG[] = "# espsec demo: the security settings of the project\n"
-                                     "CONFIG_IDF_TARGET=\"esp32\"\n"
-                                     "CONFIG_SECURE_BOOT=y\n"
-                                     "CONFIG_SECURE_BOOT_V2_ENABLED=y\n"
-                                     "CONFIG_SECURE_BOOT_V2_RSA_ENABLED=y\n"
-                                     "CONFIG_SECURE_FLASH_ENC_ENABLED=y\n"
-                                     "CONFIG_SECURE_FLASH_ENCRYPTION_MODE_DEVELOPMENT=y\n"
-                                     "# CONFIG_SECURE_FLASH_ENCRYPTION_MODE_RELEASE is not set\n"
-                                     "CONFIG_NVS_ENCRYPTION=y\n"
-                                     "CONFIG_PARTITION_TABLE_OFFSET=0x8000\n";
+/* The project the demo secures, as its sdkconfig would say, for the chip: the choices ESP-IDF's
+ * menuconfig offers there (the Secure Boot V2 scheme, the flash-encryption key size). */
+typedef struct {
+    const espsec_chip_info_t *ci;
+    espsec_sb_scheme_t scheme;
+    const char *scheme_name; /* "RSA-3072" */
+    const char *fe_name;     /* "XTS-AES-128" */
+    const char *fe_option;   /* the sdkconfig line of the key size, or NULL (ESP32) */
+    const char *digest_where; /* where the first boot burns the key digest */
+} story_t;
+
+static void story_for(const espsec_chip_info_t *ci, story_t *st)
+{
+    st->ci = ci;
+    if (ci->sb.schemes & ESPSEC_SBCAP_RSA3072) {
+        st->scheme = ESPSEC_SB_RSA3072;
+        st->scheme_name = "RSA-3072";
+    } else {
+        st->scheme = ESPSEC_SB_ECDSA256;
+        st->scheme_name = "ECDSA P-256";
+    }
+    st->fe_option = NULL;
+    if (ci->fe.xts256_two_blocks && (ci->fe.modes & ESPSEC_FE_MODE_XTS256)) {
+        st->fe_name = "XTS-AES-256, its 512-bit key over two key blocks";
+        st->fe_option = "CONFIG_SECURE_FLASH_ENCRYPTION_AES256=y\n";
+    } else if (ci->fe.shared_key0 && (ci->fe.modes & ESPSEC_FE_MODE_XTS128_DERIVED)) {
+        st->fe_name = "XTS-AES-128 from a 128-bit key sharing the one key block with the digest";
+        st->fe_option = "CONFIG_SECURE_FLASH_ENCRYPTION_AES128_DERIVED=y\n";
+    } else if (ci->fe.modes & ESPSEC_FE_MODE_XTS128) {
+        st->fe_name = "XTS-AES-128";
+        st->fe_option = "CONFIG_SECURE_FLASH_ENCRYPTION_AES128=y\n";
+    } else {
+        st->fe_name = "AES-256 with the per-block key tweak";
+    }
+    if (ci->fe.shared_key0) {
+        st->digest_where = "the high half of BLOCK_KEY0";
+    } else if (ci->sb.digest_block != NULL) {
+        st->digest_where = ci->sb.digest_block;
+    } else {
+        st->digest_where = "a free key block, purpose SECURE_BOOT_DIGEST0";
+    }
+}
+
+static int story_sdkconfig(const story_t *st, char *buf, size_t cap)
+{
+    int rsa = st->scheme == ESPSEC_SB_RSA3072;
+    return snprintf(buf, cap,
+                    "# espsec demo: the security settings of the project\n"
+                    "CONFIG_IDF_TARGET=\"%s\"\n"
+                    "CONFIG_SECURE_BOOT=y\n"
+                    "CONFIG_SECURE_BOOT_V2_ENABLED=y\n"
+                    "%s"
+                    "CONFIG_SECURE_FLASH_ENC_ENABLED=y\n"
+                    "CONFIG_SECURE_FLASH_ENCRYPTION_MODE_DEVELOPMENT=y\n"
+                    "# CONFIG_SECURE_FLASH_ENCRYPTION_MODE_RELEASE is not set\n"
+                    "%s"
+                    "CONFIG_NVS_ENCRYPTION=y\n"
+                    "CONFIG_PARTITION_TABLE_OFFSET=0x8000\n",
+                    st->ci->name,
+                    rsa ? "CONFIG_SECURE_SIGNED_APPS_RSA_SCHEME=y\nCONFIG_SECURE_BOOT_V2_RSA_ENABLED=y\n"
+                        : "CONFIG_SECURE_SIGNED_APPS_ECDSA_V2_SCHEME=y\nCONFIG_SECURE_BOOT_V2_ECC_ENABLED=y\n"
+                          "CONFIG_SECURE_BOOT_ECDSA_KEY_LEN_256_BITS=y\n",
+                    st->fe_option ? st->fe_option : "");
+}
 
 static const char DEMO_PARTITIONS[] = "# Name,   Type, SubType,  Offset,  Size,    Flags\n"
                                       "nvs,      data, nvs,      0x9000,  0x6000,\n"
@@ -131,6 +185,68 @@ static espsec_err_t save_device(demo_t *d, espsec_efuse_t *ef, espsec_flash_t *f
     return rc;
 }
 
+/* The eFuses the first boot burned, by name, with their values (never a key block's bytes). */
+static espsec_err_t say_burned(demo_t *d, const espsec_efuse_t *ef, espsec_error_t *err)
+{
+    espsec_efuse_t *fresh = NULL;
+    espsec_err_t rc = espsec_efuse_new(espsec_efuse_chip_info(ef)->id, &fresh, err);
+    if (rc != ESPSEC_OK) {
+        return rc;
+    }
+    char line[512];
+    size_t used = 0, items = 0;
+    const char *lead = "    burned: ";
+    for (size_t i = 0; i < espsec_efuse_field_count(ef); i++) {
+        espsec_efuse_field_info_t now, was;
+        if (espsec_efuse_field_info(ef, i, &now) != ESPSEC_OK) {
+            continue;
+        }
+        int j = espsec_efuse_find(fresh, now.name);
+        if (j < 0 || espsec_efuse_field_info(fresh, (size_t)j, &was) != ESPSEC_OK ||
+            (strcmp(now.raw_hex, was.raw_hex) == 0 && now.readable == was.readable)) {
+            continue;
+        }
+        char item[256];
+        if (now.type == ESPSEC_EF_BYTES) { /* a key or a digest: its name only */
+            snprintf(item, sizeof(item), "%s (%d bits%s)", now.name, now.bit_len,
+                     now.readable ? "" : ", read-protected");
+        } else {
+            snprintf(item, sizeof(item), "%s = %s", now.name, now.raw_hex);
+        }
+        if (used > 0 && used + strlen(item) + 2 > 80) {
+            say(d, "%s%s,\n", lead, line);
+            lead = "            ";
+            used = 0;
+        }
+        int w = snprintf(line + used, sizeof(line) - used, "%s%s", used ? ", " : "", item);
+        used = w > 0 && (size_t)w < sizeof(line) - used ? used + (size_t)w : strlen(line);
+        items++;
+    }
+    say(d, "%s%s\n", lead, items ? line : "nothing");
+    espsec_efuse_free(fresh);
+    return ESPSEC_OK;
+}
+
+/* The flash cipher the chip now uses, with the key its eFuses hold (the probe step). */
+static espsec_err_t demo_flash_cipher(const espsec_efuse_t *ef, espsec_fe_ctx_t **fe, espsec_error_t *err)
+{
+    dev_chip_t chip;
+    dev_fuses_t fu;
+    if (dev_chip(espsec_efuse_chip_info(ef)->id, &chip) != 0) {
+        return espsec_fail(err, ESPSEC_ERR_CHIP, "the virtual device does not model this chip");
+    }
+    espsec_err_t rc = dev_read_fuses(ef, &chip, NULL, 0, &fu, err);
+    if (rc == ESPSEC_OK && (!fu.fe_on || fu.fe_key_len == 0)) {
+        rc = espsec_fail(err, ESPSEC_ERR_INVALID_STATE, "flash encryption is not on after the first boot");
+    }
+    if (rc == ESPSEC_OK) {
+        espsec_flash_enc_params_t p = {chip.fe_mode, fu.crypt_config};
+        rc = espsec_fe_new(&p, fu.fe_key, fu.fe_key_len, fe, err);
+    }
+    espsec_wipe(&fu, sizeof(fu));
+    return rc;
+}
+
 espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
 {
     demo_t d = {.o = o};
@@ -149,14 +265,28 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
     espsec_boot_result_t r;
     uint8_t pt_bin[ESPSEC_PT_MAX_LEN];
     memset(&nvs_keys, 0, sizeof(nvs_keys));
+    const espsec_chip_info_t *ci = o->chip ? o->chip : espsec_chip_default();
+    if (!ci->has_security || ci->efuse == NULL || !(ci->sb.versions & ESPSEC_SBCAP_V2)) {
+        return espsec_fail(err, ESPSEC_ERR_CHIP, "%s: the demo needs Secure Boot V2, flash encryption and virtual "
+                           "eFuses, which espsec does not model on this chip", ci->display);
+    }
+    story_t st;
+    story_for(ci, &st);
+    char sdkconfig[1024];
+    int sdk_len = story_sdkconfig(&st, sdkconfig, sizeof(sdkconfig));
+    if (sdk_len < 0 || (size_t)sdk_len >= sizeof(sdkconfig)) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "the demo's sdkconfig does not fit its buffer");
+    }
 
-    say(&d, "espsec demo: securing an ESP32 end to end on the virtual device, in %s\n", o->dir);
-    say(&d, "(Secure Boot V2 + flash encryption in development mode + NVS encryption; nothing real is burned.)\n");
+    say(&d, "espsec demo: securing an %s end to end on the virtual device, in %s\n", ci->display, o->dir);
+    say(&d, "(Secure Boot V2 with %s; flash encryption in development mode with %s;\n"
+            "NVS encryption. Nothing real is burned.)\n",
+        st.scheme_name, st.fe_name);
 
     step(&d, "The project: its sdkconfig and partition table");
-    rc = save(&d, "sdkconfig", DEMO_SDKCONFIG, sizeof(DEMO_SDKCONFIG) - 1, 0, err);
+    rc = save(&d, "sdkconfig", sdkconfig, (size_t)sdk_len, 0, err);
     if (rc == ESPSEC_OK) {
-        rc = espsec_sdkconfig_parse(DEMO_SDKCONFIG, sizeof(DEMO_SDKCONFIG) - 1, "sdkconfig", &cfg, err);
+        rc = espsec_sdkconfig_parse(sdkconfig, (size_t)sdk_len, "sdkconfig", &cfg, err);
     }
     espsec_pt_opts_t po;
     espsec_pt_opts_default(&po);
@@ -176,8 +306,10 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
         goto done;
     }
 
-    step(&d, "Secure Boot V2 signing key (RSA-3072)");
-    rc = espsec_sb_generate_key(ESPSEC_SB_RSA3072, &pem, &pem_len, err);
+    char title[160];
+    snprintf(title, sizeof(title), "Secure Boot V2 signing key (%s)", st.scheme_name);
+    step(&d, title);
+    rc = espsec_sb_generate_key(st.scheme, &pem, &pem_len, err);
     if (rc == ESPSEC_OK) {
         rc = save(&d, "secure_boot_signing_key.pem", pem, pem_len, 1, err);
     }
@@ -191,15 +323,15 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
     if (rc == ESPSEC_OK) {
         char hex[65];
         espsec_hex(digest, 32, hex, 0);
-        say(&d, "    public key digest (what the first boot burns into BLOCK2): %s\n", hex);
+        say(&d, "    public key digest (what the first boot burns into %s): %s\n", st.digest_where, hex);
     }
     if (rc != ESPSEC_OK) {
         goto done;
     }
 
     step(&d, "Bootloader and app images, signed");
-    espsec_sample_app_t sa = {ESPSEC_CHIP_ESP32, "espsec_demo", "1.0.0", 1, 0x8000, 1};
-    rc = espsec_sample_bootloader(ESPSEC_CHIP_ESP32, 1, &boot, &boot_len, err);
+    espsec_sample_app_t sa = {ci->id, "espsec_demo", "1.0.0", 1, 0x8000, 1};
+    rc = espsec_sample_bootloader(ci->id, 1, &boot, &boot_len, err);
     if (rc == ESPSEC_OK) {
         rc = espsec_sample_app(&sa, &app, &app_len, err);
     }
@@ -260,14 +392,22 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
     say(&d, "    no value appears in clear in nvs-encrypted.bin; the keys go to the nvs_keys partition, which the\n"
             "    first boot encrypts with the flash key\n");
 
-    step(&d, "The flash image (4 MiB: bootloader 0x1000, table 0x8000, nvs 0x9000, nvs_keys 0xf000, app 0x10000)");
+    snprintf(title, sizeof(title),
+             "The flash image (4 MiB: bootloader 0x%x, table 0x8000, nvs 0x9000, nvs_keys 0xf000, app 0x10000)",
+             (unsigned)ci->bootloader_offset);
+    step(&d, title);
+    if (ci->bootloader_offset > 0x8000 || bs_len > 0x8000 - ci->bootloader_offset) {
+        rc = espsec_fail(err, ESPSEC_ERR_INVALID_SIZE, "the signed bootloader (%zu bytes at 0x%x) overlaps the "
+                         "partition table at 0x8000", bs_len, (unsigned)ci->bootloader_offset);
+        goto done;
+    }
     flash = malloc(FLASH_SIZE);
     if (flash == NULL) {
         rc = espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
         goto done;
     }
     memset(flash, 0xFF, FLASH_SIZE);
-    memcpy(flash + 0x1000, boot_signed, bs_len);
+    memcpy(flash + ci->bootloader_offset, boot_signed, bs_len);
     memcpy(flash + 0x8000, pt_bin, 0xC00);
     memcpy(flash + 0x9000, nvs_img, 0x6000);
     memcpy(flash + 0xF000, keys_part, sizeof(keys_part));
@@ -275,7 +415,7 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
     espsec_wipe(keys_part, sizeof(keys_part));
     rc = espsec_flash_from(flash, FLASH_SIZE, &fl, err);
     if (rc == ESPSEC_OK) {
-        rc = espsec_efuse_new(ESPSEC_CHIP_ESP32, &ef, err);
+        rc = espsec_efuse_new(ci->id, &ef, err);
     }
     if (rc == ESPSEC_OK) {
         rc = save_device(&d, ef, fl, "efuse-fresh.bin", "flash-plain.bin", err);
@@ -313,8 +453,10 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
     if (rc != ESPSEC_OK) {
         goto done;
     }
-    say(&d, "    burned: BLOCK2 = key digest, ABS_DONE_1, BLOCK1 = flash key (read/write protected),\n"
-            "    FLASH_CRYPT_CNT = 1, FLASH_CRYPT_CONFIG = 0xF, DISABLE_DL_*, JTAG_DISABLE, CONSOLE_DEBUG_DISABLE\n");
+    rc = say_burned(&d, ef, err);
+    if (rc != ESPSEC_OK) {
+        goto done;
+    }
 
     step(&d, "Second boot: the secured device runs the app (log: boot2.log)");
     rc = boot_once(&d, ef, fl, NULL, "boot2.log", &r, err);
@@ -328,18 +470,8 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
         r.app.version, r.nvs_values);
 
     step(&d, "The flash is encrypted: what a probe reading the chip sees");
-    uint8_t hw[32], fkey[32], page[4096];
-    int known = 0;
-    rc = espsec_efuse_get_block_hw(ef, 1, hw, &known, err);
-    for (int i = 0; i < 32; i++) {
-        fkey[i] = hw[31 - i];
-    }
-    espsec_flash_enc_params_t fp = {ESPSEC_FE_ESP32, 0xF};
-    if (rc == ESPSEC_OK) {
-        rc = espsec_fe_new(&fp, fkey, sizeof(fkey), &fe, err);
-    }
-    espsec_wipe(fkey, sizeof(fkey));
-    espsec_wipe(hw, sizeof(hw));
+    uint8_t page[4096];
+    rc = demo_flash_cipher(ef, &fe, err);
     if (rc == ESPSEC_OK) {
         const uint8_t *raw = espsec_flash_data(fl);
         say(&d, "    app at 0x10000 on flash: %02x %02x %02x %02x ... (plaintext starts e9 ...)\n", raw[0x10000],
@@ -402,8 +534,8 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
 done:
     if (rc == ESPSEC_OK) {
         say(&d, "\nEvery step behaved as it must. Files are in %s\n", o->dir);
-        say(&d, "Try: %s boot --efuse %s/efuse.bin --flash %s/flash.bin\n", o->prog ? o->prog : "espsec", o->dir,
-            o->dir);
+        say(&d, "Try: %s boot --chip %s --efuse %s/efuse.bin --flash %s/flash.bin\n", o->prog ? o->prog : "espsec",
+            ci->name, o->dir, o->dir);
     }
     espsec_wipe(&nvs_keys, sizeof(nvs_keys));
     espsec_fe_free(fe);

@@ -68,7 +68,7 @@ while read -r chip display boff; do
     case "$chip" in
     esp32c2 | esp32c61)
         key=$SB/key_ecdsa256.pem
-        printf 'CONFIG_SECURE_BOOT_V2_ECDSA_ENABLED=y\nCONFIG_SECURE_BOOT_ECDSA_KEY_LEN_256_BITS=y\n' >>"$d/s.cfg"
+        printf 'CONFIG_SECURE_SIGNED_APPS_ECDSA_V2_SCHEME=y\nCONFIG_SECURE_BOOT_V2_ECC_ENABLED=y\nCONFIG_SECURE_BOOT_ECDSA_KEY_LEN_256_BITS=y\n' >>"$d/s.cfg"
         # the C2's one key block takes the digest and a 128-bit flash key (ESP-IDF's only choice there)
         [ "$chip" = esp32c2 ] && echo CONFIG_SECURE_FLASH_ENCRYPTION_AES128_DERIVED=y >>"$d/s.cfg" ;;
     *) printf 'CONFIG_SECURE_BOOT_V2_RSA_ENABLED=y\n' >>"$d/s.cfg" ;;
