@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate src/chip/efuse_<chip>.c, espsec's eFuse tables, from the register
+"""Generate src/chip/efuse_<chip>.c, espsec's eFuse tables (every chip, the ESP32 too), from the register
 facts espefuse v5.3.1 publishes (efuse_defs/<chip>.yaml and each chip's
 mem_definition.py: block addresses, protection bits, field positions, widths,
 types, categories, value labels).
@@ -26,6 +26,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # BLK_VERSION (major*100+minor), extra group (name of a yaml revision shown
 # while the chip version <= limit), limit)
 CHIPS = {
+    # ESP32: 3/4 coding instead of Reed-Solomon, its own field groups (custom MAC and ADC calibration
+    # in BLOCK3, key blocks of 256 bits under the NONE coding) and its own value classes
+    "esp32": dict(esp32=True, burn_probe="JTAG_DISABLE",
+                  groups=[("EG_ALWAYS", "EFUSES"), ("EG_KEYBLOCK", "KEYBLOCKS_256"), ("EG_CUSTOM_MAC", "CUSTOM_MAC"),
+                          ("EG_ADC_CALIB", "ADC_CALIBRATION"), ("EG_CALC", "CALC")],
+                  classes={"mac": "EC_MAC_CRC", "spipin": "EC_SPIPIN", "vref": "EC_VREF", "adc_tp": "EC_ADC_TP_ESP32",
+                           "wafer": "EC_WAFER_ESP32", "pkg": "EC_PKG"}),
     "esp32c2": dict(calib=1, calc=False),
     "esp32c3": dict(calib=100),
     "esp32c5": dict(calib=1),
@@ -104,6 +111,8 @@ def c_str(s):
 
 def cls_of(chip, f, compose):
     ct = f.class_type or ""
+    if ct in CHIPS[chip].get("classes", {}):
+        return CHIPS[chip]["classes"][ct]
     if (chip, f.name) in compose:
         return "EC_COMPOSE"
     if f.name == "MAC_EUI64":
@@ -153,14 +162,14 @@ def more_mask(v):
     return "0"
 
 
-def after_burn_regs(chip, mem_size, blocks, base):
+def after_burn_regs(chip, mem_size, blocks, base, probe):
     """Registers espefuse's emulator leaves set after a burn, outside the block data."""
     with tempfile.TemporaryDirectory() as d:
         f = os.path.join(d, "e.bin")
         env = dict(os.environ)
         # any BLOCK0 boolean no other fuse depends on
         subprocess.run([sys.executable, "-m", "espefuse", "--chip", chip, "--virt", "--path-efuse-file", f,
-                        "--do-not-confirm", "burn-efuse", "DIS_DOWNLOAD_MANUAL_ENCRYPT", "1"],
+                        "--do-not-confirm", "burn-efuse", probe, "1"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         data = open(f, "rb").read()[::-1]
     if len(data) != mem_size:
@@ -193,10 +202,13 @@ def gen(chip):
         fields = md.EfuseDefineFields(None, revision=opts["revision"])
     else:
         fields = md.EfuseDefineFields(None)
-    groups = [("EG_ALWAYS", fields.EFUSES), ("EG_KEYBLOCK", fields.KEYBLOCKS),
-              ("EG_BLK2_CALIB", fields.BLOCK2_CALIBRATION_EFUSES)]
-    if opts.get("calc", True):
-        groups.append(("EG_CALC", getattr(fields, "CALC", [])))
+    if "groups" in opts:
+        groups = [(g, getattr(fields, lst)) for g, lst in opts["groups"]]
+    else:
+        groups = [("EG_ALWAYS", fields.EFUSES), ("EG_KEYBLOCK", fields.KEYBLOCKS),
+                  ("EG_BLK2_CALIB", fields.BLOCK2_CALIBRATION_EFUSES)]
+        if opts.get("calc", True):
+            groups.append(("EG_CALC", getattr(fields, "CALC", [])))
     if "oldrev" in opts:
         groups.append(("EG_OLDREV", md.EfuseDefineFields(None, revision=opts["oldrev"]).EFUSES))
     descs = load_descriptions()
@@ -237,7 +249,7 @@ def gen(chip):
                        f"{parts}, {more_mask(f.read_disable_bit)}}},")
     out.append("};\n")
     order = ", ".join(g for g, _ in groups)
-    after = after_burn_regs(chip, mem_size, blocks, base)
+    after = after_burn_regs(chip, mem_size, blocks, base, opts.get("burn_probe", "DIS_DOWNLOAD_MANUAL_ENCRYPT"))
     head = "\n".join(out)
     # the composite part lists go before the field table
     head = head.replace("static const efuse_field_def_t FIELDS[]", "\n".join(comp_lines) + "\n\nstatic const efuse_field_def_t FIELDS[]", 1) if comp_lines else head
@@ -253,24 +265,33 @@ def gen(chip):
     if not blkerr and hasattr(regs, "BLOCK_NUM_ERRORS"):
         # C3: counts and fail bits in two lists (the fail bits shifted by one block, a chip erratum)
         blkerr = [(n[0], n[1], n[2], f[1]) for n, f in zip(regs.BLOCK_NUM_ERRORS, regs.BLOCK_FAIL_BIT)]
+    if opts.get("esp32"):
+        # one decoder status register for the 3/4-coded blocks: any error marks BLOCK1-3 failed
+        blkerr = [None] + [(regs.EFUSE_REG_DEC_STATUS, regs.EFUSE_REG_DEC_STATUS_MASK, 0, None)] * (len(blocks) - 1)
     for i, be in enumerate(blkerr):
-        reg = be[0] - base
         if i == 0:
             continue
+        reg = be[0] - base
         mask, offs, fail = (be[1], be[2], be[3]) if len(be) == 4 else (be[1], 0, None)
         errs.append((i, reg, mask or 0, offs or 0, -1 if fail is None else fail))
     tail.append("/* Read-error registers: BLOCK0's repeat errors, then (block, register, count mask, shift, fail bit). */")
-    tail.append("static const uint16_t REPEAT_ERR[] = {" + ", ".join(f"0x{o:03X}" for o in rep) + "};")
+    if rep:
+        tail.append("static const uint16_t REPEAT_ERR[] = {" + ", ".join(f"0x{o:03X}" for o in rep) + "};")
     tail.append("static const efuse_err_def_t BLOCK_ERR[] = {" + ", ".join(f"{{{b}, 0x{r:03X}, 0x{m:X}, {o}, {f}}}" for b, r, m, o, f in errs) + "};\n")
     tail.append(f"const efuse_chip_def_t EFUSE_{ident} = {{")
     tail.append(f"    .chip = &CHIP_{ident},")
     tail.append(f"    .mem_size = 0x{mem_size:03X},")
     tail.append("    .blocks = BLOCKS,\n    .nblocks = (int)A(BLOCKS),\n    .fields = FIELDS,\n    .nfields = A(FIELDS),")
     tail.append("    .group_order = ORDER,\n    .ngroups = A(ORDER),\n    .after_burn = AFTER_BURN,\n    .nafter_burn = A(AFTER_BURN),")
-    chk = getattr(regs, "EFUSE_CHECK_VALUE0_REG", None) or getattr(regs, "EFUSE_PGM_CHECK_VALUE0_REG")
-    tail.append(f"    .rs_coding = 1,\n    .rs_check_off = 0x{chk - base:03X},")
-    tail.append(f"    .calib_min_blk_version = {opts['calib']},")
-    tail.append("    .repeat_err = REPEAT_ERR,\n    .nrepeat_err = A(REPEAT_ERR),\n    .block_err = BLOCK_ERR,\n    .nblock_err = A(BLOCK_ERR),")
+    if opts.get("esp32"):
+        tail.append("    .coding_34 = 1,")
+    else:
+        chk = getattr(regs, "EFUSE_CHECK_VALUE0_REG", None) or getattr(regs, "EFUSE_PGM_CHECK_VALUE0_REG")
+        tail.append(f"    .rs_coding = 1,\n    .rs_check_off = 0x{chk - base:03X},")
+        tail.append(f"    .calib_min_blk_version = {opts['calib']},")
+    if rep:
+        tail.append("    .repeat_err = REPEAT_ERR,\n    .nrepeat_err = A(REPEAT_ERR),")
+    tail.append("    .block_err = BLOCK_ERR,\n    .nblock_err = A(BLOCK_ERR),")
     if "oldrev" in opts:
         tail.append(f"    .oldrev_max_chip_version = {opts['oldrev_max']},")
     tail.append("};")

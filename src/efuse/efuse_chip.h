@@ -77,7 +77,8 @@ typedef struct {
 typedef struct {
     uint8_t block;
     uint16_t reg;
-    uint8_t mask, shift;
+    uint16_t mask; /* the count bits (ESP32: its 12-bit decoder status) */
+    uint8_t shift;
     int8_t fail_bit; /* -1: none */
 } efuse_err_def_t;
 
