@@ -125,7 +125,7 @@ static void field_mask(const espsec_efuse_t *e, const char *name, uint8_t mask[3
     }
     for (int k = 0; k < fi.bit_len; k++) {
         int bit = fi.word * 32 + fi.pos + k;
-        if (bit < 256) {
+        if (bit >= 0 && bit < 256) {
             mask[bit / 8] |= (uint8_t)(1u << (bit % 8));
         }
     }
