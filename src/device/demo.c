@@ -63,6 +63,7 @@ typedef struct {
     const char *fe_name;     /* "XTS-AES-128" */
     const char *fe_option;   /* the sdkconfig line of the key size, or NULL (ESP32) */
     const char *digest_where; /* where the first boot burns the key digest */
+    int force_ecdsa;         /* ECDSA is the only scheme and ESP-IDF offers it only as an insecure option */
 } story_t;
 
 static void story_for(const espsec_chip_info_t *ci, story_t *st)
@@ -75,6 +76,7 @@ static void story_for(const espsec_chip_info_t *ci, story_t *st)
         st->scheme = ESPSEC_SB_ECDSA256;
         st->scheme_name = "ECDSA P-256";
     }
+    st->force_ecdsa = st->scheme != ESPSEC_SB_RSA3072 && ci->sb.ecdsa_insecure;
     st->fe_option = NULL;
     if (ci->fe.xts256_two_blocks && (ci->fe.modes & ESPSEC_FE_MODE_XTS256)) {
         st->fe_name = "XTS-AES-256, its 512-bit key over two key blocks";
@@ -106,6 +108,7 @@ static int story_sdkconfig(const story_t *st, char *buf, size_t cap)
                     "CONFIG_SECURE_BOOT=y\n"
                     "CONFIG_SECURE_BOOT_V2_ENABLED=y\n"
                     "%s"
+                    "%s"
                     "CONFIG_SECURE_FLASH_ENC_ENABLED=y\n"
                     "CONFIG_SECURE_FLASH_ENCRYPTION_MODE_DEVELOPMENT=y\n"
                     "# CONFIG_SECURE_FLASH_ENCRYPTION_MODE_RELEASE is not set\n"
@@ -116,6 +119,7 @@ static int story_sdkconfig(const story_t *st, char *buf, size_t cap)
                     rsa ? "CONFIG_SECURE_SIGNED_APPS_RSA_SCHEME=y\nCONFIG_SECURE_BOOT_V2_RSA_ENABLED=y\n"
                         : "CONFIG_SECURE_SIGNED_APPS_ECDSA_V2_SCHEME=y\nCONFIG_SECURE_BOOT_V2_ECC_ENABLED=y\n"
                           "CONFIG_SECURE_BOOT_ECDSA_KEY_LEN_256_BITS=y\n",
+                    st->force_ecdsa ? "CONFIG_SECURE_BOOT_INSECURE=y\nCONFIG_SECURE_BOOT_V2_FORCE_ENABLE_ECDSA=y\n" : "",
                     st->fe_option ? st->fe_option : "");
 }
 
@@ -282,6 +286,10 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
     say(&d, "(Secure Boot V2 with %s; flash encryption in development mode with %s;\n"
             "NVS encryption. Nothing real is burned.)\n",
         st.scheme_name, st.fe_name);
+    if (st.force_ecdsa) {
+        say(&d, "(ECDSA is this chip's only Secure Boot V2 scheme and ESP-IDF offers it only under the insecure\n"
+                "options, CONFIG_SECURE_BOOT_V2_FORCE_ENABLE_ECDSA, for a hardware erratum: the doctor warns.)\n");
+    }
 
     step(&d, "The project: its sdkconfig and partition table");
     rc = save(&d, "sdkconfig", sdkconfig, (size_t)sdk_len, 0, err);
