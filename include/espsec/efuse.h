@@ -230,6 +230,19 @@ espsec_err_t espsec_efuse_stage_key_purpose(espsec_efuse_t *e, const char *block
                                             espsec_error_t *err);
 
 /**
+ * The key burn-key takes from a key file for a purpose, as espefuse reads it: for
+ * the chip's ECDSA purposes (ECDSA_KEY, ECDSA_KEY_P192/P256/P384; not the
+ * ECDSA_KEY_P384_L/_H halves, which take raw data) a PEM private key on NIST
+ * P-192, P-256 or P-384 (unencrypted), whose scalar comes out big-endian: a P-192
+ * scalar after 8 zero bytes (32 in all), ECDSA_KEY_P384's after 16 (64 bytes, for
+ * the two blocks). The purpose's byte reversal is espsec_efuse_stage_key_purpose's.
+ * Other purposes: the file's bytes (at most 64). out gets up to 64 bytes (a secret).
+ * Refused with espefuse's messages: not a PEM private key, another curve or RSA.
+ */
+espsec_err_t espsec_efuse_key_file_data(const espsec_chip_info_t *c, const char *purpose, const uint8_t *file,
+                                        size_t len, uint8_t out[64], size_t *out_len, espsec_error_t *err);
+
+/**
  * Stage raw data into a block (espefuse's burn-block-data): data goes at
  * byte offset; offset 0 needs exactly the block's length (24 bytes for an
  * ESP32 block under 3/4 coding), with an offset the rest stays zero.

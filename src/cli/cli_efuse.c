@@ -1153,10 +1153,16 @@ static int burn_keys_by_purpose(cli_args_t *a, efctx_t *c)
     }
     for (size_t i = 0; i < a->npos; i += 3) {
         const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = a->pos[i + 2];
-        uint8_t key[64];
-        size_t klen = 0;
-        if (read_key(kf, key, sizeof(key), &klen) != 0) {
-            return 2;
+        uint8_t key[64], *file = NULL;
+        size_t klen = 0, flen = 0;
+        if (espsec_read_file(kf, &file, &flen, 1u << 16, &err) != ESPSEC_OK) {
+            return cli_fail(&err);
+        }
+        espsec_err_t krc = espsec_efuse_key_file_data(c->info, purpose, file, flen, key, &klen, &err);
+        espsec_free_secret(file, flen);
+        if (krc != ESPSEC_OK) {
+            espsec_error_prefix(&err, "%s: ", kf);
+            return cli_fail(&err);
         }
         espsec_efuse_key_step_t st[2];
         int n = 0;
