@@ -143,6 +143,16 @@ espsec_err_t espsec_efuse_export_qemu(const espsec_efuse_t *e, uint8_t **out, si
 /** Write path atomically (and path.hidden, mode 0600, when needed). */
 espsec_err_t espsec_efuse_save_file(const espsec_efuse_t *e, const char *path, espsec_error_t *err);
 
+/**
+ * Add custom fields from an ESP-IDF esp_efuse_custom_table.csv, as espefuse's
+ * --extend-efuse-table does (the rules are in src/efuse/efuse_table_csv.c): the
+ * summary then shows them (category "User") and every command takes them by name
+ * or alternative name. Refused with the line named: a malformed line, a field
+ * outside its block or on a block the chip lacks, a name the chip or the table
+ * already has. Once per set.
+ */
+espsec_err_t espsec_efuse_extend_table(espsec_efuse_t *e, const char *csv, size_t len, espsec_error_t *err);
+
 /* ---- fields ---- */
 
 /** Number of fields the summary shows now (it depends on the coding scheme and on some fields). */

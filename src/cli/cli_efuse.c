@@ -93,6 +93,23 @@ static int open_efuse_file(cli_args_t *a, efctx_t *c)
     if (espsec_efuse_load_file(c->chip, c->path, &c->e, &created, &err) != ESPSEC_OK) {
         return cli_fail(&err);
     }
+    const char *csv = cli_str(a, "extend-efuse-table");
+    if (csv != NULL) {
+        uint8_t *text = NULL;
+        size_t tlen = 0;
+        espsec_err_t rc = espsec_read_file(csv, &text, &tlen, 1u << 20, &err);
+        if (rc == ESPSEC_OK) {
+            rc = espsec_efuse_extend_table(c->e, (const char *)text, tlen, &err);
+            free(text);
+            if (rc != ESPSEC_OK) {
+                espsec_error_prefix(&err, "%s: ", csv);
+            }
+        }
+        if (rc != ESPSEC_OK) {
+            espsec_efuse_free(c->e);
+            return cli_fail(&err);
+        }
+    }
     if (created) {
         /* as espefuse: a missing or empty file becomes a fresh chip */
         if (espsec_efuse_save_file(c->e, c->path, &err) != ESPSEC_OK) {
@@ -1487,6 +1504,7 @@ static const cli_opt_t GROUP_OPTS[] = {
     {"debug", 'd', CLI_FLAG, NULL, "Show the block registers before a summary."},
     {"postpone", 0, CLI_FLAG, NULL, "Burn protection and lock-down fuses of BLOCK0 last (the default)."},
     {"no-postpone", 0, CLI_FLAG, NULL, "Burn BLOCK0 in one step."},
+    {"extend-efuse-table", 0, CLI_VALUE, "CSV", "Custom fields from an esp_efuse_custom_table.csv (by name everywhere)."},
     {0}};
 
 static const cli_opt_t OPT_SUMMARY[] = {

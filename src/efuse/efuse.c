@@ -24,6 +24,9 @@ struct espsec_efuse {
     /* power-cut injection (espsec_efuse_cut_after): block programs done, the one to cut, cut happened */
     uint64_t programs, cut_at;
     int cut_armed, cut;
+    /* the chip's table with custom fields added (espsec_efuse_extend_table), and their strings */
+    efuse_chip_def_t *own_def;
+    void *own_strings;
 };
 
 static const efuse_chip_def_t *chip_def(espsec_chip_t chip)
@@ -454,9 +457,40 @@ espsec_err_t espsec_efuse_serialize(const espsec_efuse_t *e, uint8_t **file, siz
     return ESPSEC_OK;
 }
 
+espsec_err_t efuse_add_fields(espsec_efuse_t *e, efuse_field_def_t *fields, size_t n, void *strings,
+                              espsec_error_t *err)
+{
+    if (e->own_def != NULL) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_STATE, "the eFuse table is already extended");
+    }
+    size_t base = e->def->nfields;
+    efuse_field_def_t *all = calloc(base + n, sizeof(*all));
+    efuse_chip_def_t *d = calloc(1, sizeof(*d));
+    if (all == NULL || d == NULL) {
+        free(all);
+        free(d);
+        return espsec_fail(err, ESPSEC_ERR_NO_MEM, "out of memory");
+    }
+    memcpy(all, e->def->fields, base * sizeof(*all));
+    memcpy(all + base, fields, n * sizeof(*all));
+    *d = *e->def;
+    d->fields = all;
+    d->nfields = base + n;
+    free(fields);
+    e->own_def = d;
+    e->own_strings = strings;
+    e->def = d;
+    return ESPSEC_OK;
+}
+
 void espsec_efuse_free(espsec_efuse_t *e)
 {
     if (e != NULL) {
+        if (e->own_def != NULL) {
+            free((void *)e->own_def->fields);
+            free(e->own_def);
+            free(e->own_strings);
+        }
         espsec_wipe(e, sizeof(*e));
         free(e);
     }

@@ -20,4 +20,12 @@ size_t efuse_joint_size(const efuse_chip_def_t *d);
 espsec_err_t efuse_import_blocks(espsec_chip_t chip, const uint8_t *data, size_t len, int hw_view,
                                  espsec_efuse_t **out, espsec_error_t *err);
 
+/**
+ * Add custom fields to one eFuse set (its own copy of the chip's table). On success the set
+ * owns fields (copied, then freed) and strings (the names and descriptions they point to,
+ * freed with the set); on failure the caller keeps both. Refused when already extended.
+ */
+espsec_err_t efuse_add_fields(espsec_efuse_t *e, efuse_field_def_t *fields, size_t n, void *strings,
+                              espsec_error_t *err);
+
 #endif
