@@ -86,7 +86,7 @@ static int parse_int(const char *v, long long *out)
         if (d >= base) {
             return -1;
         }
-        if (x > (1ll << 40)) {
+        if (x > (1LL << 40)) {
             return -1;
         }
         x = x * base + d;
@@ -348,7 +348,7 @@ espsec_err_t espsec_efuse_extend_table(espsec_efuse_t *e, const char *csv, size_
             rc = espsec_fail(err, ESPSEC_ERR_PARSE, "line %u: longer than %d characters", ln, CSV_LINE_MAX);
             break;
         }
-        char raw[CSV_LINE_MAX], line[CSV_LINE_MAX * 2];
+        char raw[CSV_LINE_MAX], line[CSV_LINE_MAX * 2] = "";
         memcpy(raw, csv + off, l);
         raw[l] = '\0';
         off += l + (nl != NULL);
