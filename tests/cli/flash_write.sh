@@ -32,8 +32,8 @@ device() {
     mkdir -p "$T/$dir" && cd "$T/$dir" || return
     printf 'CONFIG_IDF_TARGET="%s"\n' "$chip" >s.cfg
     for l in "$@"; do echo "CONFIG_$l" >>s.cfg; done
-    BOFF=0x1000
-    [ "$chip" = esp32 ] || BOFF=0x0
+    BOFF=0x0
+    case $chip in esp32 | esp32s2) BOFF=0x1000 ;; esp32c5 | esp32p4) BOFF=0x2000 ;; esac
     $E image sample --chip "$chip" --kind bootloader -o bl.bin >/dev/null
     $E image sample --chip "$chip" --project app --app-version 1.0 -o a1.bin >/dev/null
     $E image sample --chip "$chip" --project app --app-version 2.0 --seed 2 -o a2.bin >/dev/null
@@ -131,6 +131,50 @@ burn ef.bin esp32c3 ENABLE_SECURITY_DOWNLOAD
 refused "the ROM refuses the encrypted flash write (DIS_DOWNLOAD_MANUAL_ENCRYPT is burned" $E flash write $D --encrypt 0x10000 a2.s
 burn ef.bin esp32c3 DIS_DOWNLOAD_MODE
 refused "Failed to connect to ESP32-C3: No serial data received" $E flash write $D --encrypt 0x10000 a2.s
+
+# ---- ESP32-S3, development mode with Secure Boot V2 and XTS-AES-256, then Secure Download Mode ----
+device esp32s3 s3dev SECURE_BOOT=y SECURE_BOOT_V2_ENABLED=y SECURE_FLASH_ENC_ENABLED=y \
+    SECURE_FLASH_ENCRYPTION_AES256=y SECURE_FLASH_UART_BOOTLOADER_ALLOW_ENC=y
+ok $E flash write $D --encrypt 0x10000 a2.s
+contains "$T/out" "Wrote .* at 0x00010000 (encrypted by the chip)"
+contains "$T/out" "crypt counter 1 of 3 bits, 1 development-mode plaintext re-flash left"
+ok $E boot $D
+booted app 2.0
+refused "is not 16 byte aligned\|Can't perform encrypted flash write" $E flash write $D --encrypt 0x10008 a1.s
+# plaintext over flash encryption: decrypted to garbage at the next boot
+ok $E flash write $D 0x10000 a1.s
+contains "$T/out" "plaintext in partition 'factory', which the chip decrypts: the next boot reads garbage there"
+CHECKS=$((CHECKS + 1))
+$E boot $D >"$T/out" && fail "S3: plaintext app under flash encryption booted"
+ok $E flash write $D --encrypt 0x10000 a1.s
+ok $E boot $D
+booted app 1.0
+burn ef.bin esp32s3 ENABLE_SECURITY_DOWNLOAD
+refused "Detected flash encryption and secure download mode enabled" $E flash write $D 0x10000 a2.s
+ok $E flash write $D --encrypt 0x10000 a2.s
+contains "$T/out" "^WRITTEN in Secure Download Mode"
+ok $E boot $D
+booted app 2.0
+burn ef.bin esp32s3 DIS_DOWNLOAD_MODE
+refused "Failed to connect to ESP32-S3: No serial data received" $E flash write $D --encrypt 0x10000 a1.s
+
+# ---- ESP32-S3, release mode without Secure Boot: manual encryption off; the development-mode way back is gone ----
+device esp32s3 s3rel SECURE_FLASH_ENC_ENABLED=y SECURE_FLASH_ENCRYPTION_MODE_RELEASE=y
+refused "Detected flash encryption enabled and download manual encrypt disabled" $E flash write $D 0x10000 a2.s
+refused "encrypt functionality in UART download mode disabled" $E flash write $D --encrypt 0x10000 a2.s
+ok $E flash write $D --force 0x10000 a2.s
+contains "$T/out" "^WRITTEN: flash encryption on, crypt counter 3 of 3 bits, 0 development-mode plaintext re-flashes left"
+burn ef.bin esp32s3 ENABLE_SECURITY_DOWNLOAD
+refused "the ROM refuses the encrypted flash write (DIS_DOWNLOAD_MANUAL_ENCRYPT is burned" $E flash write $D --encrypt 0x10000 a2.s
+burn ef.bin esp32s3 DIS_DOWNLOAD_MODE
+refused "Failed to connect to ESP32-S3: No serial data received" $E flash write $D 0x10000 a2.s
+
+# ---- ESP32-S3, release mode with Secure Boot V2: the bootloader region and a C3 image ----
+device esp32s3 s3relsb SECURE_BOOT=y SECURE_BOOT_V2_ENABLED=y SECURE_FLASH_ENC_ENABLED=y \
+    SECURE_FLASH_ENCRYPTION_MODE_RELEASE=y
+refused "encrypt functionality in UART download mode disabled" $E flash write $D --encrypt 0x0 bl.s
+$E image sample --chip esp32c3 --project other -o c3.bin >/dev/null
+refused "c3.bin' is not an ESP32-S3 image. Use the force argument" $E flash write $D 0x10000 c3.bin
 
 # ---- bad input ----
 bad "ADDR FILE pairs expected" $E flash write $D 0x10000

@@ -33,8 +33,8 @@ story() {
     local rollback=0 anti=0
     grep -q APP_ROLLBACK_ENABLE=y s.cfg && rollback=1
     grep -q APP_ANTI_ROLLBACK=y s.cfg && anti=1
-    local boff=0x1000
-    [ "$chip" = esp32 ] || boff=0x0
+    local boff=0x0
+    case $chip in esp32 | esp32s2) boff=0x1000 ;; esp32c5 | esp32p4) boff=0x2000 ;; esac
     $E image sample --chip "$chip" --kind bootloader -o bl.bin >/dev/null
     for v in 1 2 3; do
         $E image sample --chip "$chip" --project app --app-version $v.0 --secure-version $v --seed $v -o a$v.bin >/dev/null
@@ -138,6 +138,57 @@ story esp32c3 signed SECURE_BOOT=y SECURE_BOOT_V2_ENABLED=y SECURE_FLASH_ENC_ENA
 # ESP32-C3: development-mode flash encryption, signed updates without hardware Secure Boot, anti-rollback
 story esp32c3 signed SECURE_FLASH_ENC_ENABLED=y SECURE_SIGNED_APPS_NO_SECURE_BOOT=y \
     BOOTLOADER_APP_ROLLBACK_ENABLE=y BOOTLOADER_APP_ANTI_ROLLBACK=y
+# ESP32-S3: Secure Boot V2 + development-mode XTS-AES-256 (key over two blocks), rollback and anti-rollback
+story esp32s3 signed SECURE_BOOT=y SECURE_BOOT_V2_ENABLED=y SECURE_FLASH_ENC_ENABLED=y \
+    SECURE_FLASH_ENCRYPTION_AES256=y BOOTLOADER_APP_ROLLBACK_ENABLE=y BOOTLOADER_APP_ANTI_ROLLBACK=y
+# ESP32-S3: release-mode flash encryption, no Secure Boot, rollback
+story esp32s3 plain SECURE_FLASH_ENC_ENABLED=y SECURE_FLASH_ENCRYPTION_MODE_RELEASE=y \
+    BOOTLOADER_APP_ROLLBACK_ENABLE=y
+# ESP32-S3: Secure Boot V2 + release-mode flash encryption, anti-rollback without app rollback
+story esp32s3 signed SECURE_BOOT=y SECURE_BOOT_V2_ENABLED=y SECURE_FLASH_ENC_ENABLED=y \
+    SECURE_FLASH_ENCRYPTION_MODE_RELEASE=y BOOTLOADER_APP_ANTI_ROLLBACK=y
+
+# ---- the signature blocks an update check reads: esp_secure_boot_verify_signature reads as many as the chip
+# has key digest slots, so on the ESP32-C2 (one slot) only block 0 counts; on the C3 (three) any block ----
+blocks() { # blocks CHIP KEY-A KEY-B SDKCONFIG-LINES...: Secure Boot V2 with key A; updates signed [B, A] and [A, B]
+    local chip=$1 ka=$SB/$2 kb=$SB/$3
+    shift 3
+    local d="$T/blocks-$chip"
+    mkdir -p "$d" && cd "$d" || return
+    printf 'CONFIG_IDF_TARGET="%s"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\n' "$chip" >s.cfg
+    for l in "$@"; do echo "CONFIG_$l" >>s.cfg; done
+    $E image sample --chip "$chip" --kind bootloader -o bl.bin >/dev/null
+    $E image sample --chip "$chip" --project app --app-version 1.0 -o a1.bin >/dev/null
+    $E image sample --chip "$chip" --project app --app-version 2.0 --seed 2 -o a2.bin >/dev/null
+    $E secure sign-data --version 2 --keyfile "$ka" -o bl.s bl.bin >/dev/null
+    $E secure sign-data --version 2 --keyfile "$ka" -o a1.s a1.bin >/dev/null
+    $E secure sign-data --version 2 --keyfile "$kb" "$ka" -o a2.ba a2.bin >/dev/null
+    $E secure sign-data --version 2 --keyfile "$ka" "$kb" -o a2.ab a2.bin >/dev/null
+    printf 'otadata,data,ota,0xd000,0x2000,\nota_0,app,ota_0,0x10000,0x100000,\nota_1,app,ota_1,0x110000,0x100000,\n' >ota.csv
+    $E partition-table ota.csv pt.bin >/dev/null
+    $E image merge-bin -o fl.bin --fill-flash-size 4MB 0x0 bl.s 0x8000 pt.bin 0x10000 a1.s >/dev/null
+    local D="--chip $chip --efuse ef.bin --flash fl.bin --sdkconfig s.cfg"
+    ok $E boot $D --provision
+    booted 1.0 ota_0
+    cd "$T" || return
+}
+blocks esp32c2 key_ecdsa256.pem key_ecdsa256_b.pem SECURE_SIGNED_APPS_ECDSA_V2_SCHEME=y SECURE_BOOT_V2_ECC_ENABLED=y \
+    SECURE_BOOT_ECDSA_KEY_LEN_256_BITS=y
+cd "$T/blocks-esp32c2" || exit 1
+D="--chip esp32c2 --efuse ef.bin --flash fl.bin --sdkconfig s.cfg"
+refused "signature block 0: key digest .* is not burned in eFuse" $E ota write $D a2.ba
+ok $E ota write $D a2.ab
+contains "$T/out" "^OTA ACCEPTED: 'app' version 2.0"
+ok $E boot $D
+booted 2.0 ota_1
+blocks esp32c3 key_rsa3072.pem key_rsa3072_b.pem
+cd "$T/blocks-esp32c3" || exit 1
+D="--chip esp32c3 --efuse ef.bin --flash fl.bin --sdkconfig s.cfg"
+ok $E ota write $D a2.ba
+contains "$T/out" "^OTA ACCEPTED: 'app' version 2.0"
+ok $E boot $D
+booted 2.0 ota_1
+cd "$T" || exit 1
 
 # ---- the device must run an app to update itself; no OTA slot ----
 $E image sample --kind bootloader -o bl.bin >/dev/null

@@ -1,5 +1,5 @@
 # espsec boot --powercut-sweep: the power cut at every eFuse block program and flash operation of the
-# first boot, per chip (ESP32, ESP32-C3) and configuration (development/release, Secure Boot V2 on/off,
+# first boot, per chip (ESP32, ESP32-S3, ESP32-C3) and configuration (development/release, Secure Boot V2 on/off,
 # ROM download mode disabled), judged after power-on as the bootloader would leave the device.
 . "$(dirname "$0")/lib.inc"
 SB=$VECTORS/secure_boot/input
@@ -7,8 +7,8 @@ E=$ESPSEC
 cd "$T"
 
 images() { # images CHIP: CHIP.flash, plaintext: signed bootloader, table, signed factory app
-    local chip=$1 boff=0x1000
-    [ "$chip" = esp32 ] || boff=0x0
+    local chip=$1 boff=0x0
+    case $chip in esp32 | esp32s2) boff=0x1000 ;; esp32c5 | esp32p4) boff=0x2000 ;; esac
     $E image sample --chip "$chip" --kind bootloader -o "$chip.bl" >/dev/null
     $E image sample --chip "$chip" --project app --app-version 1.0 -o "$chip.app" >/dev/null
     $E secure sign-data --version 2 --keyfile "$SB/key_rsa3072.pem" -o "$chip.bl.s" "$chip.bl" >/dev/null
@@ -57,7 +57,7 @@ print(sys.argv[3], r['points'], r['recovers'], r['stays_plaintext'], r['reflash'
 PY
 }
 
-for chip in esp32 esp32c3; do
+for chip in esp32 esp32s3 esp32c3; do
     images $chip
     sweep $chip $chip-dev open SECURE_FLASH_UART_BOOTLOADER_ALLOW_ENC=y
     sweep $chip $chip-rel open SECURE_FLASH_ENCRYPTION_MODE_RELEASE=y
@@ -66,6 +66,18 @@ for chip in esp32 esp32c3; do
     sweep $chip $chip-rel-sb-nodl locked SECURE_FLASH_ENCRYPTION_MODE_RELEASE=y SECURE_BOOT=y SECURE_BOOT_V2_ENABLED=y \
         SECURE_DISABLE_ROM_DL_MODE=y
 done
+# ESP32-S3 with XTS-AES-256: the 512-bit key takes two key blocks, one cut point more, and a cut in
+# either block's burn recovers (the next boot burns a new key into free blocks)
+sweep esp32s3 esp32s3-rel-sb-256 open SECURE_FLASH_ENCRYPTION_MODE_RELEASE=y SECURE_BOOT=y SECURE_BOOT_V2_ENABLED=y \
+    SECURE_FLASH_ENCRYPTION_AES256=y
+CHECKS=$((CHECKS + 1))
+python3 - esp32s3-rel-sb.json esp32s3-rel-sb-256.json <<'PY' || fail "S3 XTS-AES-256 sweep"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert b['points'] == a['points'] + 1 and b['efuse_programs'] == a['efuse_programs'] + 1, (a['points'], b['points'])
+keys = [c for c in b['cuts'] if c['efuse'] and 'BLOCK_KEY' in c['what']]
+assert len(keys) == 3 and all(c['outcome'] == 'recovers' for c in keys), keys
+PY
 # the text table names each cut and says what follows
 ok $E boot --efuse t.efuse --flash esp32.flash --sdkconfig esp32-dev-sb.cfg --powercut-sweep
 contains "$T/out" "^0 *eFuse BLOCK2 program *recovers"
