@@ -275,7 +275,10 @@ static espsec_err_t jskip(jp_t *j, int depth)
 
 /* One field of the summary, as it gave it. */
 typedef struct {
-    const efuse_field_def_t *def;
+    const efuse_field_def_t *def; /* NULL for a custom field */
+    char name[96];
+    int block;
+    unsigned start; /* first bit in its block */
     unsigned line;
     unsigned bitpos; /* in the joint buffer */
     unsigned len;
@@ -287,6 +290,7 @@ typedef struct {
     long long block, word, pos, bit_len;
     int have_block, have_word, have_pos, have_len, word_null, pos_null;
     char type[32];
+    char category[32];
     char raw[2 + RAW_MAX_BITS / 4 + 2];
     int have_raw;
 } json_member_t;
@@ -330,6 +334,10 @@ static espsec_err_t read_member(jp_t *j, json_member_t *m)
             }
         } else if (fits && strcmp(key, "efuse_type") == 0) {
             if ((rc = jstring(j, m->type, sizeof(m->type), &fits)) != ESPSEC_OK) {
+                return rc;
+            }
+        } else if (fits && strcmp(key, "category") == 0) {
+            if ((rc = jstring(j, m->category, sizeof(m->category), &fits)) != ESPSEC_OK) {
                 return rc;
             }
         } else if (fits && strcmp(key, "raw_value") == 0) {
@@ -412,7 +420,8 @@ static espsec_err_t place_member(jp_t *j, const efuse_chip_def_t *d, const size_
     char msg[300];
     *skip = 0;
     const efuse_field_def_t *def = field_named(d, m->name);
-    if (def == NULL) {
+    int custom = def == NULL && strcmp(m->category, "User") == 0; /* from an --extend-efuse-table */
+    if (def == NULL && !custom) {
         snprintf(msg, sizeof(msg), "%s is not an eFuse of %s (a summary of another chip or espefuse version?)",
                  m->name, d->chip->name);
         return jfail(j, msg);
@@ -420,6 +429,24 @@ static espsec_err_t place_member(jp_t *j, const efuse_chip_def_t *d, const size_
     if (!m->have_block || !m->have_word || !m->have_pos || !m->have_len || m->type[0] == '\0' || !m->have_raw) {
         snprintf(msg, sizeof(msg), "%s: block, word, pos, bit_len, efuse_type and raw_value expected", m->name);
         return jfail(j, msg);
+    }
+    if (custom) {
+        /* a custom field sits where the summary says, inside its block; its bits must agree with
+         * the block's own field, which the summary lists too */
+        if (m->block < 0 || m->block >= d->nblocks || m->word_null || m->pos_null || m->word < 0 || m->pos < 0 ||
+            m->pos > 31 || m->bit_len <= 0 || m->bit_len > RAW_MAX_BITS ||
+            m->word * 32 + m->pos + m->bit_len > (long long)d->blocks[m->block].words * 32) {
+            snprintf(msg, sizeof(msg), "%s: a custom field outside the blocks of %s", m->name, d->chip->name);
+            return jfail(j, msg);
+        }
+        f->def = NULL;
+        f->line = j->line;
+        f->len = (unsigned)m->bit_len;
+        f->bitpos = (unsigned)(blk_off[m->block] * 8) + (unsigned)m->word * 32u + (unsigned)m->pos;
+        f->block = (int)m->block;
+        f->start = (unsigned)(m->word * 32 + m->pos);
+        snprintf(f->name, sizeof(f->name), "%s", m->name);
+        return decode_raw(j, m, f->len, f->bits);
     }
     if (def->word < 0) {
         *skip = 1; /* calculated from other fields, which the summary lists too */
@@ -438,6 +465,9 @@ static espsec_err_t place_member(jp_t *j, const efuse_chip_def_t *d, const size_
     f->line = j->line;
     f->len = (unsigned)m->bit_len;
     f->bitpos = (unsigned)(blk_off[def->block] * 8) + (unsigned)def->word * 32u + (unsigned)def->pos;
+    f->block = def->block;
+    f->start = (unsigned)def->word * 32u + (unsigned)def->pos;
+    snprintf(f->name, sizeof(f->name), "%s", def->name);
     return decode_raw(j, m, f->len, f->bits);
 }
 
@@ -530,8 +560,7 @@ static espsec_err_t json_to_blocks(const efuse_chip_def_t *d, const char *text, 
         for (unsigned k = 0; k < fs[i].len; k++) {
             if (get_bit(blocks, fs[i].bitpos + k) != get_bit(fs[i].bits, k)) {
                 rc = espsec_fail(err, ESPSEC_ERR_PARSE, "line %u: %s disagrees with another field on bit %u of BLOCK%d",
-                                 fs[i].line, fs[i].def->name,
-                                 fs[i].def->word * 32u + (unsigned)fs[i].def->pos + k, fs[i].def->block);
+                                 fs[i].line, fs[i].name, fs[i].start + k, fs[i].block);
                 break;
             }
         }

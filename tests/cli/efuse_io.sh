@@ -34,6 +34,28 @@ ok $ESPSEC efuse --chip esp32c6 import banner.json -o b.efuse
 ok $ESPSEC efuse --chip esp32c6 import --format json banner.json -o b2.efuse
 same b.efuse b2.efuse
 
+# a summary made with --extend-efuse-table lists custom fields (category User): they are placed
+# where the summary says and must agree with their block's own field
+printf 'BOARD_REV, EFUSE_BLK3, 0, 8, Board revision\nSERIAL, EFUSE_BLK3, 64, 8, [SN] sn\n, EFUSE_BLK3, 72, 8, [SN] sn\n' >cu.csv
+for chip in esp32 esp32c3 esp32c2; do
+    rm -f cu.efuse cu2.efuse
+    ok $EF --chip $chip --extend-efuse-table cu.csv --path-efuse-file cu.efuse burn-efuse BOARD_REV 0x12 SN_1 7
+    ok $EF --chip $chip --extend-efuse-table cu.csv --path-efuse-file cu.efuse summary --format json
+    cp "$T/out" cu.json
+    ok $ESPSEC efuse --chip $chip import cu.json -o cu2.efuse
+    ok $EF --chip $chip --extend-efuse-table cu.csv --path-efuse-file cu2.efuse summary --format json
+    CHECKS=$((CHECKS + 1))
+    python3 "$CMP" "$T/out" cu.json >/dev/null || fail "$chip: a summary with custom fields imports differently"
+done
+python3 - cu.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["BOARD_REV"]["raw_value"] = "0x13"
+json.dump(d, open("cu_bad.json", "w"), indent=4, sort_keys=True)
+PY
+bad "cu_bad.json: line [0-9]*: .* disagrees with another field on bit 0 of BLOCK3" \
+    $ESPSEC efuse --chip esp32c2 import cu_bad.json -o x.efuse
+
 # read-protected keys come in as unknown: the imported file shows zeros and has no companion,
 # QEMU export refuses to invent the key, doctor says it could not check the flash
 head -c 32 /dev/urandom >k.bin
