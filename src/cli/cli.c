@@ -533,6 +533,10 @@ int cli_run_group(const cli_group_t *g, int argc, char **argv)
             end++;
         }
         c = find_cmd(g, argv[start]);
+        if (strcmp(argv[start], c->name) != 0 && strchr(argv[start], '_') != NULL) {
+            /* espefuse's notice for the old spelling (it still runs the command) */
+            printf("Warning: Deprecated: Command '%s' is deprecated. Use '%s' instead.\n", argv[start], c->name);
+        }
         memset(a->nvals, 0, sizeof(a->nvals));
         a->npos = 0;
         a->chain_index = k;

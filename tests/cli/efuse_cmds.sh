@@ -127,6 +127,9 @@ bad "This eFuse cannot be write-disabled due to the WR_DIS field being already w
 # read-protecting BLOCK2 is only a warning while Secure Boot V2 is off
 ok $EF --chip esp32 --path-efuse-file sb2.efuse read-protect-efuse BLOCK2
 contains "$T/out" "If Secure Boot V2 is used, BLOCK2 must be readable, please stop this operation!"
+# the old spellings still run, with espefuse's notice
+ok $EF --chip esp32 --path-efuse-file dep.efuse burn_bit BLOCK2 0 burn-bit BLOCK2 1
+contains "$T/out" "Warning: Deprecated: Command 'burn_bit' is deprecated. Use 'burn-bit' instead."
 # --help lists what a command takes on the chip of --chip
 ok $EF --chip esp32 burn-key --help
 contains "$T/out" "Block is one of: \[BLOCK1, flash_encryption, BLOCK2, secure_boot_v1, secure_boot_v2, BLOCK3\]"
