@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libssl-dev openssl clang clang-tidy libclang-rt-14-dev python3 nginx softhsm2 opensc time
       python3-pytest python3-cryptography python3-ecdsa python3-intelhex python3-serial python3-yaml python3-bitstring python3-click python3-rich
+      python3-pyelftools  # esptool's test_imagegen.py reads ELF files with it (tests/esptool)
       zsh fish)  # zsh, fish: tests/pkg/docs.py runs the completions
 # the long tests also run a single-node Slurm (tests/long/mfg_slurm.sh)
 if [ "${ESPSEC_LONG:-0}" = 1 ]; then

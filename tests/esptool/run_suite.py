@@ -116,8 +116,11 @@ def main():
     env["ESPSEC"] = os.path.abspath(espsec)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("PYTEST_ADDOPTS", None)
+    # test_imagegen.py reads the ELF files with pyelftools (Debian's python3-pyelftools)
+    imports = "import pytest, esptool.targets, espsecure, espefuse" + (
+        ", elftools" if suite == "test_imagegen.py" else "")
     probe = subprocess.run(
-        [sys.executable, "-c", "import pytest, esptool.targets, espsecure, espefuse"],
+        [sys.executable, "-c", imports],
         env=env, capture_output=True, text=True)
     if probe.returncode != 0:
         last = (probe.stderr.strip().splitlines() or ["?"])[-1]
