@@ -47,7 +47,7 @@ espsec_err_t espsec_flash_write(espsec_flash_t *f, uint32_t off, const void *buf
 /** Erase the 4 KiB sector at off (off must be sector-aligned). */
 espsec_err_t espsec_flash_erase(espsec_flash_t *f, uint32_t off, espsec_error_t *err);
 
-/** Number of program and erase operations so far. */
+/** Number of program and erase operations so far (attempts refused while the power is off count too). */
 uint64_t espsec_flash_op_count(const espsec_flash_t *f);
 
 /**

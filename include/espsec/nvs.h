@@ -109,6 +109,11 @@ espsec_err_t espsec_nvs_mount(espsec_flash_t *flash, uint32_t offset, uint32_t s
  */
 espsec_err_t espsec_nvs_mount_read_only(espsec_flash_t *flash, uint32_t offset, uint32_t size,
                                         const espsec_nvs_keys_t *keys, espsec_nvs_t **out, espsec_error_t *err);
+/**
+ * NVS_READWRITE_PURGE semantics for every later write and erase: an entry marked erased is also
+ * overwritten with 0x00 (raw, not encrypted), so the old value cannot be read back from the flash.
+ */
+void espsec_nvs_set_purge(espsec_nvs_t *nvs, int on);
 /** Unmount (nvs_flash_deinit); open handles become invalid. */
 void espsec_nvs_unmount(espsec_nvs_t *nvs);
 /** Erase every page of a partition (nvs_flash_erase_partition). */

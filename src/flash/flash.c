@@ -97,6 +97,7 @@ static int cutting_now(espsec_flash_t *f)
 espsec_err_t espsec_flash_write(espsec_flash_t *f, uint32_t off, const void *buf, size_t len, espsec_error_t *err)
 {
     if (f->cut) {
+        f->ops++; /* an attempt while the power is off counts too */
         return espsec_fail(err, ESPSEC_ERR_POWER_CUT, "power is off (emulated cut)");
     }
     espsec_err_t rc = bounds(f, off, len, "write", err);
@@ -136,6 +137,7 @@ espsec_err_t espsec_flash_write(espsec_flash_t *f, uint32_t off, const void *buf
 espsec_err_t espsec_flash_erase(espsec_flash_t *f, uint32_t off, espsec_error_t *err)
 {
     if (f->cut) {
+        f->ops++; /* an attempt while the power is off counts too */
         return espsec_fail(err, ESPSEC_ERR_POWER_CUT, "power is off (emulated cut)");
     }
     if (off % ESPSEC_FLASH_SECTOR != 0) {

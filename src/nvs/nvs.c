@@ -19,6 +19,7 @@ typedef struct {
     uint8_t version;
     uint8_t es[NVS_NENT]; /* entry states as on flash */
     int next_free;        /* first EMPTY entry at or after the written run */
+    int invalid;          /* a flash operation on it failed: its items are unreachable until the next mount */
 } page_t;
 
 typedef struct {
@@ -49,6 +50,7 @@ struct espsec_nvs {
         int rw;
     } h[MAX_HANDLES];
     int broken; /* a flash operation failed: the in-memory view may be wrong */
+    int purge;  /* erased entries are overwritten with zeros (NVS_READWRITE_PURGE) */
     espsec_nvs_repairs_t repairs;
 };
 
@@ -277,9 +279,17 @@ static uint32_t entry_addr(const espsec_nvs_t *n, int p, int e)
     return page_addr(n, p) + NVS_ENTRY_OFF + (uint32_t)e * NVS_ENT;
 }
 
-static espsec_err_t flash_fail(espsec_nvs_t *n, espsec_err_t rc)
+/*
+ * A flash operation on page p failed. As ESP-IDF's Page does, that page becomes INVALID: its items
+ * cannot be found and nothing more is written to it until the next mount; the other pages keep
+ * working.
+ */
+static espsec_err_t flash_fail(espsec_nvs_t *n, int p, espsec_err_t rc)
 {
     n->broken = 1;
+    if (p >= 0 && p < n->npages) {
+        n->pages[p].invalid = 1;
+    }
     return rc == ESPSEC_ERR_POWER_CUT ? rc : ESP_ERR_NVS_INVALID_STATE;
 }
 
@@ -289,7 +299,7 @@ static espsec_err_t raw_write(espsec_nvs_t *n, uint32_t addr, const void *buf, s
         return ESP_ERR_NVS_READ_ONLY;
     }
     espsec_err_t rc = espsec_flash_write(n->flash, addr, buf, len, NULL);
-    return rc == ESPSEC_OK ? rc : flash_fail(n, rc);
+    return rc == ESPSEC_OK ? rc : flash_fail(n, (int)((addr - n->base) / NVS_PAGE), rc);
 }
 
 /* Entries as plain text (decrypted when the partition is encrypted). */
@@ -328,8 +338,9 @@ static espsec_err_t write_entries(espsec_nvs_t *n, int p, int e, const uint8_t *
 static espsec_err_t set_states(espsec_nvs_t *n, int p, int from, int to, int st)
 {
     page_t *pg = &n->pages[p];
-    /* one 32-bit word of the state table holds 16 entries */
-    for (int w = from / 16; w <= (to - 1) / 16 && from < to; w++) {
+    /* one 32-bit word of the state table holds 16 entries; the last word first, as ESP-IDF's
+     * alterEntryRangeState writes them */
+    for (int w = (to - 1) / 16; w >= from / 16 && from < to; w--) {
         uint32_t word = 0;
         for (int k = 0; k < 16; k++) {
             int i = w * 16 + k;
@@ -341,8 +352,12 @@ static espsec_err_t set_states(espsec_nvs_t *n, int p, int from, int to, int st)
         }
         uint8_t b[4];
         put_le32(b, word);
+        int was_invalid = pg->invalid;
         espsec_err_t rc = raw_write(n, page_addr(n, p) + NVS_BITMAP_OFF + (uint32_t)w * 4, b, 4);
         if (rc != ESPSEC_OK) {
+            if (to - from > 1) {
+                pg->invalid = was_invalid; /* ESP-IDF's alterEntryRangeState leaves the page valid */
+            }
             return rc;
         }
         for (int i = w * 16; i < w * 16 + 16 && i < NVS_NENT; i++) {
@@ -372,7 +387,7 @@ static espsec_err_t erase_page(espsec_nvs_t *n, int p)
     }
     espsec_err_t rc = espsec_flash_erase(n->flash, page_addr(n, p), NULL);
     if (rc != ESPSEC_OK) {
-        return flash_fail(n, rc);
+        return flash_fail(n, p, rc);
     }
     page_t *pg = &n->pages[p];
     memset(pg, 0, sizeof(*pg));
@@ -466,10 +481,43 @@ static int same_slot(const item_t *a, const item_t *b)
     return 1;
 }
 
+/* Zeros over erased entries, one program per entry (NVS_READWRITE_PURGE). */
+static espsec_err_t purge_entries(espsec_nvs_t *n, int p, int from, int to)
+{
+    static const uint8_t zero[NVS_ENT];
+    for (int e = from; e < to; e++) {
+        espsec_err_t rc = raw_write(n, entry_addr(n, p, e), zero, sizeof(zero));
+        if (rc != ESPSEC_OK) {
+            return rc;
+        }
+    }
+    return ESPSEC_OK;
+}
+
+/* An erase the mount's repairs make: marked erased and zeroed (ESP-IDF's DEFAULT_PURGE_AFTER_ERASE). */
+static espsec_err_t repair_erase(espsec_nvs_t *n, int p, int from, int to)
+{
+    espsec_err_t rc = set_states(n, p, from, to, NVS_ES_ERASED);
+    if (rc == ESPSEC_OK) {
+        rc = purge_entries(n, p, from, to);
+    }
+    return rc;
+}
+
+static espsec_err_t repair_erase_item(espsec_nvs_t *n, const item_t *it)
+{
+    int span = nvs_is_var_type(it->type) ? it->span : 1;
+    return repair_erase(n, it->page, it->entry, it->entry + span);
+}
+
 static espsec_err_t erase_item_entries(espsec_nvs_t *n, const item_t *it)
 {
     int span = nvs_is_var_type(it->type) ? it->span : 1;
-    return set_states(n, it->page, it->entry, it->entry + span, NVS_ES_ERASED);
+    espsec_err_t rc = set_states(n, it->page, it->entry, it->entry + span, NVS_ES_ERASED);
+    if (rc == ESPSEC_OK && n->purge) {
+        rc = purge_entries(n, it->page, it->entry, it->entry + span);
+    }
+    return rc;
 }
 
 /* ---- mount ---- */
@@ -547,25 +595,42 @@ static espsec_err_t load_page(espsec_nvs_t *n, int p, espsec_error_t *err)
     return ESPSEC_OK;
 }
 
+/* Entries [i, i + span) all marked written. */
+static int span_written(const page_t *pg, int i, int span)
+{
+    for (int k = i; k < i + span; k++) {
+        if (pg->es[k] != NVS_ES_WRITTEN) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
 /* Walk a loaded page: half-written entries, invalid items, the items list. */
 static espsec_err_t scan_page(espsec_nvs_t *n, int p, size_t *bad)
 {
     page_t *pg = &n->pages[p];
-    pg->next_free = NVS_NENT;
-    for (int i = 0; i < NVS_NENT; i++) {
-        if (pg->es[i] == NVS_ES_EMPTY) {
-            pg->next_free = i;
+    /* after the last entry that is not EMPTY: normally the first EMPTY one (what ESP-IDF takes), but a
+     * torn state-table write can leave EMPTY entries below erased ones, and an erased entry can never
+     * be marked written again */
+    pg->next_free = 0;
+    for (int i = NVS_NENT - 1; i >= 0; i--) {
+        if (pg->es[i] != NVS_ES_EMPTY) {
+            pg->next_free = i + 1;
             break;
         }
     }
     /* entries written but never marked: an interrupted write */
     while (pg->state == NVS_STATE_ACTIVE && pg->next_free < NVS_NENT) {
+        /* ESP-IDF looks at the entry's first word only; the whole entry is checked here so that a torn
+         * write whose first word stayed erased is not taken for free space */
         uint8_t raw[NVS_ENT];
-        espsec_flash_read(n->flash, entry_addr(n, p, pg->next_free), raw, NVS_ENT, NULL);
-        if (is_all(raw, NVS_ENT, 0xFF)) {
+        espsec_flash_read(n->flash, entry_addr(n, p, pg->next_free), raw, sizeof(raw), NULL);
+        if (is_all(raw, sizeof(raw), 0xFF)) {
             break;
         }
-        espsec_err_t rc = set_states(n, p, pg->next_free, pg->next_free + 1, NVS_ES_ERASED);
+        espsec_err_t rc = repair_erase(n, p, pg->next_free, pg->next_free + 1);
         if (rc != ESPSEC_OK) {
             return rc;
         }
@@ -583,6 +648,24 @@ static espsec_err_t scan_page(espsec_nvs_t *n, int p, size_t *bad)
             return rc;
         }
         int span = 1;
+        int espan = e[NVS_E_SPAN];
+        if (pg->es[i] == NVS_ES_WRITTEN && get_le32(e + NVS_E_CRC) == nvs_entry_crc(e) &&
+            nvs_is_var_type(e[NVS_E_TYPE]) && espan > 1 && i + espan <= NVS_NENT &&
+            espan == 1 + (get_le16(e + NVS_V_SIZE) + NVS_ENT - 1) / NVS_ENT && !span_written(pg, i, espan)) {
+            /* a consistent header whose data entries were not all marked written (a cut write): the
+             * whole span goes, as ESP-IDF's load erases it */
+            (*bad)++;
+            rc = repair_erase(n, p, i, i + espan);
+            n->repairs.half_written_erased++;
+            if (rc != ESPSEC_OK) {
+                return rc;
+            }
+            if (i + espan > pg->next_free) {
+                pg->next_free = i + espan; /* the zeroed entries are no longer free */
+            }
+            i += espan;
+            continue;
+        }
         if (pg->es[i] == NVS_ES_WRITTEN && get_le32(e + NVS_E_CRC) == nvs_entry_crc(e) && item_valid(n, pg, p, i, e)) {
             item_t it;
             item_from_entry(&it, e, p, i);
@@ -591,7 +674,7 @@ static espsec_err_t scan_page(espsec_nvs_t *n, int p, size_t *bad)
         } else {
             (*bad)++;
             /* erase just this entry: a bad header's span cannot be trusted */
-            rc = set_states(n, p, i, i + 1, NVS_ES_ERASED);
+            rc = repair_erase(n, p, i, i + 1);
             n->repairs.half_written_erased++;
         }
         if (rc != ESPSEC_OK) {
@@ -640,7 +723,7 @@ static espsec_err_t resolve_duplicates(espsec_nvs_t *n)
                 continue;
             }
             size_t old = newer(n, &n->items[i], &n->items[j]) ? j : i;
-            espsec_err_t rc = erase_item_entries(n, &n->items[old]);
+            espsec_err_t rc = repair_erase_item(n, &n->items[old]);
             if (rc != ESPSEC_OK) {
                 return rc;
             }
@@ -657,7 +740,8 @@ static const item_t *find_chunk(const espsec_nvs_t *n, uint8_t ns, const char *k
 {
     for (size_t i = 0; i < n->nitems; i++) {
         const item_t *it = &n->items[i];
-        if (it->type == ESPSEC_NVS_TYPE_BLOB && it->ns == ns && it->chunk == chunk && strncmp(it->key, key, 16) == 0) {
+        if (it->type == ESPSEC_NVS_TYPE_BLOB && it->ns == ns && it->chunk == chunk && strncmp(it->key, key, 16) == 0 &&
+            !n->pages[it->page].invalid) {
             return it;
         }
     }
@@ -688,7 +772,7 @@ static espsec_err_t clean_blobs(espsec_nvs_t *n)
     for (size_t i = 0; i < n->nitems; i++) {
         item_t *it = &n->items[i];
         if (it->type == ESPSEC_NVS_TYPE_BLOB_IDX && !index_complete(n, it)) {
-            espsec_err_t rc = erase_item_entries(n, it);
+            espsec_err_t rc = repair_erase_item(n, it);
             if (rc != ESPSEC_OK) {
                 return rc;
             }
@@ -711,7 +795,7 @@ static espsec_err_t clean_blobs(espsec_nvs_t *n)
             }
         }
         if (!owned) {
-            espsec_err_t rc = erase_item_entries(n, it);
+            espsec_err_t rc = repair_erase_item(n, it);
             if (rc != ESPSEC_OK) {
                 return rc;
             }
@@ -751,6 +835,14 @@ static espsec_err_t take_free_page(espsec_nvs_t *n, int *out)
         }
     }
     return ESP_ERR_NVS_NO_FREE_PAGES;
+}
+
+static espsec_err_t put_item_as(espsec_nvs_t *n, int p, const uint8_t *entries, int count, int copy,
+                                item_t *written);
+
+static espsec_err_t put_item(espsec_nvs_t *n, int p, const uint8_t *entries, int count, item_t *written)
+{
+    return put_item_as(n, p, entries, count, 0, written);
 }
 
 static espsec_err_t copy_item(espsec_nvs_t *n, const item_t *it, int to);
@@ -964,6 +1056,13 @@ static espsec_err_t mount(espsec_flash_t *flash, uint32_t offset, uint32_t size,
     return ESPSEC_OK;
 }
 
+void espsec_nvs_set_purge(espsec_nvs_t *n, int on)
+{
+    if (n != NULL) {
+        n->purge = on != 0;
+    }
+}
+
 void espsec_nvs_unmount(espsec_nvs_t *n)
 {
     if (n != NULL) {
@@ -996,25 +1095,64 @@ void espsec_nvs_get_repairs(const espsec_nvs_t *n, espsec_nvs_repairs_t *r)
 
 /* ---- writing ---- */
 
-/* Write an item (header + data entries) at the active page's next free entry. */
-static espsec_err_t put_item(espsec_nvs_t *n, int p, const uint8_t *entries, int count, item_t *written)
+/* Program entries [e, e + count) of page p and mark them written (one write, then their state words). */
+static espsec_err_t put_entries(espsec_nvs_t *n, int p, int e, const uint8_t *entries, int count)
+{
+    espsec_err_t rc = write_entries(n, p, e, entries, count);
+    if (rc == ESPSEC_OK) {
+        rc = set_states(n, p, e, e + count, NVS_ES_WRITTEN);
+    }
+    if (rc == ESPSEC_OK) {
+        n->pages[p].next_free = e + count;
+    }
+    return rc;
+}
+
+/*
+ * Write an item at page p's next free entry in ESP-IDF's order (Page::writeItem): the header entry
+ * and its state; for a string or blob, the whole 32-byte data entries in one program and their
+ * states, then the entry holding the tail and its state. A copy (copy = 1, Page::copyItems) writes
+ * every entry with its state one by one. The flash operations (and so the image a power cut
+ * leaves) are the reference's.
+ */
+static espsec_err_t put_item_as(espsec_nvs_t *n, int p, const uint8_t *entries, int count, int copy,
+                                item_t *written)
 {
     page_t *pg = &n->pages[p];
     int at = pg->next_free;
-    espsec_err_t rc = write_entries(n, p, at, entries, count);
-    if (rc == ESPSEC_OK) {
-        rc = set_states(n, p, at, at + count, NVS_ES_WRITTEN);
+    espsec_err_t rc = put_entries(n, p, at, entries, 1);
+    item_t it;
+    item_from_entry(&it, entries, p, at);
+    if (rc == ESPSEC_OK && count > 1 && !copy && it.type == ESPSEC_NVS_TYPE_BLOB) {
+        /* a blob chunk is known from its header on (ESP-IDF's hash list), so a failed write can
+         * erase what it wrote */
+        rc = add_item(n, &it);
+        if (rc == ESPSEC_OK) {
+            it.page = -1; /* added */
+        }
+    }
+    if (rc == ESPSEC_OK && count > 1) {
+        int full = copy ? 0 : (int)(get_le16(entries + NVS_V_SIZE) / NVS_ENT);
+        if (full > count - 1) {
+            full = count - 1;
+        }
+        if (full > 0) {
+            rc = put_entries(n, p, at + 1, entries + NVS_ENT, full);
+        }
+        for (int k = 1 + full; rc == ESPSEC_OK && k < count; k++) {
+            rc = put_entries(n, p, at + k, entries + (size_t)k * NVS_ENT, 1);
+        }
     }
     if (rc != ESPSEC_OK) {
         return rc;
     }
     pg->next_free = at + count;
-    item_t it;
-    item_from_entry(&it, entries, p, at);
+    int added = it.page < 0;
+    it.page = p;
     if (written != NULL) {
         *written = it;
     }
-    return add_item(n, &it);
+    return added ? ESPSEC_OK : add_item(n, &it);
 }
 
 static espsec_err_t copy_item(espsec_nvs_t *n, const item_t *it, int to)
@@ -1026,7 +1164,7 @@ static espsec_err_t copy_item(espsec_nvs_t *n, const item_t *it, int to)
     }
     espsec_err_t rc = read_entries(n, it->page, it->entry, buf, count);
     if (rc == ESPSEC_OK) {
-        rc = put_item(n, to, buf, count, NULL);
+        rc = put_item_as(n, to, buf, count, 1, NULL);
     }
     espsec_wipe(buf, (size_t)count * NVS_ENT);
     free(buf);
@@ -1050,6 +1188,9 @@ static size_t erased_entries(const page_t *pg)
  */
 static espsec_err_t new_active_page(espsec_nvs_t *n, int need)
 {
+    if (n->active >= 0 && n->pages[n->active].invalid) {
+        return ESP_ERR_NVS_INVALID_STATE; /* as ESP-IDF's writeItem on an INVALID page */
+    }
     for (int round = 0; round <= n->npages; round++) {
         if (n->active >= 0) {
             if (n->pages[n->active].next_free + need <= NVS_NENT) {
@@ -1184,9 +1325,6 @@ espsec_err_t espsec_nvs_open(espsec_nvs_t *n, const char *ns, espsec_nvs_open_mo
     if (n == NULL) {
         return ESP_ERR_NVS_NOT_INITIALIZED;
     }
-    if (n->broken) {
-        return ESP_ERR_NVS_INVALID_STATE;
-    }
     espsec_err_t rc = check_key(ns);
     if (rc != ESPSEC_OK) {
         return rc;
@@ -1243,9 +1381,6 @@ static espsec_err_t handle_ns(const espsec_nvs_t *n, espsec_nvs_handle_t h, int 
     if (h < 1 || h > MAX_HANDLES || !n->h[h - 1].used) {
         return ESP_ERR_NVS_INVALID_HANDLE;
     }
-    if (n->broken) {
-        return ESP_ERR_NVS_INVALID_STATE;
-    }
     if (write && !n->h[h - 1].rw) {
         return ESP_ERR_NVS_READ_ONLY;
     }
@@ -1258,7 +1393,8 @@ static long find_value(const espsec_nvs_t *n, uint8_t ns, const char *key)
 {
     for (size_t i = 0; i < n->nitems; i++) {
         const item_t *it = &n->items[i];
-        if (it->ns == ns && it->type != ESPSEC_NVS_TYPE_BLOB && strncmp(it->key, key, 16) == 0) {
+        if (it->ns == ns && it->type != ESPSEC_NVS_TYPE_BLOB && strncmp(it->key, key, 16) == 0 &&
+            !n->pages[it->page].invalid) {
             return (long)i;
         }
     }
@@ -1317,7 +1453,7 @@ static espsec_err_t erase_others(espsec_nvs_t *n, uint8_t ns, const char *key, c
     for (size_t i = 0; i < n->nitems; i++) {
         const item_t *it = &n->items[i];
         if (it->ns != ns || it->type == ESPSEC_NVS_TYPE_BLOB || strncmp(it->key, key, 16) != 0 ||
-            (it->page == keep->page && it->entry == keep->entry)) {
+            (it->page == keep->page && it->entry == keep->entry) || n->pages[it->page].invalid) {
             continue;
         }
         espsec_err_t rc = erase_value(n, *it);
@@ -1392,8 +1528,8 @@ static espsec_err_t set_prim(espsec_nvs_t *n, espsec_nvs_handle_t h, const char 
     rc = write_one(n, e, 1, &written);
     if (rc == ESPSEC_OK && oi >= 0) {
         rc = erase_others(n, ns, key, &written);
-        if (rc != ESPSEC_OK && rc != ESPSEC_ERR_POWER_CUT) {
-            rc = ESP_ERR_NVS_REMOVE_FAILED;
+        if (rc != ESPSEC_OK) {
+            rc = ESP_ERR_NVS_REMOVE_FAILED; /* the new value is written; the old one could not be erased */
         }
     }
     return rc;
@@ -1484,6 +1620,7 @@ espsec_err_t espsec_nvs_set_str(espsec_nvs_t *n, espsec_nvs_handle_t h, const ch
     free(buf);
     if (rc == ESPSEC_OK && oi >= 0) {
         rc = erase_others(n, ns, key, &written);
+        rc = rc == ESPSEC_ERR_POWER_CUT ? ESP_ERR_NVS_REMOVE_FAILED : rc; /* as ESP-IDF for a failed flash op */
     }
     return rc;
 }
@@ -1557,14 +1694,26 @@ espsec_err_t espsec_nvs_set_blob(espsec_nvs_t *n, espsec_nvs_handle_t h, const c
         rc = write_one(n, e, 1, &written);
     }
     if (rc != ESPSEC_OK) {
-        /* the new chunks are orphans: remove them now (mount would too) */
-        if (!n->broken) {
-            clean_blobs(n);
+        /* the new chunks are orphans: erase the ones written (as ESP-IDF's writeMultiPageBlob does;
+         * mount would too), whatever that gives */
+        for (unsigned c = 0; c < chunks; c++) {
+            const item_t *ch = find_chunk(n, ns, key, (uint8_t)(start + c));
+            if (ch != NULL) {
+                item_t gone = *ch;
+                (void)erase_item_entries(n, &gone); /* forgotten even if the erase fails, as ESP-IDF's hash list */
+                for (size_t i = 0; i < n->nitems; i++) {
+                    if (n->items[i].page == gone.page && n->items[i].entry == gone.entry) {
+                        drop_item(n, i);
+                        break;
+                    }
+                }
+            }
         }
         return rc;
     }
     if (oi >= 0) {
         rc = erase_others(n, ns, key, &written);
+        rc = rc == ESPSEC_ERR_POWER_CUT ? ESP_ERR_NVS_REMOVE_FAILED : rc; /* as ESP-IDF for a failed flash op */
     }
     return rc;
 }
@@ -1798,7 +1947,7 @@ espsec_err_t espsec_nvs_erase_all(espsec_nvs_t *n, espsec_nvs_handle_t h)
     uint8_t ns;
     espsec_err_t rc = handle_ns(n, h, 1, &ns);
     for (size_t i = 0; rc == ESPSEC_OK && i < n->nitems; i++) {
-        if (n->items[i].ns == ns && n->items[i].type != ESPSEC_NVS_TYPE_BLOB) {
+        if (n->items[i].ns == ns && n->items[i].type != ESPSEC_NVS_TYPE_BLOB && !n->pages[n->items[i].page].invalid) {
             rc = erase_value(n, n->items[i]);
             i = (size_t)-1;
         }
