@@ -20,6 +20,7 @@ typedef struct {
     uint8_t es[NVS_NENT]; /* entry states as on flash */
     int next_free;        /* first EMPTY entry at or after the written run */
     int invalid;          /* a flash operation on it failed: its items are unreachable until the next mount */
+    uint32_t free_order;  /* place in the free-page list (ESP-IDF's mFreePageList): lowest is taken first */
 } page_t;
 
 typedef struct {
@@ -51,6 +52,7 @@ struct espsec_nvs {
     } h[MAX_HANDLES];
     int broken; /* a flash operation failed: the in-memory view may be wrong */
     int purge;  /* erased entries are overwritten with zeros (NVS_READWRITE_PURGE) */
+    uint32_t free_clock; /* the last free_order given */
     espsec_nvs_repairs_t repairs;
 };
 
@@ -391,6 +393,7 @@ static espsec_err_t erase_page(espsec_nvs_t *n, int p)
     }
     page_t *pg = &n->pages[p];
     memset(pg, 0, sizeof(*pg));
+    pg->free_order = ++n->free_clock; /* an erased page joins the end of the free list */
     pg->state = NVS_STATE_UNINIT;
     memset(pg->es, NVS_ES_EMPTY, sizeof(pg->es));
     return ESPSEC_OK;
@@ -819,22 +822,26 @@ static int free_pages(const espsec_nvs_t *n)
 /* A free page ready for init (a corrupt one is erased first). */
 static espsec_err_t take_free_page(espsec_nvs_t *n, int *out)
 {
-    for (int pass = 0; pass < 2; pass++) {
-        for (int p = 0; p < n->npages; p++) {
-            uint32_t s = n->pages[p].state;
-            if ((pass == 0 && s == NVS_STATE_UNINIT) || (pass == 1 && s == NVS_STATE_CORRUPT)) {
-                if (s == NVS_STATE_CORRUPT) {
-                    espsec_err_t rc = erase_page(n, p);
-                    if (rc != ESPSEC_OK) {
-                        return rc;
-                    }
-                }
-                *out = p;
-                return ESPSEC_OK;
-            }
+    /* the front of the free list: pages free at mount in page order, then the pages erased since */
+    int best = -1;
+    for (int p = 0; p < n->npages; p++) {
+        uint32_t st = n->pages[p].state;
+        if ((st == NVS_STATE_UNINIT || st == NVS_STATE_CORRUPT) &&
+            (best < 0 || n->pages[p].free_order < n->pages[best].free_order)) {
+            best = p;
         }
     }
-    return ESP_ERR_NVS_NO_FREE_PAGES;
+    if (best < 0) {
+        return ESP_ERR_NVS_NO_FREE_PAGES;
+    }
+    if (n->pages[best].state == NVS_STATE_CORRUPT) {
+        espsec_err_t rc = erase_page(n, best);
+        if (rc != ESPSEC_OK) {
+            return rc;
+        }
+    }
+    *out = best;
+    return ESPSEC_OK;
 }
 
 static espsec_err_t put_item_as(espsec_nvs_t *n, int p, const uint8_t *entries, int count, int copy,
@@ -959,6 +966,10 @@ static espsec_err_t mount(espsec_flash_t *flash, uint32_t offset, uint32_t size,
     n->npages = (int)(size / NVS_PAGE);
     n->active = -1;
     n->pages = calloc((size_t)n->npages, sizeof(page_t));
+    for (int p = 0; n->pages != NULL && p < n->npages; p++) {
+        n->pages[p].free_order = (uint32_t)p;
+    }
+    n->free_clock = (uint32_t)n->npages;
     if (keys != NULL) {
         n->encrypted = 1;
         n->keys = *keys;
@@ -1171,6 +1182,15 @@ static espsec_err_t copy_item(espsec_nvs_t *n, const item_t *it, int to)
     return rc;
 }
 
+static size_t used_entries(const page_t *pg)
+{
+    size_t c = 0;
+    for (int i = 0; i < NVS_NENT; i++) {
+        c += pg->es[i] == NVS_ES_WRITTEN;
+    }
+    return c;
+}
+
 static size_t erased_entries(const page_t *pg)
 {
     size_t c = 0;
@@ -1214,12 +1234,18 @@ static espsec_err_t new_active_page(espsec_nvs_t *n, int need)
             n->active = p;
             continue;
         }
-        /* garbage collection through the reserve page */
+        /* garbage collection through the reserve page: as ESP-IDF's requestNewPage, the used page
+         * (in sequence order, the first on a tie) with the most entries not in use */
         int victim = -1;
         size_t best = 0;
         for (int q = 0; q < n->npages; q++) {
-            if (n->pages[q].state == NVS_STATE_FULL && erased_entries(&n->pages[q]) > best) {
-                best = erased_entries(&n->pages[q]);
+            uint32_t st = n->pages[q].state;
+            if (st != NVS_STATE_ACTIVE && st != NVS_STATE_FULL && st != NVS_STATE_FREEING) {
+                continue;
+            }
+            size_t unused = (size_t)NVS_NENT - used_entries(&n->pages[q]);
+            if (unused > best || (unused == best && victim >= 0 && unused > 0 && n->pages[q].seq < n->pages[victim].seq)) {
+                best = unused;
                 victim = q;
             }
         }
@@ -1237,12 +1263,16 @@ static espsec_err_t new_active_page(espsec_nvs_t *n, int need)
             return rc;
         }
         n->active = p;
-        for (size_t i = 0; i < n->nitems; i++) {
-            if (n->items[i].page == victim) {
-                item_t it = n->items[i];
-                rc = copy_item(n, &it, p);
-                if (rc != ESPSEC_OK) {
-                    return rc;
+        /* in the victim's entry order, as ESP-IDF's copyItems */
+        for (int e = 0; e < NVS_NENT; e++) {
+            for (size_t i = 0; i < n->nitems; i++) {
+                if (n->items[i].page == victim && n->items[i].entry == e) {
+                    item_t it = n->items[i];
+                    rc = copy_item(n, &it, p);
+                    if (rc != ESPSEC_OK) {
+                        return rc;
+                    }
+                    break;
                 }
             }
         }
