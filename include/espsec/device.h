@@ -78,6 +78,8 @@ typedef struct {
     int sb_allow_efuse_rd_dis;/* CONFIG_SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS */
     int fe_aes128_derived;    /* CONFIG_SECURE_FLASH_ENCRYPTION_AES128_DERIVED */
     int fe_skip_wp_cache;     /* CONFIG_SECURE_FLASH_SKIP_WRITE_PROTECTION_CACHE */
+    int fe_pseudo_round;      /* CONFIG_SECURE_FLASH_PSEUDO_ROUND_FUNC; -1: not given (ESP-IDF: on in release mode) */
+    int fe_pseudo_strength;   /* CONFIG_SECURE_FLASH_PSEUDO_ROUND_FUNC_STRENGTH: 1 low (default), 2 medium, 3 high */
     int keys_burn_together;   /* CONFIG_SECURE_BOOT_FLASH_ENC_KEYS_BURN_TOGETHER */
     int fe_only_image_len;    /* CONFIG_SECURE_FLASH_ENCRYPT_ONLY_IMAGE_LEN_IN_APP_PART (default on) */
     int insecure_allow_dl;    /* CONFIG_SECURE_INSECURE_ALLOW_DL_MODE */

@@ -44,7 +44,7 @@ const espsec_chip_info_t CHIP_ESP32C5 = {
     .lock = {.dis_download = "DIS_DOWNLOAD_MODE",
              .secure_download = "ENABLE_SECURITY_DOWNLOAD",
              .dis_dl_encrypt = "DIS_DOWNLOAD_MANUAL_ENCRYPT",
-             .dis_dl_cache = NULL,
+             .dis_dl_cache = "SPI_DOWNLOAD_MSPI_DIS",
              .dis_pad_jtag = "DIS_PAD_JTAG",
              .soft_dis_jtag = "SOFT_DIS_JTAG",
              .dis_usb_jtag = "DIS_USB_JTAG",

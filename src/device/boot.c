@@ -587,7 +587,7 @@ static const char *stage_dl_mode(device_t *d, int secure, espsec_error_t *err)
 /* esp_secure_boot_enable_secure_features: what is burned with the Secure Boot fuse, in ESP-IDF's order. */
 static int sb_secure_features(device_t *d, espsec_error_t *err)
 {
-    const char *T = "secure_boot_v2";
+    const char *T = "secure_boot"; /* <chip>/secure_boot_secure_features.c logs as "secure_boot" */
     const int one_slot = d->chip.digest_slots == 1;
     espsec_err_t rc = ESPSEC_OK;
     if (!one_slot) {
@@ -652,6 +652,11 @@ static int sb_secure_features(device_t *d, espsec_error_t *err)
         }
         if (d->cfg.sb_aggressive_revoke && stage_bit(d, "SECURE_BOOT_AGGRESSIVE_REVOKE", NULL, err) != ESPSEC_OK) {
             return prov_fail(d, T, "Blowing SECURE_BOOT_AGGRESSIVE_REVOKE failed.", err->msg);
+        }
+        /* ECDSA-P384 digests are SHA-384: chips that have the choice are told so (P4, C5) */
+        if (d->cfg.sb_scheme == ESPSEC_SB_ECDSA384 && chip_has(d, "SECURE_BOOT_SHA384_EN") &&
+            stage_bit(d, "SECURE_BOOT_SHA384_EN", NULL, err) != ESPSEC_OK) {
+            return prov_fail(d, T, "Blowing SECURE_BOOT_SHA384_EN failed.", err->msg);
         }
         if (stage_bit(d, d->chip.sb_enable, NULL, err) != ESPSEC_OK) {
             return prov_fail(d, T, "Blowing secure boot efuse...failed.", err->msg);
@@ -942,6 +947,29 @@ static int fe_key_setup(device_t *d, uint8_t key[64], size_t *klen, espsec_error
     return 0;
 }
 
+/*
+ * CONFIG_SECURE_FLASH_PSEUDO_ROUND_FUNC (on by default in release mode) on a chip with XTS_DPA_PSEUDO_LEVEL, at a
+ * revision that has the function (the chip model's "XTS-AES pseudo rounds" minimum: P4 v3.0, H2 v1.2). An unknown
+ * revision counts as new enough, unless the build's minimum revision says older chips are allowed.
+ */
+static int pseudo_rounds_on(const device_t *d)
+{
+    const int on = d->cfg.fe_pseudo_round >= 0 ? d->cfg.fe_pseudo_round : d->cfg.flash_enc_release;
+    if (!on || !chip_has(d, "XTS_DPA_PSEUDO_LEVEL")) {
+        return 0;
+    }
+    unsigned need = 0;
+    for (const espsec_chip_rev_req_t *r = d->chip.ci->rev_reqs; r != NULL && r->feature != NULL; r++) {
+        if (strcmp(r->feature, "XTS-AES pseudo rounds") == 0) {
+            need = r->min_rev;
+        }
+    }
+    if (d->fu.chip_rev_known) {
+        return d->fu.chip_rev >= need;
+    }
+    return d->cfg.rev_min_full < 0 || (unsigned)d->cfg.rev_min_full >= need;
+}
+
 /* esp_flash_encryption_enable_secure_features, in ESP-IDF's order. */
 static int fe_secure_features(device_t *d, espsec_error_t *err)
 {
@@ -973,10 +1001,14 @@ static int fe_secure_features(device_t *d, espsec_error_t *err)
             dlog(d, 'W', T, "Not disabling UART bootloader decryption - SECURITY COMPROMISED");
         }
     }
-    if (rc == ESPSEC_OK && !d->cfg.fe_allow_dl_cache) {
-        static const char *const CACHE[] = {"DISABLE_DL_CACHE", "DIS_DOWNLOAD_ICACHE", NULL};
+    /* the download-mode cache fuse from the chip model (DISABLE_DL_CACHE, DIS_DOWNLOAD_ICACHE, SPI_DOWNLOAD_MSPI_DIS);
+       a chip without one (ESP32-H2) has no such step */
+    const char *dl_cache = d->chip.ci->lock.dis_dl_cache;
+    if (rc == ESPSEC_OK && dl_cache == NULL) {
+        /* nothing to disable, nothing logged */
+    } else if (rc == ESPSEC_OK && !d->cfg.fe_allow_dl_cache) {
         dlog(d, 'I', T, one_block ? "Disable UART bootloader MMU cache..." : "Disable UART bootloader cache...");
-        rc = stage_first(d, CACHE, err);
+        rc = stage_bit(d, dl_cache, NULL, err);
         if (rc == ESPSEC_OK && chip_has(d, "DIS_DOWNLOAD_DCACHE")) {
             rc = stage_bit(d, "DIS_DOWNLOAD_DCACHE", NULL, err);
         }
@@ -1003,6 +1035,11 @@ static int fe_secure_features(device_t *d, espsec_error_t *err)
         if (rc == ESPSEC_OK && chip_has(d, "DIS_BOOT_REMAP")) {
             rc = stage_bit(d, "DIS_BOOT_REMAP", NULL, err);
         }
+    }
+    if (rc == ESPSEC_OK && pseudo_rounds_on(d)) {
+        int noop = 0;
+        dlog(d, 'I', T, "Enable XTS-AES pseudo rounds function...");
+        rc = espsec_efuse_stage_uint(d->ef, "XTS_DPA_PSEUDO_LEVEL", (uint64_t)d->cfg.fe_pseudo_strength, &noop, err);
     }
     if (rc != ESPSEC_OK) {
         return prov_fail(d, T, "Initialization of Flash Encryption key failed", err->msg);

@@ -19,6 +19,8 @@ void espsec_device_config_default(espsec_device_config_t *c)
     c->fe_only_image_len = 1;
     c->rev_min_full = -1;
     c->rev_max_full = -1;
+    c->fe_pseudo_round = -1;
+    c->fe_pseudo_strength = 1;
 }
 
 typedef struct {
@@ -57,6 +59,7 @@ static const flag_t FLAGS[] = {
     F("SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS", sb_allow_efuse_rd_dis),
     F("SECURE_FLASH_ENCRYPTION_AES128_DERIVED", fe_aes128_derived),
     F("SECURE_FLASH_SKIP_WRITE_PROTECTION_CACHE", fe_skip_wp_cache),
+    F("SECURE_FLASH_PSEUDO_ROUND_FUNC", fe_pseudo_round),
     F("SECURE_BOOT_FLASH_ENC_KEYS_BURN_TOGETHER", keys_burn_together),
     F("SECURE_FLASH_ENCRYPT_ONLY_IMAGE_LEN_IN_APP_PART", fe_only_image_len),
     F("SECURE_INSECURE_ALLOW_DL_MODE", insecure_allow_dl),
@@ -99,6 +102,9 @@ static espsec_err_t set_value(espsec_device_config_t *c, const char *key, const 
                                name, line, val);
         }
         c->pt_offset = (uint32_t)v;
+    } else if (strncmp(key, "SECURE_FLASH_PSEUDO_ROUND_FUNC_STRENGTH_", 40) == 0 && on) {
+        const char *lvl = key + 40;
+        c->fe_pseudo_strength = strcmp(lvl, "HIGH") == 0 ? 3 : strcmp(lvl, "MEDIUM") == 0 ? 2 : 1;
     } else if (strcmp(key, "SECURE_FLASH_ENCRYPTION_AES128") == 0 && on) {
         c->fe_aes256 = 0;
     } else if (strcmp(key, "SECURE_SIGNED_APPS_RSA_SCHEME") == 0 && on) {

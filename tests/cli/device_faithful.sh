@@ -140,7 +140,7 @@ printf 'CONFIG_IDF_TARGET="esp32c3"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2
 printf 'CONFIG_IDF_TARGET="esp32c3"\nCONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\nCONFIG_SECURE_FLASH_ENC_ENABLED=y\n' >sbfe.sdkconfig
 cp c3.flash sb.flash
 ok $E boot $C3 --efuse sb.efuse --flash sb.flash --sdkconfig sb.sdkconfig --provision
-contains "$T/out" "secure_boot_v2: Prevent read disabling of additional efuses..."
+contains "$T/out" "secure_boot: Prevent read disabling of additional efuses..."
 contains "$T/out" "Revoking empty key digest slot (2)..."
 field sb.efuse esp32c3 RD_DIS writeable False
 field sb.efuse esp32c3 SECURE_BOOT_KEY_REVOKE1 value True
@@ -155,7 +155,7 @@ booted c3app 4.2
 field both.efuse esp32c3 RD_DIS writeable False
 field both.efuse esp32c3 DIS_ICACHE writeable False
 CHECKS=$((CHECKS + 1))
-grep -q "secure_boot_v2: Prevent read disabling" "$T/out" && fail "RD_DIS protected before the flash key was hidden"
+grep -q "secure_boot: Prevent read disabling" "$T/out" && fail "RD_DIS protected before the flash key was hidden"
 # SECURE_FLASH_SKIP_WRITE_PROTECTION_CACHE and SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS leave them writable
 cat sbfe.sdkconfig >skip.sdkconfig
 printf 'CONFIG_SECURE_FLASH_SKIP_WRITE_PROTECTION_CACHE=y\nCONFIG_SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS=y\n' >>skip.sdkconfig
