@@ -82,6 +82,7 @@ typedef struct {
 #define ESPSEC_KP_VIRTUAL 0x8u    /* splits a 512-bit key over two blocks */
 #define ESPSEC_KP_LOW_HALF 0x10u  /* C2: burns the low 128 bits of the shared key block */
 #define ESPSEC_KP_HIGH_HALF 0x20u /* C2: burns the high 128 bits of the shared key block */
+#define ESPSEC_KP_CUSTOM 0x40u    /* espefuse's CUSTOM_n / CUSTOM_DIGEST_n: a value the chip leaves unassigned */
 
 /** Secure Boot capabilities. */
 typedef struct {
@@ -172,6 +173,9 @@ typedef struct espsec_chip_info {
     espsec_chip_ds_t ds;
     espsec_chip_link_t link;                  /* ESP-IDF's link addresses (sample images) */
     const espsec_key_purpose_t *key_purposes; /* NULL-name terminated; NULL when no key purposes */
+    /* bits of KEY_PURPOSE_n where espefuse offers its unassigned values as CUSTOM_n and
+     * CUSTOM_DIGEST_n (plus CUSTOM_MAX, CUSTOM_DIGEST_MAX for the highest); 0: none */
+    int custom_purpose_bits;
     const espsec_chip_rev_req_t *rev_reqs;    /* NULL-feature terminated, or NULL */
     const struct efuse_chip_def *efuse;       /* NULL: no virtual eFuses */
     const struct espsec_chip_memmap *memmap;  /* NULL until image info knows the chip */
@@ -198,6 +202,8 @@ const char *espsec_chip_name(espsec_chip_t chip);
 /** The chip espsec assumes when --chip is not given (esptool's default for espefuse: ESP32). */
 const espsec_chip_info_t *espsec_chip_default(void);
 
+/** The i-th key purpose of a chip: its own list, then the CUSTOM ones; NULL past the end. */
+const espsec_key_purpose_t *espsec_chip_key_purpose_at(const espsec_chip_info_t *c, size_t i);
 /** A key purpose of a chip by name (case-insensitive), or NULL. */
 const espsec_key_purpose_t *espsec_chip_key_purpose(const espsec_chip_info_t *c, const char *name);
 /** A key purpose of a chip by value (the first name with that value), or NULL. */

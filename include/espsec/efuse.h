@@ -224,6 +224,9 @@ typedef struct {
     const char *purpose; /* the hardware purpose ("XTS_AES_256_KEY_1") */
     size_t len;         /* bytes burned */
     int reversed, read_protected, write_protected;
+    const char *purpose_field;  /* the block's KEY_PURPOSE_n, or NULL (C2) */
+    const char *purpose_before; /* the purpose it had ("USER"); the same as purpose when unchanged */
+    int purpose_write_protected; /* KEY_PURPOSE_n write-protected by this burn */
 } espsec_efuse_key_step_t;
 
 /**

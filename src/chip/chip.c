@@ -82,12 +82,69 @@ espsec_chip_t espsec_chip_from_name(const char *name)
     return c ? c->id : ESPSEC_CHIP_UNKNOWN;
 }
 
-const espsec_key_purpose_t *espsec_chip_key_purpose(const espsec_chip_info_t *c, const char *name)
+/* espefuse's custom purposes for the values a chip leaves unassigned: CUSTOM_n, CUSTOM_DIGEST_n (n < 32),
+ * then CUSTOM_MAX / CUSTOM_DIGEST_MAX for the widths 4 and 5. */
+#define KP_CUSTOM_PAIR(n) {"CUSTOM_" #n, n, ESPSEC_KP_CUSTOM}, {"CUSTOM_DIGEST_" #n, n, ESPSEC_KP_CUSTOM | ESPSEC_KP_DIGEST}
+static const espsec_key_purpose_t CUSTOM_KP[] = {
+    KP_CUSTOM_PAIR(0),  KP_CUSTOM_PAIR(1),  KP_CUSTOM_PAIR(2),  KP_CUSTOM_PAIR(3),  KP_CUSTOM_PAIR(4),
+    KP_CUSTOM_PAIR(5),  KP_CUSTOM_PAIR(6),  KP_CUSTOM_PAIR(7),  KP_CUSTOM_PAIR(8),  KP_CUSTOM_PAIR(9),
+    KP_CUSTOM_PAIR(10), KP_CUSTOM_PAIR(11), KP_CUSTOM_PAIR(12), KP_CUSTOM_PAIR(13), KP_CUSTOM_PAIR(14),
+    KP_CUSTOM_PAIR(15), KP_CUSTOM_PAIR(16), KP_CUSTOM_PAIR(17), KP_CUSTOM_PAIR(18), KP_CUSTOM_PAIR(19),
+    KP_CUSTOM_PAIR(20), KP_CUSTOM_PAIR(21), KP_CUSTOM_PAIR(22), KP_CUSTOM_PAIR(23), KP_CUSTOM_PAIR(24),
+    KP_CUSTOM_PAIR(25), KP_CUSTOM_PAIR(26), KP_CUSTOM_PAIR(27), KP_CUSTOM_PAIR(28), KP_CUSTOM_PAIR(29),
+    KP_CUSTOM_PAIR(30), KP_CUSTOM_PAIR(31),
+};
+static const espsec_key_purpose_t CUSTOM_MAX_KP[][2] = {
+    {{"CUSTOM_MAX", 15, ESPSEC_KP_CUSTOM}, {"CUSTOM_DIGEST_MAX", 15, ESPSEC_KP_CUSTOM | ESPSEC_KP_DIGEST}},
+    {{"CUSTOM_MAX", 31, ESPSEC_KP_CUSTOM}, {"CUSTOM_DIGEST_MAX", 31, ESPSEC_KP_CUSTOM | ESPSEC_KP_DIGEST}},
+};
+
+static int own_value(const espsec_chip_info_t *c, int value)
 {
-    if (c == NULL || c->key_purposes == NULL || name == NULL) {
+    for (const espsec_key_purpose_t *k = c->key_purposes; k->name != NULL; k++) {
+        if (k->value == value) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const espsec_key_purpose_t *espsec_chip_key_purpose_at(const espsec_chip_info_t *c, size_t i)
+{
+    if (c == NULL || c->key_purposes == NULL) {
         return NULL;
     }
-    for (const espsec_key_purpose_t *k = c->key_purposes; k->name != NULL; k++) {
+    size_t own = 0;
+    while (c->key_purposes[own].name != NULL) {
+        own++;
+    }
+    if (i < own) {
+        return &c->key_purposes[i];
+    }
+    i -= own;
+    if (c->custom_purpose_bits != 4 && c->custom_purpose_bits != 5) {
+        return NULL;
+    }
+    int top = (1 << c->custom_purpose_bits) - 1;
+    for (int v = 0; v <= top; v++) {
+        if (own_value(c, v)) {
+            continue;
+        }
+        if (i < 2) {
+            return &CUSTOM_KP[2 * v + (int)i];
+        }
+        i -= 2;
+    }
+    return i < 2 ? &CUSTOM_MAX_KP[c->custom_purpose_bits - 4][i] : NULL;
+}
+
+const espsec_key_purpose_t *espsec_chip_key_purpose(const espsec_chip_info_t *c, const char *name)
+{
+    if (name == NULL) {
+        return NULL;
+    }
+    const espsec_key_purpose_t *k;
+    for (size_t i = 0; (k = espsec_chip_key_purpose_at(c, i)) != NULL; i++) {
         if (strcasecmp(k->name, name) == 0) {
             return k;
         }
@@ -97,10 +154,8 @@ const espsec_key_purpose_t *espsec_chip_key_purpose(const espsec_chip_info_t *c,
 
 const espsec_key_purpose_t *espsec_chip_key_purpose_by_value(const espsec_chip_info_t *c, int value)
 {
-    if (c == NULL || c->key_purposes == NULL) {
-        return NULL;
-    }
-    for (const espsec_key_purpose_t *k = c->key_purposes; k->name != NULL; k++) {
+    const espsec_key_purpose_t *k;
+    for (size_t i = 0; (k = espsec_chip_key_purpose_at(c, i)) != NULL; i++) {
         if (k->value == value) {
             return k;
         }

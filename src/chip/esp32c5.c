@@ -52,6 +52,7 @@ const espsec_chip_info_t CHIP_ESP32C5 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x6},
     .key_purposes = KP,
+    .custom_purpose_bits = 5,
     .efuse = &EFUSE_ESP32C5,
     .rev_reqs = REVS,
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */

@@ -39,6 +39,7 @@ const espsec_chip_info_t CHIP_ESP32C6 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 3072, .rsa_sizes = 0x7, .ecdsa_bits = 0x0},
     .key_purposes = KP,
+    .custom_purpose_bits = 4,
     .efuse = &EFUSE_ESP32C6,
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x42000020, 0x42010020, 0x40800000, 0x40875610, 0x4086E610, 0x4086C110},

@@ -315,17 +315,17 @@ static int cmp_cat(const void *x, const void *y)
 
 static void print_row(FILE *out, const espsec_efuse_t *e, const espsec_efuse_field_info_t *f)
 {
-    char info[96], desc50[51];
+    char info[256], desc50[51];
     snprintf(info, sizeof(info), "%s (BLOCK%d)", f->name, f->block);
     int blk = f->block;
     const espsec_chip_info_t *ci = espsec_efuse_chip_info(e);
     if (ci->fe.key_purpose_field && strncmp(f->name, "BLOCK_KEY", 9) == 0) {
         char kp[32];
-        uint64_t v = 0;
         snprintf(kp, sizeof(kp), "KEY_PURPOSE_%d", (blk - 4) & 7);
-        espsec_efuse_get_uint(e, kp, &v, NULL);
-        const espsec_key_purpose_t *kpd = espsec_chip_key_purpose_by_value(ci, (int)v);
-        const char *pn = kpd != NULL ? kpd->name : NULL;
+        /* the purpose as its field shows it (with the fifth bit where the chip keeps one apart) */
+        espsec_efuse_field_info_t kpi;
+        int ki = espsec_efuse_find(e, kp);
+        const char *pn = ki >= 0 && espsec_efuse_field_info(e, (size_t)ki, &kpi) == ESPSEC_OK ? kpi.value : NULL;
         snprintf(info, sizeof(info), "%s (BLOCK%d)\n  Purpose: %s\n ", f->name, blk, pn ? pn : "FORBIDDEN_STATE");
     }
     snprintf(desc50, sizeof(desc50), "%s", f->description);
@@ -1147,7 +1147,16 @@ static void print_key_steps(const efctx_t *c, const espsec_efuse_key_step_t *st,
         if (st[k].reversed) {
             printf("\tReversing byte order for AES-XTS hardware peripheral...\n");
         }
-        printf("\t'%s' -> '%s'.\n", espsec_efuse_block_name(c->e, st[k].block), st[k].purpose);
+        if (st[k].purpose_field == NULL) {
+            printf("\t'%s' -> '%s'.\n", espsec_efuse_block_name(c->e, st[k].block), st[k].purpose);
+        } else if (strcmp(st[k].purpose_before, st[k].purpose) != 0) {
+            printf("\t'%s': '%s' -> '%s'.\n", st[k].purpose_field, st[k].purpose_before, st[k].purpose);
+        } else {
+            printf("\t'%s' is already '%s'.\n", st[k].purpose_field, st[k].purpose);
+        }
+        if (st[k].purpose_write_protected) {
+            printf("\tDisabling write to '%s'...\n", st[k].purpose_field);
+        }
         if (st[k].read_protected) {
             printf("\tDisabling read to key block...\n");
         }
@@ -1443,7 +1452,8 @@ static void help_purposes(FILE *f, const espsec_chip_info_t *ci, int digest)
 {
     help_list_t l;
     list_start(&l, f, "Key purpose is one of");
-    for (const espsec_key_purpose_t *k = ci->key_purposes; k != NULL && k->name != NULL; k++) {
+    const espsec_key_purpose_t *k;
+    for (size_t i = 0; (k = espsec_chip_key_purpose_at(ci, i)) != NULL; i++) { /* CUSTOM_n ones too */
         if (!digest || (k->flags & ESPSEC_KP_DIGEST)) {
             list_add(&l, k->name);
         }
@@ -1475,7 +1485,11 @@ void cli_efuse_help_more(FILE *f, const cli_args_t *a, const cli_cmd_t *c)
         return; /* the command itself names the problem with --chip */
     }
     fprintf(f, "\n");
-    if (strcmp(c->name, "burn-key") == 0) {
+    if (strcmp(c->name, "burn-key") == 0 && ci->fe.shared_key0 && ci->fe.key_block != NULL) {
+        /* C2: keys go to the one shared key block only, as espefuse lists it */
+        fprintf(f, "  Block is one of: [%s]\n", ci->fe.key_block);
+        help_purposes(f, ci, 0);
+    } else if (strcmp(c->name, "burn-key") == 0) {
         help_blocks(f, e, "Block is one of", 1, 1);
         if (ci->key_purposes != NULL) {
             help_purposes(f, ci, 0);
@@ -1495,7 +1509,9 @@ void cli_efuse_help_more(FILE *f, const cli_args_t *a, const cli_cmd_t *c)
 }
 
 static const cli_opt_t GROUP_OPTS[] = {
-    {"chip", 'c', CLI_VALUE, "CHIP", "esp32 (default) or esp32c3; esp8266 is refused (it has no eFuse security)."},
+    {"chip", 'c', CLI_VALUE, "CHIP",
+     "esp32 (default), esp32s2, esp32s3, esp32c2, esp32c3, esp32c5, esp32c6, esp32c61, esp32h2 or esp32p4; esp8266 is "
+     "refused (it has no eFuse security)."},
     {"virt", 0, CLI_FLAG, NULL, "Virtual eFuses (always; accepted for espefuse compatibility)."},
     {"path-efuse-file", 0, CLI_VALUE, "FILE", "The virtual eFuse file (espefuse's format); created if missing."},
     {"do-not-confirm", 0, CLI_FLAG, NULL, "Do not ask for confirmation before burning."},

@@ -515,6 +515,19 @@ static const char *kp_name(const espsec_efuse_t *e, uint64_t v)
     return k != NULL ? k->name : NULL;
 }
 
+/* The value of key purpose field name, with its fifth bit where the chip keeps it apart (KEY_PURPOSE_n_H). */
+static uint64_t key_purpose_value(const espsec_efuse_t *e, const char *name)
+{
+    char hn[40];
+    snprintf(hn, sizeof(hn), "%s_H", name);
+    uint64_t v = raw_uint(e, name, 0);
+    const efuse_field_def_t *f = def_by_name(e, name), *h = def_by_name(e, hn);
+    if (f != NULL && h != NULL) {
+        v |= raw_uint(e, hn, 0) << f->bit_len;
+    }
+    return v;
+}
+
 /* 1 when KEY_PURPOSE_5 cannot take purpose pn on this chip (a hardware bug). */
 static int key5_forbidden(const espsec_efuse_t *e, const char *pn)
 {
@@ -961,6 +974,9 @@ static espsec_err_t find_burnable(const espsec_efuse_t *e, const char *name, con
     return ESPSEC_OK;
 }
 
+static espsec_err_t stage_uint_bits(espsec_efuse_t *e, const efuse_field_def_t *f, uint64_t value, int part,
+                                    int *noop, espsec_error_t *err);
+
 espsec_err_t espsec_efuse_stage_uint(espsec_efuse_t *e, const char *name, uint64_t value, int *noop,
                                      espsec_error_t *err)
 {
@@ -991,6 +1007,49 @@ espsec_err_t espsec_efuse_stage_uint(espsec_efuse_t *e, const char *name, uint64
             value -= 2;
         }
     }
+    return stage_uint_bits(e, f, value, 0, noop, err);
+}
+
+/* The check of a key purpose value for field f (KEY_PURPOSE_n). */
+static espsec_err_t check_key_purpose(espsec_efuse_t *e, const efuse_field_def_t *f, uint64_t value,
+                                      espsec_error_t *err)
+{
+    const char *pn = kp_name(e, value);
+    if (pn == NULL || value == 0) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "'%llu' is not a key purpose that can be set",
+                           (unsigned long long)value);
+    }
+    if (strcmp(f->name, "KEY_PURPOSE_5") == 0 && key5_forbidden(e, pn)) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
+                           "KEY_PURPOSE_5 can not have %s key due to a hardware bug (please see TRM for more details)",
+                           pn);
+    }
+    return ESPSEC_OK;
+}
+
+/* Stage value into field f: the value rules, then the bits. A key purpose wider than its field keeps
+ * its fifth bit in KEY_PURPOSE_n_H (ESP32-P4 v3): each part is burned where it is not zero, as espefuse
+ * does (part: f gets only the low bits of a purpose checked already). */
+static espsec_err_t stage_uint_bits(espsec_efuse_t *e, const efuse_field_def_t *f, uint64_t value, int part,
+                                    int *noop, espsec_error_t *err)
+{
+    espsec_err_t rc;
+    if (f->cls == EC_KEYPURPOSE && !part && value != 0 && f->bit_len < 64 && (value >> f->bit_len) != 0) {
+        char hn[40];
+        snprintf(hn, sizeof(hn), "%s_H", f->name);
+        if (def_by_name(e, hn) != NULL) {
+            rc = check_key_purpose(e, f, value, err);
+            if (rc != ESPSEC_OK) {
+                return rc;
+            }
+            rc = espsec_efuse_stage_uint(e, hn, value >> f->bit_len, noop, err);
+            value &= (1ull << f->bit_len) - 1;
+            if (rc != ESPSEC_OK || value == 0) {
+                return rc;
+            }
+            return stage_uint_bits(e, f, value, 1, noop, err);
+        }
+    }
     if (f->type == ESPSEC_EF_BOOL && value != 1) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_ARG,
                            "New value is not accepted for eFuse '%s' (will always burn 0->1), given value=%llu",
@@ -1005,16 +1064,10 @@ espsec_err_t espsec_efuse_stage_uint(espsec_efuse_t *e, const char *name, uint64
                            "[0, %llu].",
                            (unsigned long long)value, f->bit_len, (unsigned long long)((1ull << f->bit_len) - 1));
     }
-    if (f->cls == EC_KEYPURPOSE) {
-        const char *pn = kp_name(e, value);
-        if (pn == NULL || value == 0) {
-            return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "'%llu' is not a key purpose that can be set",
-                               (unsigned long long)value);
-        }
-        if (strcmp(f->name, "KEY_PURPOSE_5") == 0 && key5_forbidden(e, pn)) {
-            return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED,
-                               "KEY_PURPOSE_5 can not have %s key due to a hardware bug (please see TRM for more details)",
-                               pn);
+    if (f->cls == EC_KEYPURPOSE && !part) {
+        rc = check_key_purpose(e, f, value, err);
+        if (rc != ESPSEC_OK) {
+            return rc;
         }
     }
     unsigned pos = field_bitpos(f);
@@ -1305,7 +1358,7 @@ espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *k
         if (pv < 0) {
             return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "unknown key purpose '%s'", purpose);
         }
-        uint64_t cur = raw_uint(e, bd->key_purpose, 0);
+        uint64_t cur = key_purpose_value(e, bd->key_purpose);
         const efuse_field_def_t *kp = def_by_name(e, bd->key_purpose);
         if (cur != (uint64_t)pv) {
             if (!field_writeable(e, kp)) {
@@ -1425,7 +1478,14 @@ static espsec_err_t stage_one_key(espsec_efuse_t *e, int blk, const uint8_t *key
     st->reversed = (kp->flags & ESPSEC_KP_REVERSE) != 0;
     st->read_protected = rp;
     st->write_protected = !no_wp;
-    if (e->def->blocks[blk].key_purpose != NULL) {
+    const char *kpf = e->def->blocks[blk].key_purpose;
+    if (kpf != NULL) {
+        const char *before = kp_name(e, key_purpose_value(e, kpf));
+        st->purpose_field = kpf;
+        st->purpose_before = before != NULL ? before : "FORBIDDEN_STATE";
+        st->purpose_write_protected = field_writeable(e, def_by_name(e, kpf));
+    }
+    if (kpf != NULL) {
         /* blocks with a KEY_PURPOSE field: the whole-block rules of espsec_efuse_stage_key */
         rc = espsec_efuse_stage_key(e, blk, data, len, kp->name, !no_wp, rp, err);
         espsec_wipe(data, sizeof(data));

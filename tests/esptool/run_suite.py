@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Run one of esptool's own pytest suites with espsec standing in for the tools.
 
-    run_suite.py SUITE.py
+    run_suite.py SUITE.py [--chip CHIP]
+
+--chip is passed on to pytest (test_espefuse.py runs for one chip per run, its
+conftest's --chip option); the expected failures of such a run are the chip's own
+list, expected_failures_espefuse/CHIP.txt, instead of expected_failures.txt.
 
 Environment:
   ESPSEC              the built espsec binary (required)
@@ -60,21 +64,41 @@ def python_path(src):
     return ":".join(parts)
 
 
-def load_expected(suite):
-    """{test id: reason} for SUITE from expected_failures.txt."""
+def expected_path(suite, chip):
+    """The expected-failures list of SUITE run for CHIP (None: not per chip)."""
+    if chip is None:
+        return os.path.join(HERE, "expected_failures.txt")
+    stem = os.path.splitext(suite)[0].removeprefix("test_")
+    return os.path.join(HERE, f"expected_failures_{stem}", f"{chip}.txt")
+
+
+def load_expected(suite, chip):
+    """({test id: reason}, runs) for SUITE (run for CHIP) from its expected-failures list;
+    runs is the number of tests the reference itself runs (a per-chip list's "runs: N"), or None."""
     expected = {}
-    path = os.path.join(HERE, "expected_failures.txt")
+    runs = None
+    path = expected_path(suite, chip)
+    if not os.path.isfile(path):
+        sys.exit(f"{path}: no expected-failures list for {suite} --chip {chip}")
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
             if not line or line.startswith("#"):
+                continue
+            if line.startswith("runs:"):
+                try:
+                    runs = int(line.split(":", 1)[1])
+                except ValueError:
+                    sys.exit(f"{path}:{n}: 'runs: N' expected")
                 continue
             test, _, reason = line.partition(" ")
             if not reason.strip():
                 sys.exit(f"{path}:{n}: a listed failure needs its reason")
             if test.split("::", 1)[0] == suite:
                 expected[test] = reason.strip()
-    return expected
+    if chip is not None and runs is None:
+        sys.exit(f"{path}: 'runs: N' (how many tests the reference runs for {chip}) is missing")
+    return expected, runs
 
 
 def outcomes(report, suite):
@@ -97,9 +121,13 @@ def outcomes(report, suite):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: run_suite.py SUITE.py")
-    suite = sys.argv[1]
+    args = sys.argv[1:]
+    chip = None
+    if len(args) == 3 and args[1] == "--chip":
+        chip = args[2]
+    elif len(args) != 1:
+        sys.exit("usage: run_suite.py SUITE.py [--chip CHIP]")
+    suite = args[0]
     espsec = os.environ.get("ESPSEC")
     if not espsec or not os.access(espsec, os.X_OK):
         sys.exit(f"ESPSEC must name the built espsec binary (got {espsec!r})")
@@ -128,13 +156,15 @@ def main():
              f"scripts/setup.sh installs the Debian ones, rich-click and reedsolo "
              f"come from ESPTOOL_PYTHONPATH")
 
-    expected = load_expected(suite)
+    expected, runs = load_expected(suite, chip)
     with tempfile.TemporaryDirectory(prefix="espsec-esptool-") as tmp:
         tests = os.path.join(tmp, "test")
         shutil.copytree(os.path.join(src, "test"), tests, symlinks=True)
         report = os.path.join(tmp, "report.xml")
         cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
                "-q", "-rfE", "--tb=short", "--color=no", f"--junitxml={report}", suite]
+        if chip is not None:
+            cmd += ["--chip", chip]
         run = subprocess.run(cmd, cwd=tests, env=env)
         if not os.path.isfile(report):
             sys.exit(f"pytest wrote no report (exit {run.returncode})")
@@ -147,6 +177,11 @@ def main():
     fixed = [t for t in passed if t in expected]
     stale = sorted(t for t in expected if t not in got)
 
+    # The suite asks the tool (burn-key --help) what the chip supports and skips tests by the
+    # answer: espsec must make it run exactly the tests the reference runs.
+    ran = len(passed) + len(failed)
+    wrong_runs = runs is not None and ran != runs
+
     print()
     for t in failed:
         if t in expected:
@@ -154,13 +189,20 @@ def main():
     for t in unexpected:
         print(f"UNEXPECTED FAILURE: {t}")
     for t in fixed:
-        print(f"NOW PASSES (remove it from expected_failures.txt): {t}")
+        print(f"NOW PASSES (remove it from the list): {t}")
     for t in stale:
-        print(f"NOT IN THE SUITE (remove it from expected_failures.txt): {t}")
-    print(f"{suite} with espsec: {len(passed)} of {len(got)} pass, "
-          f"{len(failed)} fail ({len(failed) - len(unexpected)} deliberate, listed), "
+        print(f"NOT IN THE SUITE (remove it from the list): {t}")
+    what = suite if chip is None else f"{suite} --chip {chip}"
+    listed = os.path.relpath(expected_path(suite, chip), HERE)
+    if wrong_runs:
+        print(f"RUNS {ran} TESTS, the reference runs {runs}: espsec's answers (burn-key --help) "
+              f"made the suite skip or run tests the reference does not")
+    if fixed or stale or wrong_runs:
+        print(f"(the list is tests/esptool/{listed})")
+    print(f"{what} with espsec: {len(passed)} of {ran} pass, "
+          f"{len(failed)} fail ({len(failed) - len(unexpected)} of them listed), "
           f"{len(skipped)} skipped")
-    return 1 if unexpected or fixed or stale else 0
+    return 1 if unexpected or fixed or stale or wrong_runs else 0
 
 
 if __name__ == "__main__":

@@ -62,9 +62,35 @@ static void test_facts(void)
     CHECK(x != NULL && !x->has_security && strstr(x->no_security_reason, "no Secure Boot") != NULL);
 }
 
+/* espefuse's CUSTOM_n purposes: the values a chip leaves unassigned, by name and value, after its own list. */
+static void test_custom_purposes(void)
+{
+    const espsec_chip_info_t *c6 = espsec_chip_by_name("esp32c6"), *c5 = espsec_chip_by_name("esp32c5"),
+                             *s3 = espsec_chip_by_name("esp32s3");
+    const espsec_key_purpose_t *k = espsec_chip_key_purpose(c6, "CUSTOM_MAX");
+    CHECK(k != NULL && k->value == 15 && (k->flags & ESPSEC_KP_CUSTOM) && !(k->flags & ESPSEC_KP_DIGEST));
+    k = espsec_chip_key_purpose(c5, "custom_digest_max");
+    CHECK(k != NULL && k->value == 31 && (k->flags & ESPSEC_KP_DIGEST));
+    CHECK(espsec_chip_key_purpose(c6, "CUSTOM_2") != NULL && espsec_chip_key_purpose(c6, "CUSTOM_4") == NULL);
+    CHECK(espsec_chip_key_purpose(c6, "CUSTOM_16") == NULL);           /* beyond the 4-bit field */
+    CHECK(espsec_chip_key_purpose(s3, "CUSTOM_MAX") == NULL);          /* no custom purposes on S3 */
+    CHECK(strcmp(espsec_chip_key_purpose_by_value(c6, 2)->name, "CUSTOM_2") == 0);
+    CHECK(strcmp(espsec_chip_key_purpose_by_value(c5, 31)->name, "CUSTOM_31") == 0); /* first name wins */
+    CHECK(strcmp(espsec_chip_key_purpose_by_value(c6, 4)->name, "XTS_AES_128_KEY") == 0);
+    /* the chip's own list first, then CUSTOM_n / CUSTOM_DIGEST_n pairs, CUSTOM_MAX and CUSTOM_DIGEST_MAX last */
+    size_t n = 0;
+    while (espsec_chip_key_purpose_at(c6, n) != NULL) {
+        n++;
+    }
+    CHECK(n == 10 + 2 * 6 + 2 && strcmp(espsec_chip_key_purpose_at(c6, n - 1)->name, "CUSTOM_DIGEST_MAX") == 0);
+    CHECK(strcmp(espsec_chip_key_purpose_at(c6, 10)->name, "CUSTOM_2") == 0);
+    CHECK(espsec_chip_key_purpose_at(NULL, 0) == NULL && espsec_chip_key_purpose_at(espsec_chip_by_name("esp32"), 0) == NULL);
+}
+
 int main(void)
 {
     RUN(test_lookup);
     RUN(test_facts);
+    RUN(test_custom_purposes);
     return test_done();
 }

@@ -127,6 +127,34 @@ static void test_c3_purposes(void)
     espsec_efuse_free(e);
 }
 
+/* ESP32-P4 v3: a 5-bit purpose keeps its fifth bit in KEY_PURPOSE_n_H; each part burned where not zero. */
+static void test_p4_wide_purpose(void)
+{
+    espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32P4);
+    int noop = 0;
+    CHECK_OK(espsec_efuse_stage_uint(e, "KEY_PURPOSE_0", 16, &noop, NULL)); /* ECDSA_KEY_P192: low part 0 */
+    CHECK(espsec_efuse_field_staged(e, "KEY_PURPOSE_0_H") && !espsec_efuse_field_staged(e, "KEY_PURPOSE_0"));
+    CHECK_OK(espsec_efuse_stage_uint(e, "KEY_PURPOSE_1", 31, &noop, NULL)); /* CUSTOM_31 */
+    CHECK_OK(espsec_efuse_burn(e, NULL));
+    espsec_efuse_field_info_t fi;
+    CHECK_OK(espsec_efuse_field_info(e, (size_t)espsec_efuse_find(e, "KEY_PURPOSE_0"), &fi));
+    CHECK(strcmp(fi.value, "ECDSA_KEY_P192") == 0);
+    CHECK_OK(espsec_efuse_field_info(e, (size_t)espsec_efuse_find(e, "KEY_PURPOSE_1"), &fi));
+    CHECK(strcmp(fi.value, "CUSTOM_31") == 0);
+    uint64_t lo = 0, hi = 0;
+    CHECK_OK(espsec_efuse_get_uint(e, "KEY_PURPOSE_1", &lo, NULL));
+    CHECK_OK(espsec_efuse_get_uint(e, "KEY_PURPOSE_1_H", &hi, NULL));
+    CHECK(lo == 15 && hi == 1);
+    /* a key staged over a purpose reports the field, what it was, and its write protection */
+    uint8_t key[32] = {1};
+    espsec_efuse_key_step_t st[2];
+    int n = 0;
+    CHECK_OK(espsec_efuse_stage_key_purpose(e, "BLOCK_KEY2", key, 32, "HMAC_UP", 0, 0, 0, st, &n, NULL));
+    CHECK(n == 1 && strcmp(st[0].purpose_field, "KEY_PURPOSE_2") == 0 && strcmp(st[0].purpose_before, "USER") == 0 &&
+          st[0].purpose_write_protected);
+    espsec_efuse_free(e);
+}
+
 static void test_coding_34(void)
 {
     espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32);
@@ -160,6 +188,7 @@ int main(void)
     RUN(test_protection_and_hidden);
     RUN(test_write_protect_field);
     RUN(test_c3_purposes);
+    RUN(test_p4_wide_purpose);
     RUN(test_coding_34);
     RUN(test_unsupported);
     return test_done();
