@@ -52,7 +52,7 @@ done
 # C5: a P-384 key over two blocks: BLOCK_KEY0 (_H) the first 32 of 16 zero bytes + scalar, BLOCK_KEY1 (_L) the rest
 rm -f e.efuse
 ok $EF --chip esp32c5 --path-efuse-file e.efuse burn-key BLOCK_KEY0 p384.pem ECDSA_KEY_P384 --no-read-protect
-contains "$T/out" "'BLOCK_KEY1' -> 'ECDSA_KEY_P384_L'"
+contains "$T/out" "'KEY_PURPOSE_1': 'USER' -> 'ECDSA_KEY_P384_L'."
 python3 - p384.d <<'PY' >pad384.bin
 import sys
 sys.stdout.buffer.write(bytes(16) + open(sys.argv[1], "rb").read())
