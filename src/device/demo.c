@@ -518,12 +518,23 @@ espsec_err_t espsec_demo_run(const espsec_demo_opts_t *o, espsec_error_t *err)
         serial);
 
     step(&d, "An attacker changes one byte of the app in flash");
-    uint8_t byte;
-    rc = espsec_flash_read(fl, 0x14000, &byte, 1, err);
+    /* Clearing a bit is what a NOR flash write can do without an erase. The
+     * byte at 0x14000 may already be 0 (one time in 256 of encrypted flash),
+     * so the first byte from there with a bit set is the one changed. */
+    uint8_t byte = 0;
+    uint32_t at = 0x14000;
+    for (; rc == ESPSEC_OK && at < 0x15000; at++) {
+        rc = espsec_flash_read(fl, at, &byte, 1, err);
+        if (rc == ESPSEC_OK && byte != 0) {
+            break;
+        }
+    }
+    if (rc == ESPSEC_OK && byte == 0) {
+        rc = espsec_fail(err, ESPSEC_ERR_INVALID_STATE, "no byte to tamper with at 0x14000..0x15000");
+    }
     if (rc == ESPSEC_OK) {
-        /* clearing bits is what a NOR flash write can do without an erase */
-        byte = byte ? (uint8_t)(byte & (byte - 1)) : 0;
-        rc = espsec_flash_write(fl, 0x14000, &byte, 1, err);
+        byte = (uint8_t)(byte & (byte - 1));
+        rc = espsec_flash_write(fl, at, &byte, 1, err);
     }
     if (rc == ESPSEC_OK) {
         rc = save(&d, "flash-tampered.bin", espsec_flash_data(fl), espsec_flash_size(fl), 0, err);
