@@ -77,6 +77,15 @@ char *espsec_trim(char *s);
  */
 int espsec_parse_u64(const char *text, uint64_t *out);
 
+/**
+ * Python's int(text, 0) exactly, within int64_t: surrounding white space,
+ * an optional sign, 0x/0o/0b prefixes, single underscores between digits
+ * (and after a prefix), no leading zeros in a non-zero decimal. Returns 0
+ * and sets *out, or -1 (out untouched) when Python would raise or the value
+ * does not fit.
+ */
+int espsec_py_int(const char *text, int64_t *out);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

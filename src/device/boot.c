@@ -249,12 +249,9 @@ static int sbv2_check(const loaded_t *l, const dev_fuses_t *fu, int only_first, 
             memcpy(digests[b], info[b].key_digest, 32);
             ok[b] = 1;
         }
-        /* where the chip keeps half a digest (C2) the ROM compares that half */
-        for (int k = 0; fu->sb_digest_bytes < 32 && k < 3; k++) {
-            if (ok[k] && espsec_ct_compare(digests[k], info[b].key_digest, fu->sb_digest_bytes) == 0) {
-                memcpy(digests[k], info[b].key_digest, 32);
-            }
-        }
+    }
+    if (have_info) {
+        dev_sbv2_expand_half_digests(l->buf, padded + 4096, l->img.image_len, fu->sb_digest_bytes, digests, ok);
     }
     int b = dev_sbv2_check(l->buf, l->len, l->img.image_len, (const uint8_t(*)[32])digests, ok, only_first, why, cap,
                            key_digest_out);

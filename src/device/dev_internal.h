@@ -134,4 +134,14 @@ int dev_otadata_boot_select(espsec_flash_t *fl, espsec_fe_ctx_t *fe, uint32_t of
 int dev_sbv2_check(const uint8_t *buf, size_t len, size_t image_len, const uint8_t digests[3][32], const int ok[3],
                    int only_first, char *why, size_t cap, uint8_t key_digest_out[32]);
 
+/*
+ * Where the chip keeps only the first `bytes` of each key digest (C2: 16),
+ * the ROM and the app compare that much: every allowed digest that a
+ * signature block's key digest starts with is replaced by that full digest,
+ * so dev_sbv2_check can compare 32 bytes. Nothing changes when the image has
+ * no readable signature sector.
+ */
+void dev_sbv2_expand_half_digests(const uint8_t *buf, size_t len, size_t image_len, size_t bytes,
+                                  uint8_t digests[3][32], const int ok[3]);
+
 #endif

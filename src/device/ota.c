@@ -234,25 +234,6 @@ static int running_keys(app_t *a, uint8_t digests[3][32], int ok[3], char *why, 
     return 0;
 }
 
-/* Where the chip keeps half of each key digest (C2: 128 bits), the check compares that half: a signature
- * block whose key digest starts with a burned half stands for that slot's full digest. */
-static void expand_half_digests(const uint8_t *buf, size_t len, size_t image_len, unsigned bytes,
-                                uint8_t digests[3][32], const int ok[3])
-{
-    size_t padded = (image_len + 4095) & ~(size_t)4095;
-    espsec_sbv2_block_info_t info[ESPSEC_SBV2_MAX_BLOCKS];
-    if (padded > len || len - padded < 4096 || espsec_sbv2_info(buf, padded + 4096, 0, info, NULL) != ESPSEC_OK) {
-        return;
-    }
-    for (int b = 0; b < ESPSEC_SBV2_MAX_BLOCKS; b++) {
-        for (int k = 0; info[b].present && k < 3; k++) {
-            if (ok[k] && espsec_ct_compare(digests[k], info[b].key_digest, bytes) == 0) {
-                memcpy(digests[k], info[b].key_digest, 32);
-            }
-        }
-    }
-}
-
 /* esp_image_verify(ESP_IMAGE_VERIFY) from the app: 0, or -1 with why. */
 static int verify_image(app_t *a, const espsec_partition_t *p, espsec_app_desc_t *desc, char *why, size_t cap,
                         espsec_error_t *err, int *failed)
@@ -295,7 +276,7 @@ static int verify_image(app_t *a, const espsec_partition_t *p, espsec_app_desc_t
             memcpy(ok, a->fu.sb_digest_ok, sizeof(ok));
             check = 1;
             if (a->fu.sb_digest_bytes < 32) {
-                expand_half_digests(buf, p->size, img.image_len, a->fu.sb_digest_bytes, digests, ok);
+                dev_sbv2_expand_half_digests(buf, p->size, img.image_len, a->fu.sb_digest_bytes, digests, ok);
             }
         } else if (a->fu.sb == 0 && ((a->cfg.secure_boot && a->cfg.secure_boot_version == 2) ||
                                      a->cfg.signed_apps_no_sb)) {

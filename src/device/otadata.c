@@ -196,3 +196,21 @@ int dev_sbv2_check(const uint8_t *buf, size_t len, size_t image_len, const uint8
     }
     return -1;
 }
+
+void dev_sbv2_expand_half_digests(const uint8_t *buf, size_t len, size_t image_len, size_t bytes,
+                                  uint8_t digests[3][32], const int ok[3])
+{
+    size_t padded = (image_len + 4095) & ~(size_t)4095;
+    espsec_sbv2_block_info_t info[ESPSEC_SBV2_MAX_BLOCKS];
+    if (bytes >= 32 || padded > len || len - padded < 4096 ||
+        espsec_sbv2_info(buf, padded + 4096, 0, info, NULL) != ESPSEC_OK) {
+        return;
+    }
+    for (int b = 0; b < ESPSEC_SBV2_MAX_BLOCKS; b++) {
+        for (int k = 0; info[b].present && k < 3; k++) {
+            if (ok[k] && espsec_ct_compare(digests[k], info[b].key_digest, bytes) == 0) {
+                memcpy(digests[k], info[b].key_digest, 32);
+            }
+        }
+    }
+}

@@ -51,56 +51,15 @@ static char *trim(char *s)
     return s;
 }
 
-/* A Python integer literal (int(v, 0)); 0 when it is one. */
+/* A Python integer literal (int(v, 0)) small enough for a block, bit offset or
+ * length (well within 2^40); 0 when it is one. */
 static int parse_int(const char *v, long long *out)
 {
-    const char *p = v;
-    int neg = 0;
-    if (*p == '+' || *p == '-') {
-        neg = *p == '-';
-        p++;
-    }
-    int base = 10;
-    if (p[0] == '0' && p[1] != '\0' && strchr("xXoObB", p[1]) != NULL) {
-        base = tolower((unsigned char)p[1]) == 'x' ? 16 : tolower((unsigned char)p[1]) == 'o' ? 8 : 2;
-        p += 2;
-        if (*p == '_') {
-            p++;
-        }
-    }
-    if (*p == '\0') {
+    int64_t x;
+    if (espsec_py_int(v, &x) != 0 || x > (1LL << 40) || x < -(1LL << 40)) {
         return -1;
     }
-    long long x = 0;
-    int digits = 0, prev_us = 0;
-    const char *first = p;
-    for (; *p != '\0'; p++) {
-        if (*p == '_') {
-            if (prev_us || digits == 0) {
-                return -1;
-            }
-            prev_us = 1;
-            continue;
-        }
-        int d = isdigit((unsigned char)*p) ? *p - '0' : isalpha((unsigned char)*p) ? tolower(*p) - 'a' + 10 : 99;
-        if (d >= base) {
-            return -1;
-        }
-        if (x > (1LL << 40)) {
-            return -1;
-        }
-        x = x * base + d;
-        digits++;
-        prev_us = 0;
-    }
-    if (prev_us) {
-        return -1;
-    }
-    /* decimal: no leading zeros unless the number is zero */
-    if (base == 10 && first[0] == '0' && x != 0) {
-        return -1;
-    }
-    *out = neg ? -x : x;
+    *out = (long long)x;
     return 0;
 }
 

@@ -238,30 +238,14 @@ static void lower_copy(char *dst, const char *src, size_t cap)
     dst[i] = '\0';
 }
 
-/* Python's int(v, 0): optional sign, 0x/0o/0b prefixes, no leading zeros in decimal. */
+/* Python's int(v, 0) (gen_esp32part reads numbers with it). */
 static int py_int(const char *v, long long *out)
 {
-    const char *p = v;
-    int neg = 0;
-    if (*p == '+' || *p == '-') {
-        neg = *p == '-';
-        p++;
-    }
-    if (*p == '\0') {
+    int64_t x;
+    if (espsec_py_int(v, &x) != 0) {
         return -1;
     }
-    if (p[0] == '0' && p[1] != '\0' && !strchr("xXoObB", p[1])) {
-        for (const char *q = p; *q; q++) {
-            if (*q != '0' && *q != '_') {
-                return -1;
-            }
-        }
-    }
-    uint64_t u;
-    if (espsec_parse_u64(p, &u) != 0 || u > (uint64_t)INT64_MAX) {
-        return -1;
-    }
-    *out = neg ? -(long long)u : (long long)u;
+    *out = (long long)x;
     return 0;
 }
 

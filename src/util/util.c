@@ -202,6 +202,70 @@ int espsec_parse_u64(const char *text, uint64_t *out)
     return 0;
 }
 
+int espsec_py_int(const char *text, int64_t *out)
+{
+    if (text == NULL) {
+        return -1;
+    }
+    const char *p = text;
+    while (isspace((unsigned char)*p)) {
+        p++;
+    }
+    int neg = 0;
+    if (*p == '+' || *p == '-') {
+        neg = *p == '-';
+        p++;
+    }
+    unsigned base = 10;
+    if (p[0] == '0' && p[1] != '\0' && strchr("xXoObB", p[1]) != NULL) {
+        char c = (char)tolower((unsigned char)p[1]);
+        base = c == 'x' ? 16 : c == 'o' ? 8 : 2;
+        p += 2;
+        if (*p == '_') {
+            p++;
+        }
+    }
+    const char *first = p;
+    uint64_t x = 0;
+    unsigned digits = 0;
+    int prev_us = 0;
+    for (; *p != '\0' && !isspace((unsigned char)*p); p++) {
+        if (*p == '_') {
+            if (prev_us || digits == 0) {
+                return -1;
+            }
+            prev_us = 1;
+            continue;
+        }
+        unsigned d = isdigit((unsigned char)*p)   ? (unsigned)(*p - '0')
+                     : isalpha((unsigned char)*p) ? (unsigned)(tolower((unsigned char)*p) - 'a') + 10U
+                                                  : 99U;
+        if (d >= base) {
+            return -1;
+        }
+        if (x > ((uint64_t)INT64_MAX + 1U - d) / base) {
+            return -1; /* beyond int64_t (the magnitude of INT64_MIN at most) */
+        }
+        x = x * base + d;
+        digits++;
+        prev_us = 0;
+    }
+    while (isspace((unsigned char)*p)) {
+        p++;
+    }
+    if (*p != '\0' || digits == 0 || prev_us) {
+        return -1;
+    }
+    if (base == 10 && first[0] == '0' && x != 0) {
+        return -1; /* Python: leading zeros in decimal integer literals are not permitted */
+    }
+    if (!neg && x > (uint64_t)INT64_MAX) {
+        return -1;
+    }
+    *out = neg ? (x == (uint64_t)INT64_MAX + 1U ? INT64_MIN : -(int64_t)x) : (int64_t)x;
+    return 0;
+}
+
 /*
  * Python's binascii.a2b_base64 in its default (non-strict) mode, step for step: characters outside
  * the alphabet (also '-' and '_' of the URL-safe alphabet, and white space) are skipped; a '=' counts

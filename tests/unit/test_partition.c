@@ -1,5 +1,6 @@
 /* Partition tables: CSV and binary against gen_esp32part.py's outputs. */
 #include "espsec/partition.h"
+#include "espsec/util.h"
 #include "test.h"
 
 static void roundtrip(const char *name)
@@ -29,6 +30,36 @@ static void roundtrip(const char *name)
     free(csv);
     free(bin);
     free(ecsv);
+}
+
+/* espsec_py_int is Python's int(v, 0): what gen_esp32part and espefuse's CSV reader accept. */
+static void test_py_int(void)
+{
+    static const struct {
+        const char *text;
+        int ok;
+        int64_t value;
+    } cases[] = {
+        {"0", 1, 0},          {"00", 1, 0},      {"0_0", 1, 0},           {"10", 1, 10},
+        {" 42 ", 1, 42},      {"-7", 1, -7},     {"+7", 1, 7},            {"0x1F", 1, 31},
+        {"0X_ff", 1, 255},    {"0o17", 1, 15},   {"0b101", 1, 5},         {"1_000", 1, 1000},
+        {"-0x10", 1, -16},    {"9223372036854775807", 1, INT64_MAX},
+        {"-9223372036854775808", 1, INT64_MIN},
+        {"9223372036854775808", 0, 0},            {"0x10000000000000000", 0, 0},
+        {"", 0, 0},           {" ", 0, 0},       {"-", 0, 0},             {"0x", 0, 0},
+        {"010", 0, 0},        {"1__0", 0, 0},    {"_1", 0, 0},            {"1_", 0, 0},
+        {"0x_", 0, 0},        {"0b2", 0, 0},     {"12a", 0, 0},           {"1 2", 0, 0},
+        {"--1", 0, 0},        {"0_x1", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t v = 12345;
+        int rc = espsec_py_int(cases[i].text, &v);
+        CHECK((rc == 0) == cases[i].ok);
+        CHECK(cases[i].ok ? v == cases[i].value : v == 12345);
+        if ((rc == 0) != cases[i].ok) {
+            fprintf(stderr, "  espsec_py_int(\"%s\")\n", cases[i].text);
+        }
+    }
 }
 
 static void test_vectors(void)
@@ -107,6 +138,7 @@ static void test_errors(void)
 int main(void)
 {
     RUN(test_vectors);
+    RUN(test_py_int);
     RUN(test_lookup);
     RUN(test_errors);
     return test_done();
