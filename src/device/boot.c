@@ -1253,6 +1253,185 @@ static int provision_sbv1(device_t *d, const loaded_t *bl, espsec_error_t *err)
 
 /* ---- the app starts: NVS ---- */
 
+/*
+ * nvs_sec_provider's HMAC scheme (CONFIG_NVS_SEC_KEY_PROTECT_USING_HMAC): the NVS keys are HMAC-SHA256s of fixed
+ * seeds with the key in BLOCK_KEY<CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID>, purpose HMAC_UP. On the first start the block
+ * has no purpose and the app burns a random key with esp_efuse_write_key (one batch: the key, its write and read
+ * protection, the purpose and the purpose's write protection). The controller programs the key block first and
+ * BLOCK0 last; a BLOCK0 bit whose write protection is set (RD_DIS, once Secure Boot V2 locked it) does not take,
+ * the check after the burn fails and the call returns ESP_FAIL, with the key and purpose burned and the key readable
+ * (esp-idf#13909). 0: keys derived; -1: r->nvs_problem says why.
+ */
+static int app_nvs_hmac(device_t *d, espsec_nvs_keys_t *keys)
+{
+    espsec_boot_result_t *r = d->r;
+    const char *T = "nvs_sec_provider";
+    static const char GEN_FAILED[] = "ESP_ERR_NVS_SEC_HMAC_KEY_GENERATION_FAILED";
+    const espsec_key_purpose_t *hp = espsec_chip_key_purpose(d->chip.ci, "HMAC_UP");
+    const int id = d->cfg.nvs_hmac_key_id;
+    if (hp == NULL) {
+        fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "NVS encryption with the HMAC scheme, but the %s has no HMAC "
+                                                       "peripheral (ESP-IDF offers the scheme only where it has)",
+               d->chip.ci->display);
+        return -1;
+    }
+    if (id < 0 || id > 5) {
+        dlog(d, 'E', T, "Invalid HMAC key ID received!");
+        if (id == -1) {
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID is not set (0..5 for "
+                                                           "BLOCK_KEY0..5)");
+        } else {
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
+                   "CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID=%d names no eFuse key block (0..5 for BLOCK_KEY0..5)", id);
+        }
+        return -1;
+    }
+    char bname[16], pname[16];
+    snprintf(bname, sizeof(bname), "BLOCK_KEY%d", id);
+    snprintf(pname, sizeof(pname), "KEY_PURPOSE_%d", id);
+    const int blk = espsec_efuse_block_by_name(d->ef, bname);
+    uint64_t purpose = 0;
+    espsec_error_t e;
+    if (blk < 0 || espsec_efuse_get_uint_hw(d->ef, pname, &purpose, &e) != ESPSEC_OK) {
+        fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "the %s has no %s", d->chip.ci->display, bname);
+        return -1;
+    }
+    uint8_t key[32];
+    if (purpose != (uint64_t)hp->value) {
+        /* nvs_flash_init: read_security_cfg finds no key, generate_keys burns one */
+        dlog(d, 'E', T, "Could not find HMAC key in configured eFuse block!");
+        dlog(d, 'W', "nvs", "Failed to read NVS security cfg: [0xF001] (ESP_ERR_NVS_SEC_HMAC_KEY_NOT_FOUND)");
+        dlog(d, 'I', "nvs", "Generating NVS encr-keys...");
+        uint8_t b[32];
+        espsec_efuse_get_block(d->ef, blk, b);
+        const int unused = purpose == 0 && all_zero32(b) && espsec_efuse_block_readable(d->ef, blk) &&
+                           espsec_efuse_block_writeable(d->ef, blk);
+        dlog(d, 'I', "efuse", "Batch mode of writing fields is enabled");
+        if (!unused) {
+            dlog(d, 'I', "efuse", "Batch mode of writing fields is cancelled");
+            dlog(d, 'E', T, "Failed to write the HMAC key to eFuse: [0x103] (ESP_ERR_INVALID_STATE)");
+            dlog(d, 'E', "nvs", "Failed to generate NVS encr-keys: [0xF003] (%s)", GEN_FAILED);
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
+                   "%s holds another key or purpose: esp_efuse_write_key refuses it (ESP_ERR_INVALID_STATE)", bname);
+            return -1;
+        }
+        if (!d->o->provision) {
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
+                   "the app would burn its NVS HMAC key into %s: provisioning not allowed", bname);
+            return -1;
+        }
+        if (dev_random(d, key, sizeof(key)) != ESPSEC_OK) {
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "random number generator failed");
+            return -1;
+        }
+        /* what the hardware keeps: RD_DIS only when its write protection is not set (as burned now: the
+           bootloader may have set it on this boot) */
+        const int rd_ok = espsec_efuse_is_protected(d->ef, d->chip.rd_dis_wp, 0) == 0;
+        if (espsec_efuse_stage_key(d->ef, blk, key, sizeof(key), "HMAC_UP", 1, rd_ok, &e) != ESPSEC_OK ||
+            burn(d, &e) != ESPSEC_OK) {
+            espsec_efuse_discard(d->ef);
+            espsec_wipe(key, sizeof(key));
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "burning the HMAC key into %s: %s", bname, e.msg);
+            return -1;
+        }
+        dlog(d, 'I', "efuse", "BURN BLOCK%d", blk);
+        dlog(d, 'I', "efuse", "BURN BLOCK%d - OK (write block == read block)", blk);
+        if (!rd_ok) {
+            for (int i = 1; i <= 3; i++) { /* the burn and its two retries */
+                dlog(d, 'I', "efuse", "BURN BLOCK0");
+                dlog(d, 'E', "efuse", "BURN BLOCK0 - ERROR (written bits != read bits)");
+                dlog(d, 'W', "efuse", "BLOCK0: next retry to fix an error [%d/3]...", i);
+            }
+            dlog(d, 'E', "efuse", "Written data are incorrect");
+            dlog(d, 'I', "efuse", "Batch mode. Prepared fields are committed");
+            dlog(d, 'E', T, "Failed to write the HMAC key to eFuse: [0xFFFFFFFF] (ESP_FAIL)");
+            dlog(d, 'E', "nvs", "Failed to generate NVS encr-keys: [0xF003] (%s)", GEN_FAILED);
+            espsec_wipe(key, sizeof(key));
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
+                   "the HMAC key was burned into %s but RD_DIS is write-protected, so it could not be read-protected "
+                   "(esp_efuse_write_key: ESP_FAIL); the key stays readable",
+                   bname);
+            return -1;
+        }
+        dlog(d, 'I', "efuse", "BURN BLOCK0");
+        dlog(d, 'I', "efuse", "BURN BLOCK0 - OK (all write block bits are set)");
+        dlog(d, 'I', "efuse", "Batch mode. Prepared fields are committed");
+    } else {
+        int known = 0;
+        if (espsec_efuse_get_block_hw(d->ef, blk, key, &known, &e) != ESPSEC_OK || !known) {
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
+                   "the HMAC key in %s is read-protected and espsec does not know it (no hidden view of the eFuses)",
+                   bname);
+            return -1;
+        }
+    }
+    espsec_err_t rc = espsec_nvs_keys_from_hmac(key, sizeof(key), keys);
+    espsec_wipe(key, sizeof(key));
+    if (rc != ESPSEC_OK) {
+        dlog(d, 'E', T, "Failed to derive the encryption keys using HMAC!");
+        fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "deriving the NVS keys with HMAC failed");
+        return -1;
+    }
+    if (purpose != (uint64_t)hp->value) {
+        r->nvs_keys_generated = 1;
+    }
+    return 0;
+}
+
+/* The flash-encryption scheme: the NVS keys in an encrypted nvs_keys partition, generated when it is empty. */
+static int app_nvs_fe_keys(device_t *d, espsec_nvs_keys_t *keys)
+{
+    espsec_boot_result_t *r = d->r;
+    espsec_error_t e;
+    const espsec_partition_t *kpart = espsec_pt_find(&d->pt, 1, 0x04);
+    if (kpart == NULL) {
+        dlog(d, 'E', "nvs", "nvs_flash_secure_init: no nvs_keys partition (ESP_ERR_NOT_FOUND)");
+        fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
+                 "NVS encryption is on but the partition table has no nvs_keys partition");
+        return -1;
+    }
+    if (!(kpart->flags & ESPSEC_PT_FLAG_ENCRYPTED) || d->fe == NULL) {
+        dlog(d, 'E', "nvs_sec_provider", "nvs_keys partition must be flash-encrypted");
+        fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
+                 d->fe == NULL ? "NVS encryption (flash-encryption scheme) needs flash encryption, which is off"
+                               : "the nvs_keys partition at 0x%x is not flagged 'encrypted'",
+                 kpart->offset);
+        return -1;
+    }
+    uint8_t kb[4096];
+    if (rd(d, kpart->offset, kb, sizeof(kb), 1, &e) != ESPSEC_OK) {
+        fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "%s", e.msg);
+        return -1;
+    }
+    espsec_err_t rc = espsec_nvs_keys_parse(kb, sizeof(kb), keys, &e);
+    if (rc == ESP_ERR_NVS_KEYS_NOT_INITIALIZED) {
+        dlog(d, 'I', "nvs", "nvs_keys partition is empty: generating NVS encryption keys (nvs_flash_generate_keys)");
+        uint8_t raw64[64];
+        if (dev_random(d, raw64, sizeof(raw64)) != ESPSEC_OK) {
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "random number generator failed");
+            return -1;
+        }
+        memcpy(keys->eky, raw64, 32);
+        memcpy(keys->tky, raw64 + 32, 32);
+        espsec_wipe(raw64, sizeof(raw64));
+        espsec_nvs_keys_encode(keys, kb);
+        if (write_sectors(d, d->fe, kpart->offset, kb, sizeof(kb), &e) != ESPSEC_OK) {
+            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "%s", e.msg);
+            espsec_wipe(kb, sizeof(kb));
+            return -1;
+        }
+        r->nvs_keys_generated = 1;
+        r->provisioned = 1;
+    } else if (rc != ESPSEC_OK) {
+        dlog(d, 'E', "nvs", "nvs_flash_read_security_cfg failed: %s", espsec_err_to_name(rc));
+        fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "nvs_keys partition at 0x%x: %s", kpart->offset, e.msg);
+        espsec_wipe(kb, sizeof(kb));
+        return -1;
+    }
+    espsec_wipe(kb, sizeof(kb));
+    return 0;
+}
+
 static void app_nvs(device_t *d)
 {
     espsec_boot_result_t *r = d->r;
@@ -1262,60 +1441,13 @@ static void app_nvs(device_t *d)
     }
     espsec_nvs_keys_t keys, *kp = NULL;
     espsec_error_t e;
+    memset(&keys, 0, sizeof(keys));
     if (d->have_cfg && d->cfg.nvs_encryption) {
         r->nvs_encrypted = 1;
-        const espsec_partition_t *kpart = espsec_pt_find(&d->pt, 1, 0x04);
-        if (d->cfg.nvs_hmac) {
-            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
-                     "NVS encryption with the HMAC scheme: the HMAC key in eFuse is not modelled; use the flash "
-                     "encryption scheme (nvs_keys partition)");
+        if ((d->cfg.nvs_hmac ? app_nvs_hmac(d, &keys) : app_nvs_fe_keys(d, &keys)) != 0) {
+            espsec_wipe(&keys, sizeof(keys));
             return;
         }
-        if (kpart == NULL) {
-            dlog(d, 'E', "nvs", "nvs_flash_secure_init: no nvs_keys partition (ESP_ERR_NOT_FOUND)");
-            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
-                     "NVS encryption is on but the partition table has no nvs_keys partition");
-            return;
-        }
-        if (!(kpart->flags & ESPSEC_PT_FLAG_ENCRYPTED) || d->fe == NULL) {
-            dlog(d, 'E', "nvs_sec_provider", "nvs_keys partition must be flash-encrypted");
-            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem),
-                     d->fe == NULL ? "NVS encryption (flash-encryption scheme) needs flash encryption, which is off"
-                                   : "the nvs_keys partition at 0x%x is not flagged 'encrypted'",
-                     kpart->offset);
-            return;
-        }
-        uint8_t kb[4096];
-        if (rd(d, kpart->offset, kb, sizeof(kb), 1, &e) != ESPSEC_OK) {
-            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "%s", e.msg);
-            return;
-        }
-        espsec_err_t rc = espsec_nvs_keys_parse(kb, sizeof(kb), &keys, &e);
-        if (rc == ESP_ERR_NVS_KEYS_NOT_INITIALIZED) {
-            dlog(d, 'I', "nvs", "nvs_keys partition is empty: generating NVS encryption keys (nvs_flash_generate_keys)");
-            uint8_t raw64[64];
-            if (dev_random(d, raw64, sizeof(raw64)) != ESPSEC_OK) {
-                fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "random number generator failed");
-                return;
-            }
-            memcpy(keys.eky, raw64, 32);
-            memcpy(keys.tky, raw64 + 32, 32);
-            espsec_wipe(raw64, sizeof(raw64));
-            espsec_nvs_keys_encode(&keys, kb);
-            if (write_sectors(d, d->fe, kpart->offset, kb, sizeof(kb), &e) != ESPSEC_OK) {
-                fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "%s", e.msg);
-                espsec_wipe(kb, sizeof(kb));
-                return;
-            }
-            r->nvs_keys_generated = 1;
-            r->provisioned = 1;
-        } else if (rc != ESPSEC_OK) {
-            dlog(d, 'E', "nvs", "nvs_flash_read_security_cfg failed: %s", espsec_err_to_name(rc));
-            fmtcpy(r->nvs_problem, sizeof(r->nvs_problem), "nvs_keys partition at 0x%x: %s", kpart->offset, e.msg);
-            espsec_wipe(kb, sizeof(kb));
-            return;
-        }
-        espsec_wipe(kb, sizeof(kb));
         kp = &keys;
     } else if (!d->have_cfg) {
         /* no project settings: an nvs_keys partition holding keys means the app uses them */

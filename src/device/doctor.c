@@ -233,6 +233,80 @@ static void key_block_rules(list_t *L, const espsec_efuse_t *ef, const espsec_ch
 }
 
 /* What the eFuses alone (and the plan) say, before any image is read. */
+/*
+ * NVS encryption with the HMAC scheme: nvs_flash_init derives the NVS keys from the HMAC_UP key in
+ * BLOCK_KEY<CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID>, and burns one there (read-protected) on the first start if the block
+ * is free. Secure Boot V2's first boot write-protects RD_DIS unless CONFIG_SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS: then
+ * the key burns but cannot be read-protected, esp_efuse_write_key fails and the key stays readable (esp-idf#13909).
+ */
+static void nvs_hmac_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *chip, const dev_fuses_t *fu,
+                           const espsec_device_config_t *cfg)
+{
+    if (!cfg->nvs_encryption || !cfg->nvs_hmac) {
+        return;
+    }
+    const espsec_key_purpose_t *hp = espsec_chip_key_purpose(chip->ci, "HMAC_UP");
+    if (hp == NULL) {
+        add(L, ESPSEC_DOCTOR_ERROR, "nvs-hmac-unsupported", "The HMAC NVS key scheme needs the HMAC peripheral.",
+            "Use the flash-encryption scheme (CONFIG_NVS_SEC_KEY_PROTECT_USING_FLASH_ENC) and an nvs_keys partition.",
+            "NVS encryption with the HMAC scheme on the %s, which has no HMAC peripheral", chip->ci->display);
+        return;
+    }
+    const int id = cfg->nvs_hmac_key_id;
+    if (id < 0 || id > 5) {
+        add(L, ESPSEC_DOCTOR_ERROR, "nvs-hmac-key-id",
+            "nvs_flash_init takes the HMAC key from the eFuse key block CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID names; with "
+            "none named it fails ('Invalid HMAC key ID received!').",
+            "Set CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID to a free key block (0..5) or to the block holding the HMAC_UP key.",
+            "NVS encryption with the HMAC scheme but CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID is %d", id);
+        return;
+    }
+    char bname[16], pname[16];
+    snprintf(bname, sizeof(bname), "BLOCK_KEY%d", id);
+    snprintf(pname, sizeof(pname), "KEY_PURPOSE_%d", id);
+    const int bn = espsec_efuse_block_by_name(ef, bname);
+    uint64_t pv = 0;
+    if (bn < 0 || espsec_efuse_get_uint_hw(ef, pname, &pv, NULL) != ESPSEC_OK) {
+        return;
+    }
+    if (pv == (uint64_t)hp->value) {
+        if (espsec_efuse_block_readable(ef, bn)) {
+            add(L, ESPSEC_DOCTOR_ERROR, "nvs-hmac-key-readable",
+                "The NVS encryption keys are HMACs of fixed seeds with this key: anyone who reads the eFuses "
+                "(software, espefuse) can compute them and decrypt NVS.",
+                fu->rd_dis_locked ? "RD_DIS is write-protected, so the key can no longer be hidden: treat NVS on this "
+                                    "chip as unencrypted, and on new chips burn the key read-protected before "
+                                    "Secure Boot's first boot."
+                                  : "Read-protect the key block (espsec efuse read-protect-efuse BLOCK_KEYn).",
+                "%s holds the NVS HMAC key (HMAC_UP) but is not read-protected", bname);
+        }
+        return;
+    }
+    if (!key_block_free(ef, id)) {
+        add(L, ESPSEC_DOCTOR_ERROR, "nvs-hmac-key-block-used",
+            "nvs_flash_init burns its HMAC key only into a free key block; esp_efuse_write_key refuses a used one "
+            "(ESP_ERR_INVALID_STATE) and NVS does not start.",
+            "Point CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID at a free key block, or burn the HMAC key there (HMAC_UP).",
+            "CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID=%d but %s is already used (purpose %u)", id, bname, (unsigned)pv);
+        return;
+    }
+    const int sb_locks = !fu->rd_dis_locked && fu->sb == 0 && cfg->secure_boot && cfg->secure_boot_version == 2 &&
+                         !cfg->sb_allow_efuse_rd_dis;
+    if (fu->rd_dis_locked || sb_locks) {
+        add(L, ESPSEC_DOCTOR_ERROR, "nvs-hmac-rd-dis-locked",
+            "The app burns the NVS HMAC key on its first start, read-protected; with RD_DIS write-protected (Secure "
+            "Boot V2's first boot does it before the app starts) the read protection does not take: "
+            "esp_efuse_write_key fails (BURN BLOCK0 - ERROR), nvs_flash_init fails, and the key is burned readable "
+            "for good (esp-idf#13909).",
+            "Burn the HMAC key first (espsec efuse burn-key BLOCK_KEYn key.bin HMAC_UP, read-protected by default), "
+            "or set CONFIG_SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS before Secure Boot's first boot.",
+            fu->rd_dis_locked ? "the app will burn its NVS HMAC key into %s, but %s is already write-protected"
+                              : "the app will burn its NVS HMAC key into %s after Secure Boot V2's first boot "
+                                "write-protects %s",
+            bname, chip->rd_dis_wp);
+    }
+}
+
 static void efuse_rules(list_t *L, const espsec_efuse_t *ef, const dev_chip_t *chip, const dev_fuses_t *fu,
                         const espsec_device_config_t *cfg, const espsec_doctor_opts_t *o)
 {
@@ -481,6 +555,9 @@ espsec_err_t espsec_doctor(const espsec_efuse_t *ef, const espsec_flash_t *fl, c
     }
     dev_set_rev(&fu, &chip, o->have_chip_rev ? (int)o->chip_rev_full : -1);
     efuse_rules(&L, ef, &chip, &fu, have_cfg ? &cfg : NULL, o);
+    if (have_cfg) {
+        nvs_hmac_rules(&L, ef, &chip, &fu, &cfg);
+    }
     if (o->flash_key != NULL && o->flash_key_len > 0) {
         flash_key_rule(&L, ef, &chip, o->flash_key, o->flash_key_len);
     }

@@ -21,6 +21,7 @@ void espsec_device_config_default(espsec_device_config_t *c)
     c->rev_max_full = -1;
     c->fe_pseudo_round = -1;
     c->fe_pseudo_strength = 1;
+    c->nvs_hmac_key_id = -1; /* not set */
 }
 
 typedef struct {

@@ -279,6 +279,31 @@ finding anti-rollback-field-size --efuse fresh.efuse --flash "$V/expected/flash_
 printf 'CONFIG_SECURE_SIGNED_APPS_NO_SECURE_BOOT=y\nCONFIG_SECURE_SIGNED_ON_UPDATE_NO_SECURE_BOOT=y\n' >upd.cfg
 finding signed-on-update-only --efuse fresh.efuse --flash "$V/expected/flash_plain.bin" --sdkconfig upd.cfg
 
+# NVS encryption with the HMAC scheme (esp-idf#13909 in device_reports.sh): the key block id, a used block, a chip
+# without HMAC, RD_DIS already write-protected, Secure Boot V2 that will protect it unless allowed
+printf 'CONFIG_IDF_TARGET="esp32c3"\nCONFIG_NVS_ENCRYPTION=y\nCONFIG_NVS_SEC_KEY_PROTECT_USING_HMAC=y\n' >hm_noid.cfg
+finding nvs-hmac-key-id --chip esp32c3 --efuse c3.efuse --flash blank.flash --sdkconfig hm_noid.cfg
+printf 'CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID=6\n' | cat hm_noid.cfg - >hm_id6.cfg
+finding nvs-hmac-key-id --chip esp32c3 --efuse c3.efuse --flash blank.flash --sdkconfig hm_id6.cfg
+printf 'CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID=0\n' | cat hm_noid.cfg - >hm_id0.cfg
+nofinding nvs-hmac-key-id --chip esp32c3 --efuse c3.efuse --flash blank.flash --sdkconfig hm_id0.cfg
+nofinding nvs-hmac-rd-dis-locked --chip esp32c3 --efuse c3.efuse --flash blank.flash --sdkconfig hm_id0.cfg
+head -c 32 /dev/urandom >hm32.bin
+$E efuse --chip esp32c3 --virt --path-efuse-file hmused.efuse --do-not-confirm burn-key BLOCK_KEY0 hm32.bin XTS_AES_128_KEY >/dev/null
+finding nvs-hmac-key-block-used --chip esp32c3 --efuse hmused.efuse --flash blank.flash --sdkconfig hm_id0.cfg
+$E efuse --chip esp32c3 --virt --path-efuse-file hmlock.efuse --do-not-confirm write-protect-efuse RD_DIS >/dev/null
+finding nvs-hmac-rd-dis-locked --chip esp32c3 --efuse hmlock.efuse --flash blank.flash --sdkconfig hm_id0.cfg
+contains "$T/out" "RD_DIS is already write-protected"
+printf 'CONFIG_SECURE_BOOT=y\nCONFIG_SECURE_BOOT_V2_ENABLED=y\n' | cat hm_id0.cfg - >hm_sb.cfg
+finding nvs-hmac-rd-dis-locked --chip esp32c3 --efuse c3.efuse --flash blank.flash --sdkconfig hm_sb.cfg
+printf 'CONFIG_SECURE_BOOT_V2_ALLOW_EFUSE_RD_DIS=y\n' | cat hm_sb.cfg - >hm_sballow.cfg
+nofinding nvs-hmac-rd-dis-locked --chip esp32c3 --efuse c3.efuse --flash blank.flash --sdkconfig hm_sballow.cfg
+$E efuse --chip esp32c3 --virt --path-efuse-file hmro.efuse --do-not-confirm burn-key BLOCK_KEY0 hm32.bin HMAC_UP --no-read-protect >/dev/null
+finding nvs-hmac-key-readable --chip esp32c3 --efuse hmro.efuse --flash blank.flash --sdkconfig hm_id0.cfg
+contains "$T/out" "read-protect-efuse BLOCK_KEYn"
+printf 'CONFIG_NVS_ENCRYPTION=y\nCONFIG_NVS_SEC_KEY_PROTECT_USING_HMAC=y\nCONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID=0\n' >hm32.cfg
+finding nvs-hmac-unsupported --efuse fresh.efuse --flash blank.flash --sdkconfig hm32.cfg
+
 # text output, exit status, refusals; nothing is written
 ok $E doctor --efuse sec.efuse --flash "$V/expected/flash_secured.bin" --flash-key "$V/input/flash_key.bin"
 contains "$T/out" "warning \\[jtag-open\\]"
