@@ -83,6 +83,18 @@ typedef struct {
 #define ESPSEC_KP_LOW_HALF 0x10u  /* C2: burns the low 128 bits of the shared key block */
 #define ESPSEC_KP_HIGH_HALF 0x20u /* C2: burns the high 128 bits of the shared key block */
 #define ESPSEC_KP_CUSTOM 0x40u    /* espefuse's CUSTOM_n / CUSTOM_DIGEST_n: a value the chip leaves unassigned */
+/* C2: the only key of its burn-key (it takes all of the shared key block): burn-key refuses it
+ * beside another key (espsec_efuse_check_key_purposes) */
+#define ESPSEC_KP_ALONE 0x80u
+
+/**
+ * Two fuses the chip must not have set together: burn-efuse refuses (unless forced) a
+ * burn that would set one while the other is set or staged (espsec_efuse_staged_conflict).
+ */
+typedef struct {
+    const char *a, *b; /* field names */
+    const char *why;   /* the reason, as espefuse gives it: "a bug in the ROM bootloader" */
+} espsec_chip_fuse_pair_t;
 
 /** Secure Boot capabilities. */
 typedef struct {
@@ -177,6 +189,7 @@ typedef struct espsec_chip_info {
      * CUSTOM_DIGEST_n (plus CUSTOM_MAX, CUSTOM_DIGEST_MAX for the highest); 0: none */
     int custom_purpose_bits;
     const espsec_chip_rev_req_t *rev_reqs;    /* NULL-feature terminated, or NULL */
+    const espsec_chip_fuse_pair_t *exclusive_fuses; /* pairs never set together; NULL-a terminated, or NULL */
     const struct efuse_chip_def *efuse;       /* NULL: no virtual eFuses */
     const struct espsec_chip_memmap *memmap;  /* NULL until image info knows the chip */
     /* Espressif QEMU's eFuse file of the chip (-drive file=...,if=none,id=efuse): its size in

@@ -227,7 +227,20 @@ typedef struct {
     const char *purpose_field;  /* the block's KEY_PURPOSE_n, or NULL (C2) */
     const char *purpose_before; /* the purpose it had ("USER"); the same as purpose when unchanged */
     int purpose_write_protected; /* KEY_PURPOSE_n write-protected by this burn */
+    int digest_cut;     /* C2: the 128 leftmost bits of a 32-byte digest are burned */
+    const char *size_fuse; /* C2: the key-size fuse the key sets (XTS_KEY_LENGTH_256), or NULL */
+    int size_fuse_was_set; /* ... already set before */
 } espsec_efuse_key_step_t;
+
+/**
+ * espefuse's check of the purposes one burn-key names, before it reads a key: on a
+ * chip whose one key block is shared (C2), two keys are refused with its message
+ * "These keypurposes are incompatible ['XTS_AES_128_KEY', 'SECURE_BOOT_DIGEST']"
+ * when one is an ESPSEC_KP_ALONE purpose or the first is a half of the block and
+ * the second is not. Unknown names pass (they are refused where they are used).
+ */
+espsec_err_t espsec_efuse_check_key_purposes(const espsec_chip_info_t *c, const char *const *purposes, size_t n,
+                                            espsec_error_t *err);
 
 /**
  * Stage a key as espefuse's burn_key does on chips with key purposes: the
@@ -235,7 +248,12 @@ typedef struct {
  * purpose (XTS_AES_256_KEY) takes a 64-byte key and splits it over this
  * block and the next free key block (not in exclude, a mask of block
  * numbers); C2's purposes burn a half of BLOCK_KEY0 (a 32-byte digest keeps
- * its first 16 bytes). steps (up to 2) say what was staged.
+ * its first 16 bytes). steps (up to 2) say what was staged. On a refusal, a
+ * step whose key field was chosen has its field, len and reversed set at
+ * steps[*nsteps] (espefuse shows that key's line before the refusal); its
+ * field is NULL otherwise. A wrong length is refused with espefuse's message
+ * ("Incorrect key file size 16. Key file must be 32 bytes (256 bits) of raw
+ * binary key data.").
  */
 espsec_err_t espsec_efuse_stage_key_purpose(espsec_efuse_t *e, const char *block, const uint8_t *key, size_t len,
                                             const char *purpose, int no_write_protect, int no_read_protect,
@@ -294,6 +312,13 @@ void espsec_efuse_get_staged_block(const espsec_efuse_t *e, int blk, uint8_t out
 /** A field's bits as espefuse's bitstrings show them ("0b00101", "0x0f", "0x" and bytes most significant first),
  *  as burned (staged = 0) or as staged for the next burn (staged = 1); -1 if no such field. */
 int espsec_efuse_field_bitstring(const espsec_efuse_t *e, const char *name, int staged, char *out, size_t cap);
+/**
+ * 1 when what is staged would set both fuses of one of the chip's exclusive pairs
+ * (espsec_chip_info_t.exclusive_fuses: one staged while the other is set or staged),
+ * with espefuse's notice in msg ("DIS_USB_JTAG and DIS_USB_SERIAL_JTAG cannot be set
+ * together due to a bug in the ROM bootloader!"); 0 otherwise.
+ */
+int espsec_efuse_staged_conflict(const espsec_efuse_t *e, char *msg, size_t cap);
 /** 1 when something is staged. */
 int espsec_efuse_has_staged(const espsec_efuse_t *e);
 /** Burn everything staged (blocks first, then BLOCK0, protection bits last). */

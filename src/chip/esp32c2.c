@@ -10,7 +10,7 @@
 
 static const espsec_key_purpose_t KP[] = {
     {"USER", 0, 0},
-    {"XTS_AES_128_KEY", 1, KP_R},
+    {"XTS_AES_128_KEY", 1, KP_R | ESPSEC_KP_ALONE},
     {"XTS_AES_128_KEY_DERIVED_FROM_128_EFUSE_BITS", 2, KP_R | ESPSEC_KP_LOW_HALF},
     {"SECURE_BOOT_DIGEST", 3, KP_D | ESPSEC_KP_HIGH_HALF},
     {NULL, 0, 0},

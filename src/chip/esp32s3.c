@@ -13,6 +13,12 @@ static const espsec_key_purpose_t KP[] = {
     {NULL, 0, 0},
 };
 
+/* espefuse refuses to set these together: the ROM bootloader has a bug with both set */
+static const espsec_chip_fuse_pair_t EXCLUSIVE[] = {
+    {"DIS_USB_JTAG", "DIS_USB_SERIAL_JTAG", "a bug in the ROM bootloader"},
+    {NULL, NULL, NULL},
+};
+
 const espsec_chip_info_t CHIP_ESP32S3 = {
     .id = ESPSEC_CHIP_ESP32S3,
     .name = "esp32s3",
@@ -47,6 +53,7 @@ const espsec_chip_info_t CHIP_ESP32S3 = {
              .vdd_name = "VDD_SPI"},
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x0},
     .key_purposes = KP,
+    .exclusive_fuses = EXCLUSIVE,
     .efuse = &EFUSE_ESP32S3,
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x3C000020, 0x42000020, 0x40374000, 0x3FCE2700, 0x403CB700, 0x403C8700},

@@ -1050,6 +1050,15 @@ static int cmd_burn_efuse(cli_args_t *a)
     }
     printf("\n");
     free(rows);
+    /* the chip's fuses that must not be set together (with what earlier chained commands staged) */
+    char why[160];
+    if (espsec_efuse_staged_conflict(c.e, why, sizeof(why))) {
+        printf("%s\n", why);
+        if (!cli_flag(a, "force")) {
+            return cli_error("Incompatible eFuse settings detected, abort. (use --force flag to skip it).");
+        }
+        printf("Ignore incompatible eFuse settings.\n");
+    }
     if (shared != NULL) {
         shared->check_after = 1;
     }
@@ -1135,23 +1144,38 @@ static int read_key(const char *path, uint8_t *buf, size_t cap, size_t *len)
     return 0;
 }
 
-/* Print what was staged for one key, as espefuse does (never the key bytes). */
-static void print_key_steps(const efctx_t *c, const espsec_efuse_key_step_t *st, int n)
+/* The lines espefuse prints for a key before it checks its length: the field and its (hidden) bytes. */
+static void print_key_head(const espsec_efuse_key_step_t *st)
+{
+    if (st->digest_cut) {
+        printf("\tProgramming only left-most 128-bits from SHA256 hash of public key to highest 128-bits of "
+               "BLOCK KEY0\n");
+    }
+    printf(" - %s -> [", st->field);
+    for (size_t i = 0; i < st->len; i++) {
+        printf("%s??", i ? " " : "");
+    }
+    printf("]\n");
+    if (st->reversed) {
+        printf("\tReversing byte order for AES-XTS hardware peripheral...\n");
+    }
+}
+
+/* Print what was staged for one key, as espefuse does (never the key bytes); then, when the
+ * staging was refused, the head lines of the refused key. */
+static void print_key_steps(const espsec_efuse_key_step_t *st, int n, espsec_err_t rc)
 {
     for (int k = 0; k < n; k++) {
-        printf(" - %s -> [", st[k].field);
-        for (size_t i = 0; i < st[k].len; i++) {
-            printf("%s??", i ? " " : "");
+        print_key_head(&st[k]);
+        if (st[k].size_fuse != NULL && st[k].size_fuse_was_set) {
+            printf("\t'%s' is already '1'\n", st[k].size_fuse);
+        } else if (st[k].size_fuse != NULL) {
+            printf("\t%s -> 1\n", st[k].size_fuse);
         }
-        printf("]\n");
-        if (st[k].reversed) {
-            printf("\tReversing byte order for AES-XTS hardware peripheral...\n");
-        }
-        if (st[k].purpose_field == NULL) {
-            printf("\t'%s' -> '%s'.\n", espsec_efuse_block_name(c->e, st[k].block), st[k].purpose);
-        } else if (strcmp(st[k].purpose_before, st[k].purpose) != 0) {
+        /* (C2's key block has no purpose field) */
+        if (st[k].purpose_field != NULL && strcmp(st[k].purpose_before, st[k].purpose) != 0) {
             printf("\t'%s': '%s' -> '%s'.\n", st[k].purpose_field, st[k].purpose_before, st[k].purpose);
-        } else {
+        } else if (st[k].purpose_field != NULL) {
             printf("\t'%s' is already '%s'.\n", st[k].purpose_field, st[k].purpose);
         }
         if (st[k].purpose_write_protected) {
@@ -1163,6 +1187,20 @@ static void print_key_steps(const efctx_t *c, const espsec_efuse_key_step_t *st,
         if (st[k].write_protected) {
             printf("\tDisabling write to key block...\n");
         }
+    }
+    if (rc != ESPSEC_OK && n < 2 && st[n].field != NULL) {
+        print_key_head(&st[n]);
+    }
+}
+
+/* After the keys of a chip with key purposes: what stays unprotected, as espefuse says it. */
+static void print_protect_notes(const cli_args_t *a)
+{
+    if (cli_flag(a, "no-write-protect")) {
+        printf("Keys will remain writeable (due to --no-write-protect).\n");
+    }
+    if (cli_flag(a, "no-read-protect")) {
+        printf("Keys will remain readable (due to --no-read-protect).\n");
     }
 }
 
@@ -1177,6 +1215,15 @@ static int burn_keys_by_purpose(cli_args_t *a, efctx_t *c)
             named |= 1u << b;
         }
     }
+    const char *purposes[CLI_MAX_POS * 4 / 3 + 1];
+    size_t np = 0;
+    for (size_t i = 2; i < a->npos && np < sizeof(purposes) / sizeof(purposes[0]); i += 3) {
+        purposes[np++] = a->pos[i];
+    }
+    if (espsec_efuse_check_key_purposes(c->info, purposes, np, &err) != ESPSEC_OK) {
+        return cli_fail(&err);
+    }
+    printf("Burn keys to blocks:\n");
     for (size_t i = 0; i < a->npos; i += 3) {
         const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = a->pos[i + 2];
         uint8_t key[64], *file = NULL;
@@ -1195,12 +1242,15 @@ static int burn_keys_by_purpose(cli_args_t *a, efctx_t *c)
         espsec_err_t rc = espsec_efuse_stage_key_purpose(c->e, bname, key, klen, purpose, cli_flag(a, "no-write-protect"),
                                                          cli_flag(a, "no-read-protect"), named, st, &n, &err);
         espsec_wipe(key, sizeof(key));
-        print_key_steps(c, st, n);
+        print_key_steps(st, n, rc);
         if (rc != ESPSEC_OK) {
-            espsec_error_prefix(&err, "%s: ", kf);
+            if (rc != ESPSEC_ERR_INVALID_SIZE) {
+                espsec_error_prefix(&err, "%s: ", kf); /* a wrong length: espefuse's words alone */
+            }
             return cli_fail(&err);
         }
     }
+    print_protect_notes(a);
     return finish_burn(a, c, "Burn keys in eFuse blocks.");
 }
 
@@ -1221,10 +1271,10 @@ static int cmd_burn_key(cli_args_t *a)
                                : "Expected multiple of 3 values, got %zu (burn-key takes BLOCK KEYFILE KEYPURPOSE)",
                          a->npos);
     }
-    printf("Burn keys to blocks:\n");
     if (!esp32) {
         return burn_keys_by_purpose(a, &c);
     }
+    printf("Burn keys to blocks:\n");
     for (size_t i = 0; i < a->npos; i += per) {
         const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = esp32 ? NULL : a->pos[i + 2];
         int blk = espsec_efuse_block_by_name(c.e, bname);
@@ -1250,12 +1300,6 @@ static int cmd_burn_key(cli_args_t *a)
             rdp = (kpd->flags & ESPSEC_KP_READ_PROT) != 0;
         }
         size_t need = esp32 && espsec_efuse_coding_34(c.e) ? 24 : 32;
-        if (klen != need) {
-            espsec_wipe(key, sizeof(key));
-            return cli_error("Incorrect key file size %zu. Key file must be %zu bytes (%zu bits) of raw binary key "
-                             "data. (%s)",
-                             klen, need, need * 8, kf);
-        }
         printf(" - %s -> [", espsec_efuse_block_name(c.e, blk));
         for (size_t k = 0; k < klen; k++) {
             printf("%s??", k ? " " : "");
@@ -1268,6 +1312,13 @@ static int cmd_burn_key(cli_args_t *a)
                 key[klen - 1 - k] = t;
             }
             printf("\tReversing the byte order...\n");
+        }
+        if (klen != need) {
+            /* as espefuse: after the key's line, in its words */
+            espsec_wipe(key, sizeof(key));
+            return cli_error("Incorrect key file size %zu. Key file must be %zu bytes (%zu bits) of raw binary key "
+                             "data.",
+                             klen, need, need * 8);
         }
         int wp = esp32 ? !cli_flag(a, "no-protect-key") : !cli_flag(a, "no-write-protect");
         int rp = rdp && (esp32 ? !cli_flag(a, "no-protect-key") : !cli_flag(a, "no-read-protect"));
@@ -1353,15 +1404,18 @@ static int cmd_burn_key_digest(cli_args_t *a)
                     break;
                 }
             }
-            printf("\tProgramming only left-most 128-bits from SHA256 hash of public key to highest 128-bits of "
-                   "BLOCK KEY0\n");
-            rc = espsec_efuse_stage_key_purpose(c.e, c.info->sb.digest_block, digest, 32, purpose,
-                                                cli_flag(a, "no-write-protect"), 1, 0, ks, &n, &err);
-            print_key_steps(&c, ks, n);
+            /* as espefuse: the digest cut to the bytes the chip keeps (C2: 16), then burn-key's lines */
+            printf("Burn keys to blocks:\n");
+            rc = espsec_efuse_stage_key_purpose(c.e, c.info->sb.digest_block, digest, c.info->sb.digest_bytes,
+                                                purpose, cli_flag(a, "no-write-protect"), 1, 0, ks, &n, &err);
+            print_key_steps(ks, n, rc);
         }
         espsec_wipe(digest, sizeof(digest));
         if (rc != ESPSEC_OK) {
             return cli_fail(&err);
+        }
+        if (c.info->key_purposes != NULL) {
+            print_protect_notes(a);
         }
         return finish_burn(a, &c, "Burn the Secure Boot key digest.");
     }
@@ -1389,11 +1443,12 @@ static int cmd_burn_key_digest(cli_args_t *a)
         int n = 0;
         espsec_err_t rc = espsec_efuse_stage_key_purpose(c.e, bname, digest, 32, purpose,
                                                          cli_flag(a, "no-write-protect"), 1, named, ks, &n, &err);
-        print_key_steps(&c, ks, n);
+        print_key_steps(ks, n, rc);
         if (rc != ESPSEC_OK) {
             return cli_fail(&err);
         }
     }
+    print_protect_notes(a);
     return finish_burn(a, &c, "Burn the Secure Boot key digest.");
 }
 
@@ -1531,6 +1586,11 @@ static const cli_pos_t POS_SUMMARY[] = {{"EFUSES", "Only these eFuses.", 1, 1}, 
 static const cli_opt_t OPT_BURN[] = {
     {"force-write-always", 0, CLI_FLAG, NULL, "Accepted for compatibility; protections are always enforced."},
     {0}};
+static const cli_opt_t OPT_BURN_EFUSE[] = {
+    {"force", 0, CLI_FLAG, NULL,
+     "Burn even fuses the chip must not have set together (espefuse's incompatibility check)."},
+    {"force-write-always", 0, CLI_FLAG, NULL, "Accepted for compatibility; protections are always enforced."},
+    {0}};
 static const cli_pos_t POS_BURN[] = {{"NAME_VALUE", "Pairs NAME [VALUE] (the value may be omitted for booleans and "
                                                     "bit counters).",
                                       0, 1},
@@ -1597,7 +1657,8 @@ static const cli_cmd_t EFUSE_CMDS[] = {
     {"adc-info", NULL, "Show the ADC and sensor calibration values.", NULL, OPT_NONE, NULL, cmd_adc_info},
     {"set-flash-voltage", NULL, "Fix the flash voltage (VDD_SDIO / VDD_SPI) by eFuse: 1.8V, 3.3V or OFF.", NULL,
      OPT_NONE, POS_VOLTAGE, cmd_set_flash_voltage},
-    {"burn-efuse", NULL, "Burn eFuse fields: NAME [VALUE] [NAME [VALUE]]...", NULL, OPT_BURN, POS_BURN, cmd_burn_efuse},
+    {"burn-efuse", NULL, "Burn eFuse fields: NAME [VALUE] [NAME [VALUE]]...", NULL, OPT_BURN_EFUSE, POS_BURN,
+     cmd_burn_efuse},
     {"burn-key", NULL, "Burn a key into a key block (read/write protected unless told otherwise).", NULL, OPT_KEY,
      POS_KEY, cmd_burn_key},
     {"burn-key-digest", NULL, "Burn the SHA-256 digest of a Secure Boot V2 public key.", NULL, OPT_KEY, POS_KEY,

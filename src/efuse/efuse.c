@@ -1445,6 +1445,34 @@ static const efuse_field_def_t *key_field(const espsec_efuse_t *e, int blk, unsi
     return (flags & (ESPSEC_KP_LOW_HALF | ESPSEC_KP_HIGH_HALF)) ? NULL : whole;
 }
 
+/* The stage check of a key's length; fills the step's field, length and reversal first, as espefuse
+ * shows them before it refuses a wrong length. */
+static espsec_err_t check_key_len(const efuse_field_def_t *f, const espsec_key_purpose_t *kp, size_t *len,
+                                  espsec_efuse_key_step_t *st, espsec_error_t *err)
+{
+    size_t need = f->bit_len / 8;
+    if ((kp->flags & ESPSEC_KP_DIGEST) && need == 16 && *len != 32 && *len != need) {
+        /* C2: a digest half takes the SHA-256 digest (its first 128 bits) or 128 bits */
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
+                           "Wrong length of this file for %s. Got %zu (expected 32 or %zu)", kp->name, *len, need);
+    }
+    memset(st, 0, sizeof(*st));
+    if ((kp->flags & ESPSEC_KP_DIGEST) && *len == 32 && need == 16) {
+        *len = 16; /* C2: the first 128 bits of the digest */
+        st->digest_cut = 1;
+    }
+    st->field = f->name;
+    st->purpose = kp->name;
+    st->len = *len;
+    st->reversed = (kp->flags & ESPSEC_KP_REVERSE) != 0;
+    if (*len != need || *len > 32) {
+        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
+                           "Incorrect key file size %zu. Key file must be %zu bytes (%zu bits) of raw binary key data.",
+                           *len, need, need * 8);
+    }
+    return ESPSEC_OK;
+}
+
 static espsec_err_t stage_one_key(espsec_efuse_t *e, int blk, const uint8_t *key, size_t len,
                                   const espsec_key_purpose_t *kp, int no_wp, int no_rp, espsec_efuse_key_step_t *st,
                                   espsec_error_t *err)
@@ -1454,28 +1482,17 @@ static espsec_err_t stage_one_key(espsec_efuse_t *e, int blk, const uint8_t *key
         return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "%s cannot hold a %s key", e->def->blocks[blk].name,
                            kp->name);
     }
-    size_t need = f->bit_len / 8;
     uint8_t data[32];
-    if ((kp->flags & ESPSEC_KP_DIGEST) && len == 32 && need == 16) {
-        len = 16; /* C2: the first 128 bits of the digest */
-    }
-    if (len != need || len > sizeof(data)) {
-        return espsec_fail(err, ESPSEC_ERR_INVALID_SIZE,
-                           "Incorrect key file size %zu. Key file must be %zu bytes (%zu bits) of raw binary key data.",
-                           len, need, need * 8);
+    espsec_err_t rc = check_key_len(f, kp, &len, st, err);
+    st->block = blk;
+    if (rc != ESPSEC_OK) {
+        return rc;
     }
     memcpy(data, key, len);
     if (kp->flags & ESPSEC_KP_REVERSE) {
         reverse_copy(data, key, len);
     }
     int rp = (kp->flags & ESPSEC_KP_READ_PROT) && !no_rp;
-    espsec_err_t rc;
-    memset(st, 0, sizeof(*st));
-    st->block = blk;
-    st->field = f->name;
-    st->purpose = kp->name;
-    st->len = len;
-    st->reversed = (kp->flags & ESPSEC_KP_REVERSE) != 0;
     st->read_protected = rp;
     st->write_protected = !no_wp;
     const char *kpf = e->def->blocks[blk].key_purpose;
@@ -1496,6 +1513,8 @@ static espsec_err_t stage_one_key(espsec_efuse_t *e, int blk, const uint8_t *key
     if (rc == ESPSEC_OK && strcmp(kp->name, "XTS_AES_128_KEY") == 0 && e->def->chip->fe.xts_key_size_fuse != NULL) {
         int noop = 0;
         rc = espsec_efuse_stage_uint(e, e->def->chip->fe.xts_key_size_fuse, 1, &noop, err);
+        st->size_fuse = e->def->chip->fe.xts_key_size_fuse;
+        st->size_fuse_was_set = noop;
     }
     if (rc == ESPSEC_OK && rp) {
         rc = stage_protect(e, f->name, 1, err);
@@ -1506,12 +1525,34 @@ static espsec_err_t stage_one_key(espsec_efuse_t *e, int blk, const uint8_t *key
     return rc;
 }
 
+espsec_err_t espsec_efuse_check_key_purposes(const espsec_chip_info_t *c, const char *const *purposes, size_t n,
+                                            espsec_error_t *err)
+{
+    if (!c->fe.shared_key0 || n != 2) {
+        return ESPSEC_OK;
+    }
+    const espsec_key_purpose_t *k[2] = {espsec_chip_key_purpose(c, purposes[0]), espsec_chip_key_purpose(c, purposes[1])};
+    if (k[0] == NULL || k[1] == NULL) {
+        return ESPSEC_OK; /* the unknown name is refused where it is used */
+    }
+    const unsigned half = ESPSEC_KP_LOW_HALF | ESPSEC_KP_HIGH_HALF;
+    /* as espefuse: a purpose that takes the whole block beside any other, or a half first and then
+     * something that is not a half (a whole-block key second is left to the staging checks) */
+    int alone = ((k[0]->flags | k[1]->flags) & ESPSEC_KP_ALONE) != 0;
+    if (alone || ((k[0]->flags & half) && !(k[1]->flags & half))) {
+        return espsec_fail(err, ESPSEC_ERR_NOT_ALLOWED, "These keypurposes are incompatible ['%s', '%s']", k[0]->name,
+                           k[1]->name);
+    }
+    return ESPSEC_OK;
+}
+
 espsec_err_t espsec_efuse_stage_key_purpose(espsec_efuse_t *e, const char *block, const uint8_t *key, size_t len,
                                             const char *purpose, int no_write_protect, int no_read_protect,
                                             uint32_t exclude, espsec_efuse_key_step_t steps[2], int *nsteps,
                                             espsec_error_t *err)
 {
     *nsteps = 0;
+    memset(steps, 0, 2 * sizeof(*steps));
     const espsec_key_purpose_t *kp = espsec_chip_key_purpose(e->def->chip, purpose);
     if (kp == NULL) {
         return espsec_fail(err, ESPSEC_ERR_INVALID_ARG, "'%s' is not a key purpose of %s", purpose,
@@ -1766,6 +1807,22 @@ int espsec_efuse_field_staged(const espsec_efuse_t *e, const char *name)
     for (unsigned i = 0; i < f->bit_len; i++) {
         unsigned b = field_bitpos(f) + i;
         if (e->wr[f->block][b / 8] & (1u << (b % 8))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int espsec_efuse_staged_conflict(const espsec_efuse_t *e, char *msg, size_t cap)
+{
+    const espsec_chip_fuse_pair_t *p = e->def->chip->exclusive_fuses;
+    for (; p != NULL && p->a != NULL; p++) {
+        int wa = espsec_efuse_field_staged(e, p->a), wb = espsec_efuse_field_staged(e, p->b);
+        int ra = raw_uint(e, p->a, 0) != 0, rb = raw_uint(e, p->b, 0) != 0;
+        if ((wa && (rb || wb)) || (wb && ra)) {
+            if (cap > 0) {
+                snprintf(msg, cap, "%s and %s cannot be set together due to %s!", p->a, p->b, p->why);
+            }
             return 1;
         }
     }

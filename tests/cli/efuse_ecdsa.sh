@@ -74,7 +74,7 @@ contains "$T/out" "Disabling read to key block"
 rm -f r.efuse
 ok $EF --chip esp32h2 --path-efuse-file r.efuse summary
 cp r.efuse before.efuse
-bad "p384.pem: Incorrect key file size 48. Key file must be 32 bytes (256 bits)" \
+bad "^A fatal error occurred: Incorrect key file size 48. Key file must be 32 bytes (256 bits)" \
     $EF --chip esp32h2 --path-efuse-file r.efuse burn-key BLOCK_KEY0 p384.pem ECDSA_KEY
 bad "rsa.pem: Supports NIST192p, NIST256p and NIST384p keys only." \
     $EF --chip esp32h2 --path-efuse-file r.efuse burn-key BLOCK_KEY0 rsa.pem ECDSA_KEY

@@ -182,6 +182,100 @@ static void test_unsupported(void)
     CHECK_ERR(espsec_efuse_load(ESPSEC_CHIP_ESP32, junk, sizeof(junk), NULL, 0, &e, &err), ESPSEC_ERR_INVALID_SIZE);
 }
 
+/* Fuses a chip must not have set together: one staged while the other is set or staged (S3's
+ * DIS_USB_JTAG, DIS_USB_SERIAL_JTAG); every pair of the chip model names fields of its chip. */
+static void test_exclusive_fuses(void)
+{
+    for (size_t i = 0; i < espsec_chip_count(); i++) {
+        const espsec_chip_info_t *c = espsec_chip_at(i);
+        for (const espsec_chip_fuse_pair_t *p = c->exclusive_fuses; p != NULL && p->a != NULL; p++) {
+            espsec_efuse_t *e = fresh(c->id);
+            CHECK(espsec_efuse_find(e, p->a) >= 0 && espsec_efuse_find(e, p->b) >= 0 && p->why != NULL);
+            espsec_efuse_free(e);
+        }
+    }
+    static const struct {
+        const char *burned, *staged[2];
+        int conflict;
+    } cases[] = {
+        {NULL, {"DIS_USB_JTAG", "DIS_USB_SERIAL_JTAG"}, 1},
+        {NULL, {"DIS_USB_SERIAL_JTAG", NULL}, 0},
+        {"DIS_USB_JTAG", {"DIS_USB_SERIAL_JTAG", NULL}, 1},
+        {"DIS_USB_SERIAL_JTAG", {"DIS_USB_JTAG", NULL}, 1},
+        {"DIS_USB_JTAG", {"DIS_USB_OTG", NULL}, 0},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32S3);
+        int noop = 0;
+        char msg[160] = "";
+        if (cases[k].burned != NULL) {
+            CHECK_OK(espsec_efuse_stage_uint(e, cases[k].burned, 1, &noop, NULL));
+            CHECK_OK(espsec_efuse_burn(e, NULL));
+        }
+        for (int j = 0; j < 2 && cases[k].staged[j] != NULL; j++) {
+            CHECK_OK(espsec_efuse_stage_uint(e, cases[k].staged[j], 1, &noop, NULL));
+        }
+        CHECK(espsec_efuse_staged_conflict(e, msg, sizeof(msg)) == cases[k].conflict);
+        CHECK(!cases[k].conflict || strcmp(msg, "DIS_USB_JTAG and DIS_USB_SERIAL_JTAG cannot be set together due to "
+                                                 "a bug in the ROM bootloader!") == 0);
+        espsec_efuse_free(e);
+    }
+    /* the C3 has both fuses and no such rule */
+    espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32C3);
+    int noop = 0;
+    CHECK_OK(espsec_efuse_stage_uint(e, "DIS_USB_JTAG", 1, &noop, NULL));
+    CHECK_OK(espsec_efuse_stage_uint(e, "DIS_USB_SERIAL_JTAG", 1, &noop, NULL));
+    CHECK(espsec_efuse_staged_conflict(e, NULL, 0) == 0);
+    espsec_efuse_free(e);
+}
+
+/* C2's one key block: the purposes one burn-key may name together, and a wrong key length. */
+static void test_c2_key_purposes(void)
+{
+    const espsec_chip_info_t *c2 = espsec_chip_by_id(ESPSEC_CHIP_ESP32C2);
+    static const struct {
+        const char *p[2];
+        int ok;
+    } cases[] = {
+        {{"XTS_AES_128_KEY_DERIVED_FROM_128_EFUSE_BITS", "SECURE_BOOT_DIGEST"}, 1},
+        {{"SECURE_BOOT_DIGEST", "XTS_AES_128_KEY_DERIVED_FROM_128_EFUSE_BITS"}, 1},
+        {{"XTS_AES_128_KEY", "SECURE_BOOT_DIGEST"}, 0},
+        {{"USER", "XTS_AES_128_KEY"}, 0},
+        {{"SECURE_BOOT_DIGEST", "USER"}, 0},
+        {{"USER", "SECURE_BOOT_DIGEST"}, 1}, /* as espefuse: left to the staging (the bits clash there) */
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        espsec_error_t err;
+        espsec_err_t rc = espsec_efuse_check_key_purposes(c2, cases[k].p, 2, &err);
+        CHECK((rc == ESPSEC_OK) == cases[k].ok);
+    }
+    espsec_error_t err;
+    const char *two[2] = {"XTS_AES_128_KEY", "SECURE_BOOT_DIGEST"};
+    CHECK_ERR(espsec_efuse_check_key_purposes(c2, two, 2, &err), ESPSEC_ERR_NOT_ALLOWED);
+    CHECK_MSG(err, "These keypurposes are incompatible ['XTS_AES_128_KEY', 'SECURE_BOOT_DIGEST']");
+    CHECK_OK(espsec_efuse_check_key_purposes(c2, two, 1, NULL));
+    /* a chip with a key purpose per block has no such rule */
+    CHECK_OK(espsec_efuse_check_key_purposes(espsec_chip_by_id(ESPSEC_CHIP_ESP32C3), two, 2, NULL));
+    /* a wrong length names the field it was meant for (espefuse shows that line first) */
+    espsec_efuse_t *e = fresh(ESPSEC_CHIP_ESP32C2);
+    uint8_t key[32] = {1};
+    espsec_efuse_key_step_t st[2];
+    int n = 0;
+    CHECK_ERR(espsec_efuse_stage_key_purpose(e, "BLOCK_KEY0", key, 16, "XTS_AES_128_KEY", 0, 0, 0, st, &n, &err),
+              ESPSEC_ERR_INVALID_SIZE);
+    CHECK_MSG(err, "Incorrect key file size 16. Key file must be 32 bytes (256 bits) of raw binary key data.");
+    CHECK(n == 0 && st[0].field != NULL && strcmp(st[0].field, "BLOCK_KEY0") == 0 && st[0].len == 16 && st[0].reversed);
+    CHECK_ERR(espsec_efuse_stage_key_purpose(e, "BLOCK_KEY0", key, 24, "SECURE_BOOT_DIGEST", 0, 0, 0, st, &n, &err),
+              ESPSEC_ERR_INVALID_SIZE);
+    CHECK_MSG(err, "Wrong length of this file for SECURE_BOOT_DIGEST. Got 24 (expected 32 or 16)");
+    CHECK(n == 0 && st[0].field == NULL);
+    CHECK(!espsec_efuse_has_staged(e));
+    /* a 32-byte digest keeps its first 128 bits */
+    CHECK_OK(espsec_efuse_stage_key_purpose(e, "BLOCK_KEY0", key, 32, "SECURE_BOOT_DIGEST", 0, 0, 0, st, &n, NULL));
+    CHECK(n == 1 && st[0].digest_cut && st[0].len == 16 && strcmp(st[0].field, "BLOCK_KEY0_HI_128") == 0);
+    espsec_efuse_free(e);
+}
+
 int main(void)
 {
     RUN(test_bits_only_set);
@@ -191,5 +285,7 @@ int main(void)
     RUN(test_p4_wide_purpose);
     RUN(test_coding_34);
     RUN(test_unsupported);
+    RUN(test_exclusive_fuses);
+    RUN(test_c2_key_purposes);
     return test_done();
 }
