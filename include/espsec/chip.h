@@ -96,6 +96,14 @@ typedef struct {
     const char *why;   /* the reason, as espefuse gives it: "a bug in the ROM bootloader" */
 } espsec_chip_fuse_pair_t;
 
+/** A field espefuse burns to 1 together with a key of one purpose, on revisions up to max_rev
+ *  (ESP32-H2 below v1.2: ECDSA_FORCE_USE_HARDWARE_K with an ECDSA_KEY). */
+typedef struct {
+    const char *purpose; /* the key purpose ("ECDSA_KEY"); NULL: the chip has no such field */
+    const char *field;   /* the field burned to 1 */
+    uint16_t max_rev;    /* highest chip revision it applies to, major * 100 + minor */
+} espsec_chip_key_companion_t;
+
 /** Secure Boot capabilities. */
 typedef struct {
     unsigned versions;        /* ESPSEC_SBCAP_V1 | ESPSEC_SBCAP_V2 */
@@ -188,9 +196,16 @@ typedef struct espsec_chip_info {
     /* bits of KEY_PURPOSE_n where espefuse offers its unassigned values as CUSTOM_n and
      * CUSTOM_DIGEST_n (plus CUSTOM_MAX, CUSTOM_DIGEST_MAX for the highest); 0: none */
     int custom_purpose_bits;
+    /* espefuse's burn-key notice when it reverses a key names the purpose ("Reversing byte order for
+     * ECDSA_KEY hardware peripheral..."); 0: it names AES-XTS whatever the purpose */
+    int reverse_notice_names_purpose;
+    espsec_chip_key_companion_t key_companion; /* burned with a key of its purpose; purpose NULL: none */
     const espsec_chip_rev_req_t *rev_reqs;    /* NULL-feature terminated, or NULL */
     const espsec_chip_fuse_pair_t *exclusive_fuses; /* pairs never set together; NULL-a terminated, or NULL */
     const struct efuse_chip_def *efuse;       /* NULL: no virtual eFuses */
+    /* BLOCK0 fields espefuse burns after the rest of BLOCK0 (protection bits, what ends its access,
+     * the crypt counter, Secure Boot), in its order; NULL-terminated */
+    const char *burn_last[8];
     const struct espsec_chip_memmap *memmap;  /* NULL until image info knows the chip */
     /* Espressif QEMU's eFuse file of the chip (-drive file=...,if=none,id=efuse): its size in
      * bytes, every block's data words from offset 0, zero-padded; 0 where QEMU has no model */

@@ -184,6 +184,8 @@ int espsec_efuse_block_writeable(const espsec_efuse_t *e, int blk);
 void espsec_efuse_get_block(const espsec_efuse_t *e, int blk, uint8_t out[32]);
 /** 3/4 coding scheme in force (ESP32): key blocks hold 24 bytes. */
 int espsec_efuse_coding_34(const espsec_efuse_t *e);
+/** A block's coding scheme as espefuse names it: "NONE", "RS" (Reed-Solomon: one write) or "3/4". */
+const char *espsec_efuse_block_coding(const espsec_efuse_t *e, int blk);
 
 /* ---- staged changes ---- */
 
@@ -230,6 +232,11 @@ typedef struct {
     int digest_cut;     /* C2: the 128 leftmost bits of a 32-byte digest are burned */
     const char *size_fuse; /* C2: the key-size fuse the key sets (XTS_KEY_LENGTH_256), or NULL */
     int size_fuse_was_set; /* ... already set before */
+    int already_burned;          /* the block already holds every bit of this key (nothing to add) */
+    int write_protect_already;   /* write_protected asked of a block already write-protected */
+    const char *companion;       /* the chip's field burned with this purpose (espsec_chip_key_companion_t), or NULL */
+    int companion_before;        /* its value before: 1 when it was already burned */
+    int companion_staged;        /* 1 when an earlier key of the same command already staged it */
 } espsec_efuse_key_step_t;
 
 /**
@@ -248,7 +255,8 @@ espsec_err_t espsec_efuse_check_key_purposes(const espsec_chip_info_t *c, const 
  * purpose (XTS_AES_256_KEY) takes a 64-byte key and splits it over this
  * block and the next free key block (not in exclude, a mask of block
  * numbers); C2's purposes burn a half of BLOCK_KEY0 (a 32-byte digest keeps
- * its first 16 bytes). steps (up to 2) say what was staged. On a refusal, a
+ * its first 16 bytes); the chip's key companion field is staged to 1 with its
+ * purpose on the revisions it applies to. steps (up to 2) say what was staged. On a refusal, a
  * step whose key field was chosen has its field, len and reversed set at
  * steps[*nsteps] (espefuse shows that key's line before the refusal); its
  * field is NULL otherwise. A wrong length is refused with espefuse's message
@@ -297,6 +305,8 @@ int espsec_efuse_block_errors(const espsec_efuse_t *e, char *msg, size_t cap);
 /** Stage a custom MAC address (6 bytes, as written "AA:BB:..."), with what the chip keeps
  *  beside it (ESP32: MAC_VERSION = 1 and CUSTOM_MAC_CRC; C2: CUSTOM_MAC_USED). */
 espsec_err_t espsec_efuse_stage_custom_mac(espsec_efuse_t *e, const uint8_t mac[6], espsec_error_t *err);
+/** CRC-8 of a MAC address as the ESP32 ROM computes it (esp_crc8: reflected polynomial 0x8C, init 0). */
+uint8_t espsec_efuse_mac_crc8(const uint8_t mac[6]);
 /** espefuse's get-custom-mac line ("Custom MAC Address: ..."); 1 when the chip says none is set,
  *  -1 when the chip has no CUSTOM_MAC field. */
 int espsec_efuse_custom_mac_text(const espsec_efuse_t *e, char *line, size_t cap);

@@ -38,6 +38,7 @@ const espsec_chip_info_t CHIP_ESP32 = {
              .vdd_name = "VDD_SDIO"},
     .rev_reqs = REVS,
     .efuse = &EFUSE_ESP32,
+    .burn_last = {"WR_DIS", "RD_DIS", "UART_DOWNLOAD_DIS", "ABS_DONE_1", "FLASH_CRYPT_CNT"},
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x3F400020, 0x400D0020, 0x40080400, 0x3FFF0000, 0x40078000, 0x40080400},
     .memmap = &IMAGE_ESP32,

@@ -47,6 +47,7 @@ const espsec_chip_info_t CHIP_ESP32C3 = {
     .key_purposes = KP,
     .rev_reqs = REVS,
     .efuse = &EFUSE_ESP32C3,
+    .burn_last = {"WR_DIS", "RD_DIS", "ENABLE_SECURITY_DOWNLOAD", "DIS_DOWNLOAD_MODE", "SPI_BOOT_CRYPT_CNT", "SECURE_BOOT_EN"},
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x3C000020, 0x42000020, 0x40380000, 0x3FCD5710, 0x403CE710, 0x403CC710},
     .memmap = &IMAGE_ESP32C3,

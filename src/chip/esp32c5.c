@@ -52,8 +52,10 @@ const espsec_chip_info_t CHIP_ESP32C5 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x6},
     .key_purposes = KP,
+    .reverse_notice_names_purpose = 1, /* espefuse names the purpose when it reverses a key */
     .custom_purpose_bits = 5,
     .efuse = &EFUSE_ESP32C5,
+    .burn_last = {"WR_DIS", "RD_DIS", "ENABLE_SECURITY_DOWNLOAD", "DIS_DOWNLOAD_MODE", "SPI_BOOT_CRYPT_CNT", "SECURE_BOOT_EN"},
     .rev_reqs = REVS,
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x42000020, 0x42010020, 0x40800000, 0x408555A0, 0x4084E5A0, 0x4084BBA0},

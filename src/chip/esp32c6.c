@@ -41,6 +41,7 @@ const espsec_chip_info_t CHIP_ESP32C6 = {
     .key_purposes = KP,
     .custom_purpose_bits = 4,
     .efuse = &EFUSE_ESP32C6,
+    .burn_last = {"WR_DIS", "RD_DIS", "ENABLE_SECURITY_DOWNLOAD", "DIS_DOWNLOAD_MODE", "SPI_BOOT_CRYPT_CNT", "SECURE_BOOT_EN"},
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x42000020, 0x42010020, 0x40800000, 0x40875610, 0x4086E610, 0x4086C110},
     .memmap = &IMAGE_ESP32C6,

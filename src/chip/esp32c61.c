@@ -39,7 +39,9 @@ const espsec_chip_info_t CHIP_ESP32C61 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 0, .rsa_sizes = 0x0, .ecdsa_bits = 0x3},
     .key_purposes = KP,
+    .reverse_notice_names_purpose = 1, /* espefuse names the purpose when it reverses a key */
     .efuse = &EFUSE_ESP32C61,
+    .burn_last = {"WR_DIS", "RD_DIS", "ENABLE_SECURITY_DOWNLOAD", "DIS_DOWNLOAD_MODE", "SPI_BOOT_CRYPT_CNT", "SECURE_BOOT_EN"},
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x42000020, 0x42010020, 0x40800000, 0x408459F0, 0x4083E9F0, 0x4083C4F0},
     .memmap = &IMAGE_ESP32C61,

@@ -46,7 +46,11 @@ const espsec_chip_info_t CHIP_ESP32H2 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 3072, .rsa_sizes = 0x7, .ecdsa_bits = 0x2},
     .key_purposes = KP,
+    .reverse_notice_names_purpose = 1, /* espefuse names the purpose when it reverses a key */
+    /* below v1.2 espefuse burns the ECDSA peripheral's hardware-k mode with an ECDSA key */
+    .key_companion = {"ECDSA_KEY", "ECDSA_FORCE_USE_HARDWARE_K", 101},
     .efuse = &EFUSE_ESP32H2,
+    .burn_last = {"WR_DIS", "RD_DIS", "ENABLE_SECURITY_DOWNLOAD", "DIS_DOWNLOAD_MODE", "SPI_BOOT_CRYPT_CNT", "SECURE_BOOT_EN"},
     .rev_reqs = REVS,
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x42000020, 0x42010020, 0x40800000, 0x40845FD0, 0x4083EFD0, 0x4083CAD0},

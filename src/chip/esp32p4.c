@@ -55,8 +55,10 @@ const espsec_chip_info_t CHIP_ESP32P4 = {
              .dis_direct_boot = "DIS_DIRECT_BOOT"},
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x2},
     .key_purposes = KP,
+    .reverse_notice_names_purpose = 1, /* espefuse names the purpose when it reverses a key */
     .custom_purpose_bits = 5,
     .efuse = &EFUSE_ESP32P4,
+    .burn_last = {"WR_DIS", "RD_DIS", "ENABLE_SECURITY_DOWNLOAD", "DIS_DOWNLOAD_MODE", "SPI_BOOT_CRYPT_CNT", "SECURE_BOOT_EN"},
     .rev_reqs = REVS,
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x40000020, 0x40010020, 0x4FF40000, 0x4FF33BD0, 0x4FF2CBD0, 0x4FF2ABD0},

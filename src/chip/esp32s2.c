@@ -46,6 +46,7 @@ const espsec_chip_info_t CHIP_ESP32S2 = {
     .ds = {.rsa_max_bits = 4096, .rsa_sizes = 0xf, .ecdsa_bits = 0x0},
     .key_purposes = KP,
     .efuse = &EFUSE_ESP32S2,
+    .burn_last = {"WR_DIS", "RD_DIS", "ENABLE_SECURITY_DOWNLOAD", "DIS_DOWNLOAD_MODE", "SPI_BOOT_CRYPT_CNT", "SECURE_BOOT_EN"},
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x3F000020, 0x40080020, 0x40024000, 0x3FFE5000, 0x4004E000, 0x4004A000},
     .memmap = &IMAGE_ESP32S2,

@@ -55,6 +55,7 @@ const espsec_chip_info_t CHIP_ESP32S3 = {
     .key_purposes = KP,
     .exclusive_fuses = EXCLUSIVE,
     .efuse = &EFUSE_ESP32S3,
+    .burn_last = {"WR_DIS", "RD_DIS", "ENABLE_SECURITY_DOWNLOAD", "DIS_DOWNLOAD_MODE", "SPI_BOOT_CRYPT_CNT", "SECURE_BOOT_EN"},
     /* ESP-IDF link addresses: app rodata, code, IRAM; bootloader dram_seg, iram_loader_seg, iram_seg */
     .link = {0x3C000020, 0x42000020, 0x40374000, 0x3FCE2700, 0x403CB700, 0x403C8700},
     .memmap = &IMAGE_ESP32S3,

@@ -183,6 +183,29 @@ static void burn_line(int b, const uint8_t *before, const uint8_t *wr, const uin
     }
 }
 
+/* espefuse stages BLOCK0's postponed fields again after the first BLOCK0 program, and says so for
+ * each one that adds nothing to what is burned (no bits to write, or only bits already set). */
+static void print_postponed_same(const efctx_t *c, const uint8_t before[32], const uint8_t staged[32])
+{
+    for (size_t k = 0; k < sizeof(c->info->burn_last) / sizeof(c->info->burn_last[0]); k++) {
+        const char *name = c->info->burn_last[k];
+        uint8_t m[32] = {0};
+        if (name == NULL) {
+            break;
+        }
+        field_mask(c->e, name, m);
+        int rd = 0, wr = 0, added = 0;
+        for (size_t i = 0; i < 32; i++) {
+            rd |= (before[i] & m[i]) != 0;
+            wr |= (staged[i] & m[i]) != 0;
+            added |= (staged[i] & m[i] & (uint8_t)~before[i]) != 0;
+        }
+        if ((wr && !added) || (!wr && rd)) {
+            printf("\tThe same value for %s is already burned. Do not change the eFuse.\n", name);
+        }
+    }
+}
+
 /* What espefuse prints while it burns: BLOCKn down to BLOCK1, then BLOCK0 without and then with its
  * postponed fields (protection and lock-down bits, late_mask). espsec programs BLOCK0 once. */
 static void print_burn_lines(const efctx_t *c, int nb, uint8_t (*before)[32], uint8_t (*staged)[32],
@@ -208,10 +231,80 @@ static void print_burn_lines(const efctx_t *c, int nb, uint8_t (*before)[32], ui
     burn_line(0, before[0], wr1, all_zero(wr2, 32) ? after[0] : mid);
     if (postpone) {
         printf("Burn postponed eFuses from BLOCK0.\n");
+        print_postponed_same(c, before[0], staged[0]);
         burn_line(0, mid, wr2, after[0]);
     }
     printf("Reading updated eFuses...\n");
 }
+
+/* A block's bits as espefuse prints a block's bitstring: "0x", its last byte first. */
+static void print_block_hex(const char *label, const uint8_t *d, size_t n)
+{
+    printf("\t(%s): 0x", label);
+    for (size_t i = n; i-- > 0;) {
+        printf("%02x", d[i]);
+    }
+    printf("\n");
+}
+
+/* espefuse's look at every block before a burn ("Check all blocks for burn..."): for each block
+ * with bits to write, whether it is empty, already holds them, or what it holds beside them and
+ * its coding scheme (a second write the scheme forbids is the burn's refusal, after this).
+ * Returns 0 when no block has bits to add, 2 when an RS-coded block would take a second write
+ * (refused by the burn before anything is written), else 1. */
+static int print_burn_check(const efctx_t *c, int nb, uint8_t (*before)[32], uint8_t (*staged)[32])
+{
+    int any = 0;
+    printf("\nCheck all blocks for burn...\nidx, BLOCK_NAME,          Conclusion\n");
+    for (int b = 0; b < nb; b++) {
+        size_t n = espsec_efuse_block_len(c->e, b);
+        const char *name = espsec_efuse_block_name(c->e, b);
+        if (n > 32 || all_zero(staged[b], n)) {
+            continue;
+        }
+        if (all_zero(before[b], n)) {
+            printf("[%02d] %-20s is empty, will burn the new value\n", b, name);
+            any = 1;
+            continue;
+        }
+        if (memcmp(before[b], staged[b], n) == 0) {
+            printf("[%02d] %-20s is already written the same value, continue with EMPTY_BLOCK\n", b, name);
+            continue;
+        }
+        printf("[%02d] %-20s is not empty\n", b, name);
+        print_block_hex("written ", before[b], n);
+        print_block_hex("to write", staged[b], n);
+        if (bits_in(staged[b], before[b], n)) {
+            printf("\tAll wr_data bits are set in the written block, continue with EMPTY_BLOCK.\n");
+            continue;
+        }
+        any = any ? any : 1;
+        const char *scheme = espsec_efuse_block_coding(c->e, b);
+        printf("\t(coding scheme = %s)\n", scheme);
+        if (strcmp(scheme, "RS") == 0) {
+            any = 2;
+            break; /* espefuse stops at the first refusal */
+        }
+        if (strcmp(scheme, "3/4") == 0) {
+            /* espefuse walks the 6-byte groups from the block's top; a group written again with what
+             * it holds is left out (a different value is the burn's refusal) */
+            for (size_t g = n / 6; g-- > 0;) {
+                const uint8_t *rd = before[b] + g * 6, *wr = staged[b] + g * 6;
+                if (!all_zero(rd, 6) && !all_zero(wr, 6) && memcmp(rd, wr, 6) == 0) {
+                    printf("\twritten chunk [%zu] and wr_chunk are not empty. wr_chunk == rd_chunk. Continue with "
+                           "empty chunk.\n",
+                           n / 6 - 1 - g);
+                }
+            }
+        }
+    }
+    if (!any) {
+        printf("Nothing to burn, see messages above.\n");
+    }
+    return any;
+}
+
+static void burn_report(const efctx_t *c);
 
 static int burn_at_end(cli_args_t *a)
 {
@@ -219,15 +312,6 @@ static int burn_at_end(cli_args_t *a)
     efctx_t *c = a->chain;
     if (c == NULL || c->pending == NULL) {
         return 0;
-    }
-    const char *what = c->pending;
-    if (!espsec_efuse_has_staged(c->e)) {
-        printf("Nothing to burn, see messages above.\n");
-        return 0;
-    }
-    if (cli_confirm(what, cli_flag(a, "do-not-confirm")) != 0) {
-        espsec_efuse_discard(c->e);
-        return cli_error("cancelled: nothing was burned (type BURN to confirm, or pass --do-not-confirm)");
     }
     int nb = espsec_efuse_block_count(c->e);
     if (nb > 32) {
@@ -239,14 +323,35 @@ static int burn_at_end(cli_args_t *a)
     }
     uint8_t(*staged)[32] = before + nb, (*after)[32] = before + 2 * nb;
     uint8_t late_mask[32] = {0};
-    const char *late[] = {"WR_DIS", "RD_DIS", c->info->lock.dis_download, c->info->lock.secure_download,
-                          c->info->fe.crypt_cnt, c->info->sb.enable};
-    for (size_t k = 0; k < sizeof(late) / sizeof(late[0]) && !cli_flag(a, "no-postpone"); k++) {
-        field_mask(c->e, late[k], late_mask);
+    uint32_t was_readable = 0;
+    for (size_t k = 0; k < sizeof(c->info->burn_last) / sizeof(c->info->burn_last[0]) && !cli_flag(a, "no-postpone");
+         k++) {
+        field_mask(c->e, c->info->burn_last[k], late_mask);
     }
     for (int b = 0; b < nb; b++) {
         espsec_efuse_get_block(c->e, b, before[b]);
         espsec_efuse_get_staged_block(c->e, b, staged[b]);
+        was_readable |= espsec_efuse_block_readable(c->e, b) ? 1u << b : 0;
+    }
+    int check = print_burn_check(c, nb, before, staged);
+    if (check == 0 || !espsec_efuse_has_staged(c->e)) {
+        /* nothing to add: as espefuse, the commands' own checks and the verdict still follow */
+        espsec_wipe(before, (size_t)nb * 3 * 32);
+        free(before);
+        espsec_efuse_discard(c->e);
+        burn_report(c);
+        return 0;
+    }
+    /* espefuse's confirmation, asked or (--do-not-confirm) only said */
+    if (check == 2) {
+        /* the burn below refuses the second write into an RS-coded block */
+    } else if (cli_flag(a, "do-not-confirm")) {
+        printf(". \nThis is an irreversible operation!\n");
+    } else if (cli_confirm(". ", 0) != 0) {
+        espsec_wipe(before, (size_t)nb * 3 * 32);
+        free(before);
+        espsec_efuse_discard(c->e);
+        return cli_error("cancelled: nothing was burned (type BURN to confirm, or pass --do-not-confirm)");
     }
     if (espsec_efuse_burn(c->e, &err) != ESPSEC_OK || espsec_efuse_save_file(c->e, c->path, &err) != ESPSEC_OK) {
         free(before);
@@ -254,10 +359,25 @@ static int burn_at_end(cli_args_t *a)
     }
     for (int b = 0; b < nb; b++) {
         espsec_efuse_get_block(c->e, b, after[b]);
+        if (b > 0 && (was_readable & (1u << b)) && !espsec_efuse_block_readable(c->e, b)) {
+            /* read-protected by this burn: espefuse checks the block before BLOCK0 takes RD_DIS,
+             * when it still reads what was written */
+            for (size_t i = 0; i < 32; i++) {
+                after[b][i] = before[b][i] | staged[b][i];
+            }
+        }
     }
     print_burn_lines(c, nb, before, staged, after, late_mask, !cli_flag(a, "no-postpone"));
     espsec_wipe(before, (size_t)nb * 3 * 32);
     free(before);
+    burn_report(c);
+    return 0;
+}
+
+/* What espefuse prints once the burn is done (or had nothing to add): burn-efuse's read-back
+ * check, burn-custom-mac's address, the verdict. */
+static void burn_report(const efctx_t *c)
+{
     if (c->check_after) {
         printf("Checking eFuses...\n");
     }
@@ -273,7 +393,6 @@ static int burn_at_end(cli_args_t *a)
         }
     }
     printf("Successful.\n");
-    return 0;
 }
 
 static size_t block_bytes(const efctx_t *c, int b, uint8_t d[32]);
@@ -771,9 +890,29 @@ static int cmd_burn_bit(cli_args_t *a)
         }
         bits[n++] = (unsigned)v;
     }
-    printf("bit_number:   ");
+    size_t blen = espsec_efuse_block_len(c.e, blk);
+    uint8_t d[32] = {0};
     for (size_t i = 0; i < n; i++) {
-        printf("%s%u", i ? " " : "", bits[i]);
+        if (bits[i] >= blen * 8) {
+            return cli_error("%s has bit_number in [0..%zu]", a->pos[0], blen * 8 - 1);
+        }
+        d[bits[i] / 8] |= (uint8_t)(1u << (bits[i] % 8));
+    }
+    /* espefuse's picture of the bits: the block as a number, then as its registers */
+    printf("bit_number:   [%03zu]........................................................[0]\n", blen * 8 - 1);
+    printf("BLOCK%2d   : 0x", blk);
+    for (size_t i = blen; i-- > 0;) {
+        printf("%02x", d[i]);
+    }
+    char alias[64] = "";
+    for (int k = 0; espsec_efuse_block_alias(c.e, blk, k) != NULL; k++) {
+        size_t used = strlen(alias);
+        snprintf(alias + used, sizeof(alias) - used, "%s%s", k ? " " : "", espsec_efuse_block_alias(c.e, blk, k));
+    }
+    alias[16] = '\0';
+    printf("\n%-15s (%-16s) [%-2d] regs_to_write:", espsec_efuse_block_name(c.e, blk), alias, blk);
+    for (size_t w = 0; w < blen / 4; w++) {
+        printf(" %02x%02x%02x%02x", d[4 * w + 3], d[4 * w + 2], d[4 * w + 1], d[4 * w]);
     }
     printf("\n");
     if (espsec_efuse_stage_block_bits(c.e, blk, bits, n, &err) != ESPSEC_OK) {
@@ -783,6 +922,52 @@ static int cmd_burn_bit(cli_args_t *a)
 }
 
 /* ---- custom MAC ---- */
+
+/* A bitstring of at most 64 bits ("0x0f", "0b101") as a number. */
+static uint64_t bitstring_u64(const char *b)
+{
+    if (strncmp(b, "0b", 2) == 0) {
+        return strtoull(b + 2, NULL, 2);
+    }
+    return strncmp(b, "0x", 2) == 0 ? strtoull(b + 2, NULL, 16) : 0;
+}
+
+/* One "    - 'NAME' (description) OLD -> NEW" line of a field, OLD as burned, and espefuse's note
+ * when NEW adds no bit to it. */
+static void print_field_change(const espsec_efuse_t *e, const char *name, const char *new_)
+{
+    int i = espsec_efuse_find(e, name);
+    espsec_efuse_field_info_t fi;
+    char old[140];
+    if (i < 0 || espsec_efuse_field_info(e, (size_t)i, &fi) != ESPSEC_OK ||
+        espsec_efuse_field_bitstring(e, name, 0, old, sizeof(old)) < 0) {
+        return;
+    }
+    printf("    - '%s' (%s) %s -> %s\n", fi.name, fi.description, old, new_);
+    uint64_t o = bitstring_u64(old), n = bitstring_u64(new_);
+    if (fi.bit_len <= 64 && (n & o) == n && (n != 0 || o != 0)) {
+        printf("\tThe same value for %s is already burned. Do not change the eFuse.\n", fi.name);
+    }
+}
+
+/* What espefuse prints as it stages a custom MAC (before the burn): the chip's MAC version field
+ * when it is still 0, the address as a bitstring (last byte first), the chip's CRC field. */
+static void print_custom_mac_lines(const espsec_efuse_t *e, const uint8_t mac[6])
+{
+    uint64_t ver = 0;
+    if (espsec_efuse_find(e, "MAC_VERSION") >= 0 && espsec_efuse_get_uint(e, "MAC_VERSION", &ver, NULL) == ESPSEC_OK &&
+        ver == 0) {
+        print_field_change(e, "MAC_VERSION", "0x1");
+    }
+    char bits[16];
+    snprintf(bits, sizeof(bits), "0x%02x%02x%02x%02x%02x%02x", mac[5], mac[4], mac[3], mac[2], mac[1], mac[0]);
+    print_field_change(e, "CUSTOM_MAC", bits);
+    if (espsec_efuse_find(e, "CUSTOM_MAC_CRC") >= 0) {
+        char crc[8];
+        snprintf(crc, sizeof(crc), "0x%x", espsec_efuse_mac_crc8(mac));
+        print_field_change(e, "CUSTOM_MAC_CRC", crc);
+    }
+}
 
 static int cmd_burn_custom_mac(cli_args_t *a)
 {
@@ -818,7 +1003,7 @@ static int cmd_burn_custom_mac(cli_args_t *a)
     if (espsec_efuse_stage_custom_mac(c.e, m, &err) != ESPSEC_OK) {
         return cli_fail(&err);
     }
-    printf("    - 'CUSTOM_MAC' -> %s\n", mac);
+    print_custom_mac_lines(c.e, m);
     ((efctx_t *)a->chain)->show_custom_mac = 1;
     return finish_burn(a, &c, "Burn the custom MAC address.");
 }
@@ -929,7 +1114,8 @@ static int cmd_burn_efuse(cli_args_t *a)
     /* what espefuse lists: per block the names, then per field its description and bits before and after */
     struct {
         const char *name, *desc;
-        int block, noop;
+        int block, noop, is_mac;
+        uint8_t mac[6];
         char old[140], new_[140];
     } *rows = calloc(a->npos ? a->npos : 1, sizeof(*rows));
     size_t nrows = 0;
@@ -982,6 +1168,10 @@ static int cmd_burn_efuse(cli_args_t *a)
                                  "MAC Address needs to be a 6-byte hexadecimal number (12 hexadecimal characters)!");
             } else if (strcmp(fi.name, "CUSTOM_MAC") == 0) {
                 rc = espsec_efuse_stage_custom_mac(c.e, m, &err);
+                if (nrows < a->npos) {
+                    rows[nrows].is_mac = 1;
+                    memcpy(rows[nrows].mac, m, 6);
+                }
             } else if (espsec_efuse_stage_bytes(c.e, fi.name, m, 0, &err) == ESPSEC_ERR_NOT_ALLOWED) {
                 rc = ESPSEC_ERR_NOT_ALLOWED; /* the library's refusal (ESP32: the factory MAC is not writable) */
             } else {
@@ -1022,6 +1212,12 @@ static int cmd_burn_efuse(cli_args_t *a)
             rows[nrows].noop = noop;
             espsec_efuse_field_bitstring(c.e, fi.name, 0, rows[nrows].old, sizeof(rows[nrows].old));
             espsec_efuse_field_bitstring(c.e, fi.name, noop ? 0 : 1, rows[nrows].new_, sizeof(rows[nrows].new_));
+            if (rows[nrows].is_mac) {
+                /* the address given, not what the field holds after it */
+                const uint8_t *m6 = rows[nrows].mac;
+                snprintf(rows[nrows].new_, sizeof(rows[nrows].new_), "0x%02x%02x%02x%02x%02x%02x", m6[5], m6[4],
+                         m6[3], m6[2], m6[1], m6[0]);
+            }
             if (shared != NULL && shared->nburned < sizeof(shared->burned) / sizeof(shared->burned[0])) {
                 shared->burned[shared->nburned++] = fi.name;
             }
@@ -1029,6 +1225,7 @@ static int cmd_burn_efuse(cli_args_t *a)
         }
     }
     printf("The eFuses to burn:\n");
+    int attention = 0;
     for (int b = 0; b < espsec_efuse_block_count(c.e); b++) {
         int any = 0;
         for (size_t r = 0; r < nrows; r++) {
@@ -1040,12 +1237,42 @@ static int cmd_burn_efuse(cli_args_t *a)
                 any = 1;
             }
         }
+        if (any && strcmp(espsec_efuse_block_coding(c.e, b), "NONE") != 0) {
+            /* espefuse's warning: an RS- or 3/4-coded block takes no later write to its other fields */
+            attention = 1;
+            int n = 0;
+            for (size_t i = 0; i < espsec_efuse_field_count(c.e); i++) {
+                espsec_efuse_field_info_t f;
+                int listed = 0;
+                if (espsec_efuse_field_info(c.e, i, &f) != ESPSEC_OK || f.block != b) {
+                    continue;
+                }
+                for (size_t r = 0; r < nrows; r++) {
+                    listed |= strcmp(rows[r].name, f.name) == 0;
+                }
+                if (listed) {
+                    continue;
+                }
+                if (n == 0) {
+                    printf("    ATTENTION! This BLOCK uses NOT the NONE coding scheme and after 'BURN', these efuses "
+                           "can not be burned in the feature:\n");
+                }
+                printf("%s'%s'", n % 5 == 0 ? (n ? "]\n               [" : "               [") : ", ", f.name);
+                n++;
+            }
+            if (n > 0) {
+                printf("]\n");
+            }
+        }
     }
-    printf("\nBurning eFuses:\n");
+    printf("\nBurning eFuses%s:\n", attention ? " (see 'ATTENTION!' above)" : "");
     for (size_t r = 0; r < nrows; r++) {
         printf("    - '%s' (%s) %s -> %s\n", rows[r].name, rows[r].desc, rows[r].old, rows[r].new_);
         if (rows[r].noop) {
             printf("\tThe same value for %s is already burned. Do not change the eFuse.\n", rows[r].name);
+        }
+        if (rows[r].is_mac) {
+            print_custom_mac_lines(c.e, rows[r].mac); /* espefuse's MAC field tells its own burn too */
         }
     }
     printf("\n");
@@ -1106,12 +1333,16 @@ static int protect_cmd(cli_args_t *a, int rd)
         }
         char names[512];
         size_t n = espsec_efuse_protect_group(c.e, a->pos[i], rd, names, sizeof(names));
-        printf("Permanently %s-disabling eFuse%s %s\n", rd ? "read" : "write", n > 1 ? "s" : "", names);
+        /* a refusal comes before the notice, as espefuse's checks do */
         espsec_err_t rc = rd ? espsec_efuse_stage_read_protect(c.e, a->pos[i], &err)
                              : espsec_efuse_stage_write_protect(c.e, a->pos[i], &err);
         if (rc != ESPSEC_OK) {
             return cli_fail(&err);
         }
+        printf("Permanently %s-disabling eFuse%s %s\n", rd ? "read" : "write", n > 1 ? "s" : "", names);
+    }
+    if (a->chain != NULL) {
+        ((efctx_t *)a->chain)->check_after = 1; /* espefuse reads the protection back */
     }
     return finish_burn(a, &c, rd ? "Read-protecting eFuses." : "Write-protecting eFuses.");
 }
@@ -1145,7 +1376,7 @@ static int read_key(const char *path, uint8_t *buf, size_t cap, size_t *len)
 }
 
 /* The lines espefuse prints for a key before it checks its length: the field and its (hidden) bytes. */
-static void print_key_head(const espsec_efuse_key_step_t *st)
+static void print_key_head(const espsec_chip_info_t *ci, const espsec_efuse_key_step_t *st)
 {
     if (st->digest_cut) {
         printf("\tProgramming only left-most 128-bits from SHA256 hash of public key to highest 128-bits of "
@@ -1157,16 +1388,21 @@ static void print_key_head(const espsec_efuse_key_step_t *st)
     }
     printf("]\n");
     if (st->reversed) {
-        printf("\tReversing byte order for AES-XTS hardware peripheral...\n");
+        printf("\tReversing byte order for %s hardware peripheral...\n",
+               ci->reverse_notice_names_purpose ? st->purpose : "AES-XTS");
+    }
+    if (st->already_burned) {
+        printf("\tThe same value for %s is already burned. Do not change the eFuse.\n", st->field);
     }
 }
 
 /* Print what was staged for one key, as espefuse does (never the key bytes); then, when the
  * staging was refused, the head lines of the refused key. */
-static void print_key_steps(const espsec_efuse_key_step_t *st, int n, espsec_err_t rc)
+static void print_key_steps(const espsec_chip_info_t *ci, const espsec_efuse_key_step_t *st, int n,
+                            espsec_err_t rc)
 {
     for (int k = 0; k < n; k++) {
-        print_key_head(&st[k]);
+        print_key_head(ci, &st[k]);
         if (st[k].size_fuse != NULL && st[k].size_fuse_was_set) {
             printf("\t'%s' is already '1'\n", st[k].size_fuse);
         } else if (st[k].size_fuse != NULL) {
@@ -1178,6 +1414,15 @@ static void print_key_steps(const espsec_efuse_key_step_t *st, int n, espsec_err
         } else if (st[k].purpose_field != NULL) {
             printf("\t'%s' is already '%s'.\n", st[k].purpose_field, st[k].purpose);
         }
+        if (st[k].companion != NULL && st[k].companion_before) {
+            printf("\t%s is already '1'\n", st[k].companion);
+        } else if (st[k].companion != NULL) {
+            printf("\t%s: 0 -> 1\n", st[k].companion);
+            if (st[k].companion_staged) {
+                /* espefuse's check counts what is staged as burned */
+                printf("\tThe same value for %s is already burned. Do not change the eFuse.\n", st[k].companion);
+            }
+        }
         if (st[k].purpose_write_protected) {
             printf("\tDisabling write to '%s'...\n", st[k].purpose_field);
         }
@@ -1187,9 +1432,22 @@ static void print_key_steps(const espsec_efuse_key_step_t *st, int n, espsec_err
         if (st[k].write_protected) {
             printf("\tDisabling write to key block...\n");
         }
+        if (st[k].write_protect_already) {
+            printf("\tThe same value for WR_DIS is already burned. Do not change the eFuse.\n");
+        }
+        printf("\n");
     }
     if (rc != ESPSEC_OK && n < 2 && st[n].field != NULL) {
-        print_key_head(&st[n]);
+        print_key_head(ci, &st[n]);
+    }
+}
+
+/* espefuse's notice before burn-key and burn-key-digest list what they burn (key bytes only with
+ * --show-sensitive-info or -d, which espsec accepts and still never prints them). */
+static void print_sensitive_notice(cli_args_t *a)
+{
+    if (!cli_flag(a, "show-sensitive-info") && !cli_flag(a, "debug")) {
+        printf("Sensitive data will be hidden (see --show-sensitive-info)\n");
     }
 }
 
@@ -1223,6 +1481,7 @@ static int burn_keys_by_purpose(cli_args_t *a, efctx_t *c)
     if (espsec_efuse_check_key_purposes(c->info, purposes, np, &err) != ESPSEC_OK) {
         return cli_fail(&err);
     }
+    print_sensitive_notice(a);
     printf("Burn keys to blocks:\n");
     for (size_t i = 0; i < a->npos; i += 3) {
         const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = a->pos[i + 2];
@@ -1242,7 +1501,7 @@ static int burn_keys_by_purpose(cli_args_t *a, efctx_t *c)
         espsec_err_t rc = espsec_efuse_stage_key_purpose(c->e, bname, key, klen, purpose, cli_flag(a, "no-write-protect"),
                                                          cli_flag(a, "no-read-protect"), named, st, &n, &err);
         espsec_wipe(key, sizeof(key));
-        print_key_steps(st, n, rc);
+        print_key_steps(c->info, st, n, rc);
         if (rc != ESPSEC_OK) {
             if (rc != ESPSEC_ERR_INVALID_SIZE) {
                 espsec_error_prefix(&err, "%s: ", kf); /* a wrong length: espefuse's words alone */
@@ -1274,6 +1533,7 @@ static int cmd_burn_key(cli_args_t *a)
     if (!esp32) {
         return burn_keys_by_purpose(a, &c);
     }
+    print_sensitive_notice(a);
     printf("Burn keys to blocks:\n");
     for (size_t i = 0; i < a->npos; i += per) {
         const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = esp32 ? NULL : a->pos[i + 2];
@@ -1320,8 +1580,21 @@ static int cmd_burn_key(cli_args_t *a)
                              "data.",
                              klen, need, need * 8);
         }
+        uint8_t cur[32];
+        int same = 1, bits = 0;
+        espsec_efuse_get_block(c.e, blk, cur);
+        for (size_t k = 0; k < klen; k++) {
+            same &= (key[k] & cur[k]) == key[k];
+            bits |= key[k] | cur[k];
+        }
+        espsec_wipe(cur, sizeof(cur));
+        if (same && bits) {
+            printf("\tThe same value for %s is already burned. Do not change the eFuse.\n",
+                   espsec_efuse_block_name(c.e, blk));
+        }
         int wp = esp32 ? !cli_flag(a, "no-protect-key") : !cli_flag(a, "no-write-protect");
         int rp = rdp && (esp32 ? !cli_flag(a, "no-protect-key") : !cli_flag(a, "no-read-protect"));
+        int wp_already = wp && !espsec_efuse_block_writeable(c.e, blk);
         espsec_err_t rc = espsec_efuse_stage_key(c.e, blk, key, klen, purpose, wp, rp, &err);
         espsec_wipe(key, sizeof(key));
         if (rc != ESPSEC_OK) {
@@ -1333,7 +1606,19 @@ static int cmd_burn_key(cli_args_t *a)
         if (wp) {
             printf("\tDisabling write to key block...\n");
         }
+        if (wp_already) {
+            printf("\tThe same value for WR_DIS is already burned. Do not change the eFuse.\n");
+        }
+        printf("\n");
     }
+    /* chips without key purposes (ESP32) */
+    if (cli_flag(a, "no-protect-key")) {
+        printf("Key is left unprotected as per --no-protect-key argument.\n");
+    }
+    printf("Burn keys in eFuse blocks.\n%s \n\n",
+           cli_flag(a, "no-protect-key") ? "The key block will be left readable and writeable (due to --no-protect-key)."
+                                         : "The key block will be read and write protected (no further changes or "
+                                           "readback).");
     st = finish_burn(a, &c, "Burn keys in eFuse blocks.");
     return st;
 }
@@ -1376,6 +1661,7 @@ static int cmd_burn_key_digest(cli_args_t *a)
             return cli_error("burn-key-digest takes KEYFILE on %s (the digest goes to %s)", c.info->name,
                              c.info->sb.digest_block);
         }
+        print_sensitive_notice(a);
         st = key_digest(a->pos[0], digest);
         if (st != 0) {
             return st;
@@ -1388,7 +1674,11 @@ static int cmd_burn_key_digest(cli_args_t *a)
 
             int blk = espsec_efuse_block_by_name(c.e, c.info->sb.digest_block);
             int wp = !cli_flag(a, "no-protect-key");
-            printf(" - %s -> [?? ?? ... 32 bytes]\n", espsec_efuse_block_name(c.e, blk));
+            printf(" - %s -> [", espsec_efuse_block_name(c.e, blk));
+            for (size_t k = 0; k < sizeof(digest); k++) {
+                printf("%s??", k ? " " : "");
+            }
+            printf("]\n");
             rc = espsec_efuse_stage_key(c.e, blk, digest, 32, NULL, wp, 0, &err);
             if (rc == ESPSEC_OK && wp) {
                 printf("Disabling write to eFuse %s...\n", espsec_efuse_block_name(c.e, blk));
@@ -1408,7 +1698,7 @@ static int cmd_burn_key_digest(cli_args_t *a)
             printf("Burn keys to blocks:\n");
             rc = espsec_efuse_stage_key_purpose(c.e, c.info->sb.digest_block, digest, c.info->sb.digest_bytes,
                                                 purpose, cli_flag(a, "no-write-protect"), 1, 0, ks, &n, &err);
-            print_key_steps(ks, n, rc);
+            print_key_steps(c.info, ks, n, rc);
         }
         espsec_wipe(digest, sizeof(digest));
         if (rc != ESPSEC_OK) {
@@ -1428,6 +1718,7 @@ static int cmd_burn_key_digest(cli_args_t *a)
         int b = espsec_efuse_block_by_name(c.e, a->pos[i]);
         named |= b > 0 && b < 32 ? 1u << b : 0;
     }
+    print_sensitive_notice(a);
     printf("Burn keys to blocks:\n");
     for (size_t i = 0; i < a->npos; i += 3) {
         const char *bname = a->pos[i], *kf = a->pos[i + 1], *purpose = a->pos[i + 2];
@@ -1443,7 +1734,7 @@ static int cmd_burn_key_digest(cli_args_t *a)
         int n = 0;
         espsec_err_t rc = espsec_efuse_stage_key_purpose(c.e, bname, digest, 32, purpose,
                                                          cli_flag(a, "no-write-protect"), 1, named, ks, &n, &err);
-        print_key_steps(ks, n, rc);
+        print_key_steps(c.info, ks, n, rc);
         if (rc != ESPSEC_OK) {
             return cli_fail(&err);
         }

@@ -130,6 +130,17 @@ static int bit_set(uint64_t mask, int bit)
     return bit >= 0 && (mask & (1ull << bit)) != 0;
 }
 
+const char *espsec_efuse_block_coding(const espsec_efuse_t *e, int blk)
+{
+    if (blk <= 0) {
+        return "NONE";
+    }
+    if (e->def->rs_coding) {
+        return "RS";
+    }
+    return espsec_efuse_coding_34(e) ? "3/4" : "NONE";
+}
+
 int espsec_efuse_coding_34(const espsec_efuse_t *e)
 {
     if (!e->def->coding_34) {
@@ -1363,7 +1374,7 @@ espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *k
         if (cur != (uint64_t)pv) {
             if (!field_writeable(e, kp)) {
                 return espsec_fail(err, ESPSEC_ERR_PROTECTED,
-                                   "it is not possible to change '%s' to '%s' because its write protection bit is set",
+                                   "It is not possible to change '%s' to '%s' because write protection bit is set.",
                                    bd->key_purpose, purpose);
             }
             if (pv != 0) {
@@ -1386,8 +1397,8 @@ espsec_err_t espsec_efuse_stage_key(espsec_efuse_t *e, int blk, const uint8_t *k
             espsec_error_prefix(err, "%s cannot be read-disabled: ", bd->name);
         }
     }
-    if (rc == ESPSEC_OK && write_protect) {
-        rc = espsec_efuse_stage_write_protect(e, bd->name, err);
+    if (rc == ESPSEC_OK && write_protect && espsec_efuse_block_writeable(e, blk)) {
+        rc = espsec_efuse_stage_write_protect(e, bd->name, err); /* (a protected block keeps its bit) */
     }
     return rc;
 }
@@ -1473,6 +1484,27 @@ static espsec_err_t check_key_len(const efuse_field_def_t *f, const espsec_key_p
     return ESPSEC_OK;
 }
 
+/* The field the chip burns with a key of this purpose on early revisions (H2 below v1.2:
+ * ECDSA_FORCE_USE_HARDWARE_K with ECDSA_KEY), staged to 1 as espefuse does; its value before
+ * is the burned one, so each key of the purpose in one command reports it as not yet set. */
+static espsec_err_t stage_key_companion(espsec_efuse_t *e, const espsec_key_purpose_t *kp,
+                                        espsec_efuse_key_step_t *st, espsec_error_t *err)
+{
+    const espsec_chip_key_companion_t *kc = &e->def->chip->key_companion;
+    if (kc->purpose == NULL || strcmp(kc->purpose, kp->name) != 0 || chip_version(e) > kc->max_rev ||
+        def_by_name(e, kc->field) == NULL) {
+        return ESPSEC_OK;
+    }
+    st->companion = kc->field;
+    st->companion_before = raw_uint(e, kc->field, 0) != 0;
+    st->companion_staged = espsec_efuse_field_staged(e, kc->field);
+    if (st->companion_before || st->companion_staged) {
+        return ESPSEC_OK;
+    }
+    int noop = 0;
+    return espsec_efuse_stage_uint(e, kc->field, 1, &noop, err);
+}
+
 static espsec_err_t stage_one_key(espsec_efuse_t *e, int blk, const uint8_t *key, size_t len,
                                   const espsec_key_purpose_t *kp, int no_wp, int no_rp, espsec_efuse_key_step_t *st,
                                   espsec_error_t *err)
@@ -1493,19 +1525,39 @@ static espsec_err_t stage_one_key(espsec_efuse_t *e, int blk, const uint8_t *key
         reverse_copy(data, key, len);
     }
     int rp = (kp->flags & ESPSEC_KP_READ_PROT) && !no_rp;
+    /* as espefuse: every bit already there, and some bit to speak of (zeros on zeros are silent) */
+    const uint8_t *cur = sw_block_c(e, blk) + field_bitpos(f) / 8;
+    int contained = 1, bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        contained &= (data[i] & cur[i]) == data[i];
+        bits |= data[i] | cur[i];
+    }
+    st->already_burned = contained && bits;
     st->read_protected = rp;
     st->write_protected = !no_wp;
     const char *kpf = e->def->blocks[blk].key_purpose;
+    st->write_protect_already = st->write_protected && !espsec_efuse_block_writeable(e, blk);
     if (kpf != NULL) {
         const char *before = kp_name(e, key_purpose_value(e, kpf));
         st->purpose_field = kpf;
         st->purpose_before = before != NULL ? before : "FORBIDDEN_STATE";
         st->purpose_write_protected = field_writeable(e, def_by_name(e, kpf));
+        /* espefuse compares the purpose by name: another name of the same value (C5's ECDSA_KEY_P256
+         * for ECDSA_KEY) is a change, refused when the purpose is write-protected */
+        if (!st->purpose_write_protected && strcmp(st->purpose_before, kp->name) != 0) {
+            espsec_wipe(data, sizeof(data));
+            return espsec_fail(err, ESPSEC_ERR_PROTECTED,
+                               "It is not possible to change '%s' to '%s' because write protection bit is set.", kpf,
+                               kp->name);
+        }
     }
     if (kpf != NULL) {
         /* blocks with a KEY_PURPOSE field: the whole-block rules of espsec_efuse_stage_key */
         rc = espsec_efuse_stage_key(e, blk, data, len, kp->name, !no_wp, rp, err);
         espsec_wipe(data, sizeof(data));
+        if (rc == ESPSEC_OK) {
+            rc = stage_key_companion(e, kp, st, err);
+        }
         return rc;
     }
     rc = espsec_efuse_stage_bytes(e, f->name, data, len, err);
@@ -1717,6 +1769,11 @@ int espsec_efuse_block_errors(const espsec_efuse_t *e, char *msg, size_t cap)
         }
     }
     return nerr;
+}
+
+uint8_t espsec_efuse_mac_crc8(const uint8_t mac[6])
+{
+    return mac_crc8(mac);
 }
 
 espsec_err_t espsec_efuse_stage_custom_mac(espsec_efuse_t *e, const uint8_t mac[6], espsec_error_t *err)
