@@ -9,12 +9,7 @@
 . "$(dirname "$0")/lib.inc"
 cd "$T"
 EF="$ESPSEC efuse --virt --do-not-confirm"
-REF=0
-if [ -f /work/ref/env.sh ]; then
-    # shellcheck disable=SC1091
-    (. /work/ref/env.sh >/dev/null 2>&1 && python3 -m espefuse --help >/dev/null 2>&1) && REF=1
-fi
-[ $REF = 1 ] || echo "espefuse v5.3.1 not installed: the comparison with it is skipped"
+find_espefuse_ref
 
 # fixed keys: the 3/4-coded BLOCK3 key ends in 0x01, so MAC_VERSION reads 1 after it
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(0x40, 0x60)))' >k32.bin
@@ -46,8 +41,7 @@ run() {
         echo $? >"$T/rc.$i"
         [ $REF = 1 ] || continue
         # shellcheck disable=SC2086
-        (. /work/ref/env.sh >/dev/null 2>&1 &&
-            python3 -m espefuse --chip $chip --virt --path-efuse-file b.efuse --do-not-confirm $cmd) >"$T/ref.$i" 2>&1
+        espefuse_ref --chip $chip --virt --path-efuse-file b.efuse --do-not-confirm $cmd >"$T/ref.$i" 2>&1
         echo $? >"$T/refrc.$i"
         CHECKS=$((CHECKS + 1))
         python3 norm.py "$T/ref.$i" >"$T/refn.$i"
@@ -65,6 +59,11 @@ has() {
     CHECKS=$((CHECKS + 1))
     grep -qxF -- "$2" "$T/out.$1" || fail "step $1 lacks the line '$2': $(head -c 600 "$T/out.$1")"
 }
+# has_row N REGEX: step N's stdout holds a line matching REGEX (rows whose description is espsec's own)
+has_row() {
+    CHECKS=$((CHECKS + 1))
+    grep -q -- "$2" "$T/out.$1" || fail "step $1 has no line matching '$2'"
+}
 
 # ESP32 (v3.0 as espefuse's suite makes it): test_set_spi_flash_pin_efuses' burn, then the rest
 run esp32 "burn-efuse CHIP_VER_REV1 1 CHIP_VER_REV2 1" "burn-efuse SPI_PAD_CONFIG_CS0 33" \
@@ -72,8 +71,7 @@ run esp32 "burn-efuse CHIP_VER_REV1 1 CHIP_VER_REV2 1" "burn-efuse SPI_PAD_CONFI
     "burn-key flash_encryption k32.bin" "burn-efuse FLASH_CRYPT_CNT 3" "burn-key-digest rsa.pem" "burn-bit BLOCK3 250" \
     "write-protect-efuse MAC_VERSION"
 has 2 "Burning eFuses:"
-CHECKS=$((CHECKS + 1))
-grep -q "^    - 'SPI_PAD_CONFIG_CS0' (.*) 0b00000 -> 0b11111$" "$T/out.2" || fail "no SPI_PAD_CONFIG_CS0 row"
+has_row 2 "^    - 'SPI_PAD_CONFIG_CS0' (.*) 0b00000 -> 0b11111$"
 has 2 "Check all blocks for burn..."
 has 2 "idx, BLOCK_NAME,          Conclusion"
 has 2 "[00] BLOCK0               is not empty"
@@ -85,8 +83,7 @@ has 2 "This is an irreversible operation!"
 has 2 "BURN BLOCK0  - OK (all write block bits are set)"
 has 3 "Nothing to burn, see messages above."
 has 3 "Successful."
-CHECKS=$((CHECKS + 1))
-grep -q "^    - 'CUSTOM_MAC_CRC' (.*) 0x00 -> 0x8b$" "$T/out.4" || fail "no CUSTOM_MAC_CRC row"
+has_row 4 "^    - 'CUSTOM_MAC_CRC' (.*) 0x00 -> 0x8b$"
 has 5 "	The same value for CUSTOM_MAC is already burned. Do not change the eFuse."
 has 6 "Sensitive data will be hidden (see --show-sensitive-info)"
 has 6 "The key block will be read and write protected (no further changes or readback). "
@@ -116,8 +113,7 @@ run esp32s3 "burn-efuse DIS_USB_JTAG 1" "burn-key BLOCK_KEY0 k64.bin XTS_AES_256
 has 2 "BURN BLOCK5  - OK (write block == read block)"
 has 2 "BURN BLOCK4  - OK (write block == read block)"
 has 3 "Keys will remain writeable (due to --no-write-protect)."
-CHECKS=$((CHECKS + 1))
-grep -q "^    - 'CUSTOM_MAC' (.*) 0x000000000000 -> 0x050201efcdaa$" "$T/out.5" || fail "no CUSTOM_MAC row"
+has_row 5 "^    - 'CUSTOM_MAC' (.*) 0x000000000000 -> 0x050201efcdaa$"
 has 7 "               ['BLK_VERSION_MAJOR']"
 has 7 "Burning eFuses (see 'ATTENTION!' above):"
 has 9 "	The same value for SPI_BOOT_CRYPT_CNT is already burned. Do not change the eFuse."

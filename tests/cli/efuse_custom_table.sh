@@ -6,13 +6,8 @@
 cd "$T"
 EF="$ESPSEC efuse --virt --do-not-confirm"
 CMP="$TESTS_DIR/cli/efuse_json_compare.py"
-REF=0
-if [ -f /work/ref/env.sh ]; then
-    # shellcheck disable=SC1091
-    (. /work/ref/env.sh >/dev/null 2>&1 && python3 -m espefuse --help >/dev/null 2>&1) && REF=1
-fi
-[ $REF = 1 ] || echo "espefuse v5.3.1 not installed: the comparison with it is skipped"
-refrun() { (. /work/ref/env.sh >/dev/null 2>&1 && python3 -m espefuse "$@") >"$T/ref.out" 2>&1; }
+find_espefuse_ref
+refrun() { espefuse_ref "$@" >"$T/ref.out" 2>&1; }
 
 # a table as ESP-IDF's efuse_custom_table writes them: an empty name continues the field above
 # (SERIAL_0..2, their alternative names too), [ALT] names, a dotted sub-field, hex numbers

@@ -5,12 +5,7 @@
 . "$(dirname "$0")/lib.inc"
 cd "$T"
 EF="$ESPSEC efuse --virt --do-not-confirm"
-REF=0
-if [ -f /work/ref/env.sh ]; then
-    # shellcheck disable=SC1091
-    (. /work/ref/env.sh >/dev/null 2>&1 && python3 -m espefuse --help >/dev/null 2>&1) && REF=1
-fi
-[ $REF = 1 ] || echo "espefuse v5.3.1 not installed: the comparison with it is skipped"
+find_espefuse_ref
 
 openssl ecparam -name prime192v1 -genkey -noout -out p192.pem 2>/dev/null
 openssl ecparam -name prime256v1 -genkey -noout -out p256.pem 2>/dev/null
@@ -122,10 +117,10 @@ for rev in "1 1 1" "1 2 0" "2 1 0"; do
     [ "$(hwk h.efuse)" = "$3" ] || fail "H2 v$1.$2: ECDSA_FORCE_USE_HARDWARE_K is $(hwk h.efuse), expected $3"
     if [ $REF = 1 ]; then
         rm -f b.efuse
-        (. /work/ref/env.sh >/dev/null 2>&1 && python3 -m espefuse --chip esp32h2 --virt --path-efuse-file b.efuse \
-            --do-not-confirm burn-efuse WAFER_VERSION_MAJOR "$1" WAFER_VERSION_MINOR "$2" >/dev/null 2>&1 &&
-            python3 -m espefuse --chip esp32h2 --virt --path-efuse-file b.efuse --do-not-confirm burn-key BLOCK_KEY0 \
-                p256.pem ECDSA_KEY) >"$T/ref.out" 2>&1 || fail "espefuse refused H2 v$1.$2"
+        { espefuse_ref --chip esp32h2 --virt --path-efuse-file b.efuse --do-not-confirm \
+            burn-efuse WAFER_VERSION_MAJOR "$1" WAFER_VERSION_MINOR "$2" >/dev/null 2>&1 &&
+            espefuse_ref --chip esp32h2 --virt --path-efuse-file b.efuse --do-not-confirm \
+                burn-key BLOCK_KEY0 p256.pem ECDSA_KEY >"$T/ref.out" 2>&1; } || fail "espefuse refused H2 v$1.$2"
         same h.efuse b.efuse
         # its notes for the key, line for line
         sed -n '/^Burn keys to blocks:/,/^$/p' "$T/ref.out" >ref.notes
@@ -160,7 +155,7 @@ bad "'ECDSA_KEY' is not a key purpose of esp32c3" $EF --chip esp32c3 --path-efus
 
 # the reference: the same bytes (H2 below v1.2 with espefuse's ECDSA_FORCE_USE_HARDWARE_K)
 if [ $REF = 1 ]; then
-    refrun() { (. /work/ref/env.sh >/dev/null 2>&1 && python3 -m espefuse "$@") >"$T/ref.out" 2>&1; }
+    refrun() { espefuse_ref "$@" >"$T/ref.out" 2>&1; }
     while read -r chip args; do
         rm -f a.efuse b.efuse a.efuse.hidden
         # shellcheck disable=SC2086

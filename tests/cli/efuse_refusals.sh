@@ -7,12 +7,7 @@
 IN=$VECTORS/efuse_chips/input
 cd "$T"
 EF="$ESPSEC efuse --virt --do-not-confirm"
-REF=0
-if [ -f /work/ref/env.sh ]; then
-    # shellcheck disable=SC1091
-    (. /work/ref/env.sh >/dev/null 2>&1 && python3 -m espefuse --help >/dev/null 2>&1) && REF=1
-fi
-[ $REF = 1 ] || echo "espefuse v5.3.1 not installed: the comparison with it is skipped"
+find_espefuse_ref
 head -c 32 "$IN/xts_key_256.bin" >k32.bin
 head -c 16 "$IN/xts_key_256.bin" >k16.bin
 head -c 24 "$IN/xts_key_256.bin" >k24.bin
@@ -84,9 +79,8 @@ if [ $REF = 1 ]; then
         # shellcheck disable=SC2086
         $EF --chip $chip --path-efuse-file a.efuse $args >a.out 2>a.err
         ea=$?
-        # shellcheck disable=SC2086,SC1091
-        (. /work/ref/env.sh >/dev/null 2>&1 &&
-            python3 -m espefuse --chip $chip --virt --path-efuse-file b.efuse --do-not-confirm $args) >b.out 2>b.err
+        # shellcheck disable=SC2086
+        espefuse_ref --chip $chip --virt --path-efuse-file b.efuse --do-not-confirm $args >b.out 2>b.err
         eb=$?
         CHECKS=$((CHECKS + 3))
         [ $ea = $eb ] || fail "$chip $args: exit $ea, espefuse $eb"
